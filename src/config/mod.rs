@@ -1,0 +1,494 @@
+//! Gatehouse's configuration (DESIGN §7): the validated form built from [`raw`].
+//! Every mistake is reported at start-up with the key it concerns.
+
+pub mod raw;
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use ipnet::IpNet;
+use url::Url;
+
+use raw::RawConfig;
+
+/// The default Microsoft login host.
+pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
+
+/// A configuration problem, naming the key.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration key `{key}`: {message}")]
+pub struct ConfigError {
+    pub key: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(key: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            key: key.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub public_url: Url,
+    pub data_dir: PathBuf,
+    pub master_key_file: Option<PathBuf>,
+    pub trusted_proxies: Vec<IpNet>,
+    pub cookie_domain: Option<String>,
+    pub session: SessionConfig,
+    pub entra: EntraConfig,
+    pub forward_auth: ForwardAuthConfig,
+    pub tls: Option<TlsConfig>,
+    pub log: LogConfig,
+    pub metrics: MetricsConfig,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SessionConfig {
+    pub idle_timeout_secs: i64,
+    pub absolute_timeout_secs: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct EntraConfig {
+    pub authority_host: Url,
+    pub allow_insecure_loopback: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ForwardAuthConfig {
+    pub allowed_hosts: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsConfig {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MetricsConfig {
+    pub listen: Option<SocketAddr>,
+}
+
+/// Values given on the command line, which win over file and environment.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// Loads the file (the given one, else `./gatehouse.toml` if present), overlays the
+    /// environment and `overrides`, and validates the result.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Iterator<Item = (String, String)>,
+        overrides: &Overrides,
+    ) -> Result<Config, ConfigError> {
+        let mut table = match file {
+            Some(path) => read_file(path)?,
+            None if Path::new("gatehouse.toml").exists() => read_file(Path::new("gatehouse.toml"))?,
+            None => toml::Table::new(),
+        };
+        raw::overlay_env(&mut table, env).map_err(|m| ConfigError::new("environment", m))?;
+        if let Some(dir) = &overrides.data_dir {
+            table.insert(
+                "data_dir".into(),
+                toml::Value::String(dir.to_string_lossy().into_owned()),
+            );
+        }
+        Config::from_table(table)
+    }
+
+    /// Validates a merged TOML table.
+    pub fn from_table(table: toml::Table) -> Result<Config, ConfigError> {
+        let raw: RawConfig =
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+                let path = e.path().to_string();
+                let key = if path == "." {
+                    "(top level)".to_owned()
+                } else {
+                    path
+                };
+                ConfigError::new(&key, e.into_inner().to_string())
+            })?;
+        Config::validate(raw)
+    }
+
+    fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
+        let listen_text = raw.listen.as_deref().unwrap_or("127.0.0.1:8080");
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            ConfigError::new(
+                "listen",
+                format!("`{listen_text}` is not an address like 127.0.0.1:8080"),
+            )
+        })?;
+        let public_url = public_url(raw.public_url.as_deref(), listen)?;
+        let data_dir = PathBuf::from(raw.data_dir.as_deref().unwrap_or("./data"));
+        if data_dir.as_os_str().is_empty() {
+            return Err(ConfigError::new("data_dir", "must not be empty"));
+        }
+        let trusted_proxies = raw
+            .trusted_proxies
+            .unwrap_or_default()
+            .iter()
+            .map(|p| {
+                parse_net(p).ok_or_else(|| {
+                    ConfigError::new(
+                        "trusted_proxies",
+                        format!("`{p}` is not an IP address or CIDR range"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let cookie_domain = raw
+            .cookie_domain
+            .map(|d| cookie_domain(&d, &public_url))
+            .transpose()?;
+        let session = session(raw.session.unwrap_or_default())?;
+        let entra = entra(raw.entra.unwrap_or_default())?;
+        let allowed_hosts = raw
+            .forward_auth
+            .unwrap_or_default()
+            .allowed_hosts
+            .unwrap_or_default()
+            .into_iter()
+            .map(|h| host_name(&h).ok_or_else(|| ConfigError::new("forward_auth.allowed_hosts", format!("`{h}` is not a host name (write `app.example.com`, without scheme or path)"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let tls = match raw.tls.unwrap_or_default() {
+            raw::RawTls {
+                cert: None,
+                key: None,
+            } => None,
+            raw::RawTls {
+                cert: Some(cert),
+                key: Some(key),
+            } => Some(TlsConfig {
+                cert: cert.into(),
+                key: key.into(),
+            }),
+            raw::RawTls { cert: None, .. } => {
+                return Err(ConfigError::new(
+                    "tls.cert",
+                    "is required when tls.key is set",
+                ));
+            }
+            raw::RawTls { key: None, .. } => {
+                return Err(ConfigError::new(
+                    "tls.key",
+                    "is required when tls.cert is set",
+                ));
+            }
+        };
+        let raw_log = raw.log.unwrap_or_default();
+        let format = match raw_log.format.as_deref().unwrap_or("text") {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError::new(
+                    "log.format",
+                    format!("`{other}` is not `text` or `json`"),
+                ));
+            }
+        };
+        let level = raw_log.level.unwrap_or_else(|| "info".to_owned());
+        if tracing_subscriber::EnvFilter::try_new(&level).is_err() {
+            return Err(ConfigError::new(
+                "log.level",
+                format!("`{level}` is not a log filter such as `info` or `gatehouse=debug`"),
+            ));
+        }
+        let metrics_listen = raw
+            .metrics
+            .unwrap_or_default()
+            .listen
+            .map(|l| {
+                l.parse::<SocketAddr>().map_err(|_| {
+                    ConfigError::new(
+                        "metrics.listen",
+                        format!("`{l}` is not an address like 127.0.0.1:9090"),
+                    )
+                })
+            })
+            .transpose()?;
+        Ok(Config {
+            listen,
+            public_url,
+            data_dir,
+            master_key_file: raw.master_key_file.map(PathBuf::from),
+            trusted_proxies,
+            cookie_domain,
+            session,
+            entra,
+            forward_auth: ForwardAuthConfig { allowed_hosts },
+            tls,
+            log: LogConfig { format, level },
+            metrics: MetricsConfig {
+                listen: metrics_listen,
+            },
+        })
+    }
+
+    /// Whether cookies must be `Secure` (and carry the `__Host-`/`__Secure-` prefix).
+    pub fn is_https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// `public_url` without a trailing slash, for building links.
+    pub fn base_url(&self) -> &str {
+        self.public_url.as_str().trim_end_matches('/')
+    }
+
+    /// Whether `ip` is one of the trusted proxies.
+    pub fn is_trusted_proxy(&self, ip: IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|net| net.contains(&ip))
+    }
+}
+
+fn read_file(path: &Path) -> Result<toml::Table, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::new("--config", format!("cannot read {}: {e}", path.display()))
+    })?;
+    text.parse::<toml::Table>().map_err(|e| {
+        ConfigError::new(
+            "--config",
+            format!("{} is not valid TOML: {e}", path.display()),
+        )
+    })
+}
+
+fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+fn public_url(raw: Option<&str>, listen: SocketAddr) -> Result<Url, ConfigError> {
+    let key = "public_url";
+    let Some(text) = raw else {
+        if !listen.ip().is_loopback() {
+            return Err(ConfigError::new(
+                key,
+                "is required when `listen` is not a loopback address (set it to the URL users open, like https://login.example.com)",
+            ));
+        }
+        return Url::parse(&format!("http://localhost:{}", listen.port()))
+            .map_err(|e| ConfigError::new(key, e.to_string()));
+    };
+    let url = Url::parse(text).map_err(|_| {
+        ConfigError::new(
+            key,
+            format!("`{text}` is not a URL like https://login.example.com"),
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(ConfigError::new(key, "must be an http(s) URL with a host"));
+    }
+    if url.scheme() == "http" && !is_loopback_host(&url) {
+        return Err(ConfigError::new(
+            key,
+            "must use https (plain http is only allowed for localhost)",
+        ));
+    }
+    if !url.username().is_empty()
+        || url.password().is_some()
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || url.path() != "/"
+    {
+        return Err(ConfigError::new(
+            key,
+            "must be just scheme, host and optional port (no path, query or credentials)",
+        ));
+    }
+    Ok(url)
+}
+
+fn parse_net(text: &str) -> Option<IpNet> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .ok()
+        .or_else(|| text.parse::<IpAddr>().ok().map(IpNet::from))
+}
+
+fn host_name(text: &str) -> Option<String> {
+    let host = text.trim().to_ascii_lowercase();
+    let (name, port) = match host.rsplit_once(':') {
+        Some((n, p)) if p.parse::<u16>().is_ok() => (n.to_owned(), Some(p)),
+        _ => (host.clone(), None),
+    };
+    let valid = !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    valid.then(|| match port {
+        Some(p) => format!("{name}:{p}"),
+        None => name,
+    })
+}
+
+fn cookie_domain(text: &str, public_url: &Url) -> Result<String, ConfigError> {
+    let key = "cookie_domain";
+    let domain = text.trim().trim_start_matches('.').to_ascii_lowercase();
+    if host_name(&domain).is_none_or(|h| h.contains(':')) || !domain.contains('.') {
+        return Err(ConfigError::new(
+            key,
+            format!("`{text}` is not a domain like example.com"),
+        ));
+    }
+    let host = public_url
+        .host_str()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if host != domain && !host.ends_with(&format!(".{domain}")) {
+        return Err(ConfigError::new(
+            key,
+            format!("`{domain}` must be the host of public_url ({host}) or a parent domain of it"),
+        ));
+    }
+    Ok(domain)
+}
+
+fn session(raw: raw::RawSession) -> Result<SessionConfig, ConfigError> {
+    let idle = match raw.idle_timeout {
+        Some(t) => parse_duration(&t).ok_or_else(|| {
+            ConfigError::new(
+                "session.idle_timeout",
+                format!("`{t}` is not a duration like 30m, 12h or 1h30m"),
+            )
+        })?,
+        None => 30 * 60,
+    };
+    let absolute = match raw.absolute_timeout {
+        Some(t) => parse_duration(&t).ok_or_else(|| {
+            ConfigError::new(
+                "session.absolute_timeout",
+                format!("`{t}` is not a duration like 30m, 12h or 1h30m"),
+            )
+        })?,
+        None => 12 * 60 * 60,
+    };
+    if idle < 60 {
+        return Err(ConfigError::new(
+            "session.idle_timeout",
+            "must be at least 1m",
+        ));
+    }
+    if absolute < idle {
+        return Err(ConfigError::new(
+            "session.absolute_timeout",
+            "must not be shorter than session.idle_timeout",
+        ));
+    }
+    if absolute > 366 * 24 * 3600 {
+        return Err(ConfigError::new(
+            "session.absolute_timeout",
+            "must be at most 366d",
+        ));
+    }
+    Ok(SessionConfig {
+        idle_timeout_secs: idle,
+        absolute_timeout_secs: absolute,
+    })
+}
+
+fn entra(raw: raw::RawEntra) -> Result<EntraConfig, ConfigError> {
+    let key = "entra.authority_host";
+    let allow_insecure_loopback = raw.allow_insecure_loopback.unwrap_or(false);
+    let text = raw
+        .authority_host
+        .as_deref()
+        .unwrap_or(DEFAULT_AUTHORITY_HOST);
+    let url = Url::parse(text).map_err(|_| {
+        ConfigError::new(
+            key,
+            format!("`{text}` is not a URL like {DEFAULT_AUTHORITY_HOST}"),
+        )
+    })?;
+    if url.path() != "/"
+        || url.query().is_some()
+        || !url.username().is_empty()
+        || url.host().is_none()
+    {
+        return Err(ConfigError::new(
+            key,
+            "must be just scheme, host and optional port",
+        ));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback_host(&url) && allow_insecure_loopback => {}
+        "http" if is_loopback_host(&url) => {
+            return Err(ConfigError::new(
+                key,
+                "plain http is refused; for a test provider on loopback set entra.allow_insecure_loopback = true",
+            ));
+        }
+        _ => {
+            return Err(ConfigError::new(
+                key,
+                "must use https (http only for a loopback test provider with entra.allow_insecure_loopback = true)",
+            ));
+        }
+    }
+    Ok(EntraConfig {
+        authority_host: url,
+        allow_insecure_loopback,
+    })
+}
+
+/// Parses `90s`, `30m`, `12h`, `2d` and combinations like `1h30m` into seconds.
+pub fn parse_duration(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let mut total: i64 = 0;
+    let mut number = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return None,
+        };
+        let n: i64 = number.parse().ok()?;
+        total = total.checked_add(n.checked_mul(unit)?)?;
+        number.clear();
+    }
+    number.is_empty().then_some(total)
+}
+
+#[cfg(test)]
+mod tests;

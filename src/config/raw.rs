@@ -1,0 +1,170 @@
+//! The configuration as written: TOML from the file, overlaid by `GATEHOUSE_*`
+//! environment variables, overlaid by command-line flags. Unknown keys are errors.
+//! `super::Config` is the validated form everything else uses.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer};
+
+/// Settings read from `gatehouse.toml`, `GATEHOUSE_*` variables and flags.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Address and port to listen on (default `127.0.0.1:8080`).
+    pub listen: Option<String>,
+    /// The URL users reach Gatehouse at; every link and redirect URI derives from it.
+    pub public_url: Option<String>,
+    /// Directory holding the store, the master key and the admin socket (default `./data`).
+    pub data_dir: Option<String>,
+    /// Where the master key is kept, if not `data_dir/master.key`.
+    pub master_key_file: Option<String>,
+    /// Proxies (IPs or CIDR ranges) whose `X-Forwarded-*` headers are believed.
+    #[serde(default, deserialize_with = "list")]
+    pub trusted_proxies: Option<Vec<String>>,
+    /// Parent domain for the session cookie, so protected apps on subdomains see it.
+    pub cookie_domain: Option<String>,
+    pub session: Option<RawSession>,
+    pub entra: Option<RawEntra>,
+    pub forward_auth: Option<RawForwardAuth>,
+    pub tls: Option<RawTls>,
+    pub log: Option<RawLog>,
+    pub metrics: Option<RawMetrics>,
+}
+
+/// `[session]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSession {
+    /// Inactivity that ends a session, like `30m` (default).
+    pub idle_timeout: Option<String>,
+    /// Longest a session lasts whatever the activity, like `12h` (default).
+    pub absolute_timeout: Option<String>,
+}
+
+/// `[entra]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEntra {
+    /// Microsoft's login host (default `https://login.microsoftonline.com`); national
+    /// clouds and tests use another.
+    pub authority_host: Option<String>,
+    /// Allows an `http://` authority on a loopback address; for tests only.
+    pub allow_insecure_loopback: Option<bool>,
+}
+
+/// `[forward_auth]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawForwardAuth {
+    /// Hosts (exact names, optionally `host:port`) that sign-in may return to.
+    #[serde(default, deserialize_with = "list")]
+    pub allowed_hosts: Option<Vec<String>>,
+}
+
+/// `[tls]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    /// PEM certificate chain for serving HTTPS directly.
+    pub cert: Option<String>,
+    /// PEM private key for `cert`.
+    pub key: Option<String>,
+}
+
+/// `[log]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLog {
+    /// `text` (default) or `json`.
+    pub format: Option<String>,
+    /// A tracing filter such as `info` (default) or `gatehouse=debug`.
+    pub level: Option<String>,
+}
+
+/// `[metrics]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetrics {
+    /// Serve `/metrics` on this separate address instead of the main listener.
+    pub listen: Option<String>,
+}
+
+/// Accepts a TOML list or a comma-separated string (handy in environment variables).
+fn list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrString {
+        List(Vec<String>),
+        String(String),
+    }
+    Ok(Some(match ListOrString::deserialize(d)? {
+        ListOrString::List(v) => v,
+        ListOrString::String(s) => s
+            .split(',')
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect(),
+    }))
+}
+
+/// Environment variables that are command-line options, not configuration keys.
+const NOT_CONFIG_KEYS: &[&str] = &["GATEHOUSE_CONFIG"];
+
+/// Puts `GATEHOUSE_A__B=value` into `table` as `a.b = value`. Values that look like
+/// TOML booleans or arrays are parsed as such; everything else is a string.
+pub fn overlay_env(
+    table: &mut toml::Table,
+    vars: impl Iterator<Item = (String, String)>,
+) -> Result<(), String> {
+    let vars: BTreeMap<String, String> = vars
+        .filter(|(k, _)| k.starts_with("GATEHOUSE_") && !NOT_CONFIG_KEYS.contains(&k.as_str()))
+        .collect();
+    for (name, value) in vars {
+        let path: Vec<String> = name["GATEHOUSE_".len()..]
+            .split("__")
+            .map(|p| p.to_ascii_lowercase())
+            .collect();
+        if path.iter().any(|p| p.is_empty()) {
+            return Err(format!(
+                "environment variable {name} does not name a configuration key"
+            ));
+        }
+        let value = env_value(&value);
+        set_path(table, &path, value).map_err(|e| format!("environment variable {name}: {e}"))?;
+    }
+    Ok(())
+}
+
+fn env_value(raw: &str) -> toml::Value {
+    let trimmed = raw.trim();
+    if trimmed == "true" || trimmed == "false" || trimmed.starts_with('[') {
+        if let Ok(parsed) = format!("v = {trimmed}").parse::<toml::Table>()
+            && let Some(v) = parsed.get("v")
+        {
+            return v.clone();
+        }
+    }
+    toml::Value::String(raw.to_owned())
+}
+
+/// Sets `a.b.c = value`, creating tables on the way.
+pub fn set_path(
+    table: &mut toml::Table,
+    path: &[String],
+    value: toml::Value,
+) -> Result<(), String> {
+    let Some((last, parents)) = path.split_last() else {
+        return Ok(());
+    };
+    let mut current = table;
+    for part in parents {
+        let entry = current
+            .entry(part.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        current = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("`{part}` is a value, not a section"))?;
+    }
+    current.insert(last.clone(), value);
+    Ok(())
+}

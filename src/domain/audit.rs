@@ -1,0 +1,162 @@
+//! The audit trail: who did what, from where, when. Reasons for failures are kept
+//! here (for admins) and never shown to the person who failed.
+
+use serde::{Deserialize, Serialize};
+
+use super::time::Timestamp;
+use super::user::{Realm, UserId};
+
+/// What happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditKind {
+    LoginSucceeded,
+    LoginFailed,
+    /// Password accepted, second factor or enrolment still to come.
+    PasswordAccepted,
+    BreakGlassLogin,
+    MfaEnrolled,
+    RecoveryCodeUsed,
+    RecoveryCodesRegenerated,
+    PasswordChanged,
+    Logout,
+    SessionRevoked,
+    SetupCompleted,
+    UserCreated,
+    UserInvited,
+    InvitationAccepted,
+    UserDisabled,
+    UserEnabled,
+    MfaReset,
+    SessionsRevoked,
+    RoleChanged,
+    BreakGlassChanged,
+    Throttled,
+    SsoLogin,
+    SsoFailed,
+    SsoLinked,
+    SsoUnlinked,
+    SettingsChanged,
+    SsoOnlyChanged,
+    ClientChanged,
+    ConsentRecorded,
+}
+
+impl AuditKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditKind::LoginSucceeded => "login succeeded",
+            AuditKind::LoginFailed => "login failed",
+            AuditKind::PasswordAccepted => "password accepted",
+            AuditKind::BreakGlassLogin => "break-glass login",
+            AuditKind::MfaEnrolled => "MFA enrolled",
+            AuditKind::RecoveryCodeUsed => "recovery code used",
+            AuditKind::RecoveryCodesRegenerated => "recovery codes regenerated",
+            AuditKind::PasswordChanged => "password changed",
+            AuditKind::Logout => "signed out",
+            AuditKind::SessionRevoked => "session revoked",
+            AuditKind::SetupCompleted => "first admin created",
+            AuditKind::UserCreated => "user created",
+            AuditKind::UserInvited => "user invited",
+            AuditKind::InvitationAccepted => "invitation accepted",
+            AuditKind::UserDisabled => "user disabled",
+            AuditKind::UserEnabled => "user enabled",
+            AuditKind::MfaReset => "MFA reset",
+            AuditKind::SessionsRevoked => "sessions revoked",
+            AuditKind::RoleChanged => "role changed",
+            AuditKind::BreakGlassChanged => "break-glass changed",
+            AuditKind::Throttled => "attempt throttled",
+            AuditKind::SsoLogin => "SSO login",
+            AuditKind::SsoFailed => "SSO failed",
+            AuditKind::SsoLinked => "Microsoft account linked",
+            AuditKind::SsoUnlinked => "Microsoft account unlinked",
+            AuditKind::SettingsChanged => "settings changed",
+            AuditKind::SsoOnlyChanged => "SSO-only changed",
+            AuditKind::ClientChanged => "client changed",
+            AuditKind::ConsentRecorded => "admin consent",
+        }
+    }
+
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            AuditKind::LoginFailed | AuditKind::Throttled | AuditKind::SsoFailed
+        )
+    }
+}
+
+/// Who acted: a user, the command line, or an anonymous visitor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type", content = "id")]
+pub enum Actor {
+    User(UserId),
+    Cli,
+    Anonymous,
+    System,
+}
+
+/// One entry of the audit trail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub at: Timestamp,
+    pub kind: AuditKind,
+    pub actor: Actor,
+    /// The email of the actor or of the account concerned, as typed when unknown.
+    #[serde(default)]
+    pub actor_email: String,
+    #[serde(default)]
+    pub realm: Option<Realm>,
+    /// The user the action was about, if any.
+    #[serde(default)]
+    pub subject: Option<UserId>,
+    #[serde(default)]
+    pub subject_email: String,
+    #[serde(default)]
+    pub source_ip: String,
+    /// Internal detail (e.g. the failure reason). Never shown to the failing user.
+    #[serde(default)]
+    pub detail: String,
+}
+
+impl AuditEvent {
+    pub fn new(kind: AuditKind, at: Timestamp) -> AuditEvent {
+        AuditEvent {
+            at,
+            kind,
+            actor: Actor::Anonymous,
+            actor_email: String::new(),
+            realm: None,
+            subject: None,
+            subject_email: String::new(),
+            source_ip: String::new(),
+            detail: String::new(),
+        }
+    }
+
+    pub fn by(mut self, actor: Actor, email: &str) -> Self {
+        self.actor = actor;
+        self.actor_email = email.to_owned();
+        self
+    }
+
+    pub fn about(mut self, user: UserId, email: &str) -> Self {
+        self.subject = Some(user);
+        self.subject_email = email.to_owned();
+        self
+    }
+
+    pub fn in_realm(mut self, realm: Realm) -> Self {
+        self.realm = Some(realm);
+        self
+    }
+
+    pub fn from_ip(mut self, ip: &str) -> Self {
+        self.source_ip = ip.to_owned();
+        self
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = detail.into();
+        self
+    }
+}

@@ -1,0 +1,12 @@
+//! Pure rules: passwords, TOTP, tokens, sessions, throttling, redirects, audit events.
+//! No actix, no redb, no tokio in here; everything is testable with plain values.
+
+pub mod audit;
+pub mod password;
+pub mod redirect;
+pub mod session;
+pub mod throttle;
+pub mod time;
+pub mod token;
+pub mod totp;
+pub mod user;

@@ -1,0 +1,176 @@
+//! Server-side sessions: what a session cookie stands for, which stage of sign-in it
+//! is at, and when it stops being valid. The cookie holds a random token; the store
+//! keys the session by that token's keyed hash.
+
+use serde::{Deserialize, Serialize};
+
+use super::time::Timestamp;
+use super::user::{Realm, Sealed, UserId};
+
+/// How long a half-finished sign-in (waiting for a code or TOTP enrolment) may last.
+pub const PENDING_LIFETIME_SECS: i64 = 10 * 60;
+
+/// How far along sign-in a session is. Only `Active` grants anything.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Password accepted; a TOTP or recovery code is still needed.
+    PendingMfa,
+    /// Password accepted; the user must enrol TOTP before getting a session.
+    PendingEnrolment,
+    /// Fully signed in.
+    Active,
+}
+
+/// How the user proved who they are; sent to apps as `Remote-Auth`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    Password,
+    PasswordTotp,
+    Sso,
+}
+
+impl AuthMethod {
+    /// The `Remote-Auth` header value.
+    pub fn as_header(self) -> &'static str {
+        match self {
+            AuthMethod::Password => "password",
+            AuthMethod::PasswordTotp => "password+totp",
+            AuthMethod::Sso => "sso",
+        }
+    }
+
+    pub fn used_password(self) -> bool {
+        matches!(self, AuthMethod::Password | AuthMethod::PasswordTotp)
+    }
+}
+
+/// One browser's session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub user_id: UserId,
+    pub realm: Realm,
+    pub stage: Stage,
+    pub auth: AuthMethod,
+    pub created_at: Timestamp,
+    pub last_seen: Timestamp,
+    /// The absolute end of this session, whatever its activity.
+    pub expires_at: Timestamp,
+    /// Inactivity after which the session ends, in seconds.
+    pub idle_timeout_secs: i64,
+    /// Where to go once sign-in completes (already checked to be safe).
+    #[serde(default)]
+    pub next: Option<String>,
+    /// A TOTP seed offered during enrolment, sealed, until the user confirms it.
+    #[serde(default)]
+    pub pending_totp: Option<Sealed>,
+    /// Shown in the session list so users can tell their sessions apart.
+    #[serde(default)]
+    pub user_agent: String,
+    #[serde(default)]
+    pub source_ip: String,
+}
+
+/// Session lifetimes for one realm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lifetimes {
+    pub idle_secs: i64,
+    pub absolute_secs: i64,
+}
+
+/// Where the request came from, as recorded on sessions and audit events.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+impl Session {
+    /// A session at `stage` starting now. Pending stages get a short fixed lifetime.
+    pub fn start(
+        user_id: UserId,
+        realm: Realm,
+        stage: Stage,
+        auth: AuthMethod,
+        lifetimes: Lifetimes,
+        origin: &Origin,
+        now: Timestamp,
+    ) -> Session {
+        let (idle, absolute) = match stage {
+            Stage::Active => (lifetimes.idle_secs, lifetimes.absolute_secs),
+            Stage::PendingMfa | Stage::PendingEnrolment => {
+                (PENDING_LIFETIME_SECS, PENDING_LIFETIME_SECS)
+            }
+        };
+        Session {
+            user_id,
+            realm,
+            stage,
+            auth,
+            created_at: now,
+            last_seen: now,
+            expires_at: now.plus_secs(absolute),
+            idle_timeout_secs: idle,
+            next: None,
+            pending_totp: None,
+            user_agent: origin.user_agent.chars().take(200).collect(),
+            source_ip: origin.ip.clone(),
+        }
+    }
+
+    /// Whether the session is still usable at `now`, given the latest activity known
+    /// (which may be newer than `last_seen` while activity is being batched).
+    pub fn is_live(&self, now: Timestamp, latest_activity: Timestamp) -> bool {
+        let seen = self.last_seen.max(latest_activity);
+        now < self.expires_at && now.secs_since(seen) < self.idle_timeout_secs
+    }
+
+    /// The moment after which the store may delete this session.
+    pub fn purge_after(&self) -> Timestamp {
+        self.expires_at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(stage: Stage) -> Session {
+        Session::start(
+            UserId::random(),
+            Realm::Staff,
+            stage,
+            AuthMethod::PasswordTotp,
+            Lifetimes {
+                idle_secs: 1_800,
+                absolute_secs: 43_200,
+            },
+            &Origin::default(),
+            Timestamp(1_000_000),
+        )
+    }
+
+    #[test]
+    fn idle_timeout_counts_from_latest_activity() {
+        let s = session(Stage::Active);
+        let start = Timestamp(1_000_000);
+        assert!(s.is_live(start.plus_secs(1_799), start));
+        assert!(!s.is_live(start.plus_secs(1_800), start));
+        assert!(s.is_live(start.plus_secs(3_000), start.plus_secs(1_500)));
+    }
+
+    #[test]
+    fn absolute_lifetime_ends_even_with_activity() {
+        let s = session(Stage::Active);
+        let end = Timestamp(1_000_000 + 43_200);
+        assert!(!s.is_live(end, end));
+        assert!(s.is_live(end.plus_secs(-1), end.plus_secs(-1)));
+    }
+
+    #[test]
+    fn pending_sessions_are_short() {
+        let s = session(Stage::PendingMfa);
+        assert_eq!(s.expires_at, Timestamp(1_000_000 + PENDING_LIFETIME_SECS));
+    }
+}

@@ -1,0 +1,11 @@
+//! Gatehouse: a self-hosted, single-binary login appliance.
+//!
+//! Layers, in the only direction calls go: `web` (HTTP) → `service` (one function per
+//! user action) → `domain` (pure rules) and `store` (redb). `keys` holds the master key
+//! and what derives from it; `config` the validated configuration; `cli` and
+//! `admin_api` the command line and its socket to a running server.
+
+pub mod config;
+pub mod domain;
+pub mod keys;
+pub mod store;

@@ -1,0 +1,50 @@
+//! Every redb table Gatehouse uses, in one place. Names carry a version suffix; a
+//! change of key or value layout gets a new name and a migration in `migrations.rs`.
+//! Values are records encoded by `codec` (a version byte, then JSON).
+
+use redb::TableDefinition;
+
+/// Installation facts.
+/// Key: name (`schema_version`, `key_check`, `installed_at`) / Value: raw bytes.
+pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta-1");
+
+/// Users of every realm.
+/// Key: user id (UUID as u128) / Value: `domain::user::User` record.
+pub const USERS: TableDefinition<u128, &[u8]> = TableDefinition::new("users-1");
+
+/// Email index, unique per realm, written with `USERS` in the same transaction.
+/// Key: (realm key, lower-cased email) / Value: user id.
+pub const USERS_BY_EMAIL: TableDefinition<(&str, &str), u128> =
+    TableDefinition::new("users-by-email-1");
+
+/// Linked SSO identities, written with `USERS` in the same transaction.
+/// Key: (tenant id or issuer, object id or subject) / Value: user id.
+pub const SSO_IDENTITIES: TableDefinition<(&str, &str), u128> =
+    TableDefinition::new("sso-identities-1");
+
+/// Sessions, including half-finished sign-ins.
+/// Key: keyed hash of the session token / Value: `domain::session::Session` record.
+pub const SESSIONS: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("sessions-1");
+
+/// Sessions of each user, for listing and revoking.
+/// Key: (user id, session hash) / Value: absolute expiry (Unix seconds).
+pub const SESSIONS_BY_USER: TableDefinition<(u128, [u8; 32]), i64> =
+    TableDefinition::new("sessions-by-user-1");
+
+/// Sessions by expiry, for purging.
+/// Key: (absolute expiry in Unix seconds, session hash) / Value: unit.
+pub const SESSIONS_BY_EXPIRY: TableDefinition<(i64, [u8; 32]), ()> =
+    TableDefinition::new("sessions-by-expiry-1");
+
+/// Single-use tokens: the setup link, invitations.
+/// Key: keyed hash of the token / Value: `store::tokens::OneTimeToken` record.
+pub const ONE_TIME_TOKENS: TableDefinition<[u8; 32], &[u8]> =
+    TableDefinition::new("one-time-tokens-1");
+
+/// The audit trail, oldest first.
+/// Key: sequence number / Value: `domain::audit::AuditEvent` record.
+pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit-1");
+
+/// Settings an admin edits (SSO, portal app, SSO-only…), one record per name.
+/// Key: setting name / Value: the setting's record.
+pub const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings-1");
