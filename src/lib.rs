@@ -5,7 +5,12 @@
 //! and what derives from it; `config` the validated configuration; `cli` and
 //! `admin_api` the command line and its socket to a running server.
 
+pub mod admin_api;
+pub mod app;
+pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod keys;
+pub mod service;
 pub mod store;
+pub mod web;

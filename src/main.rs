@@ -1,1 +1,5 @@
-fn main() {}
+//! The `gatehouse` binary: everything is in the library; see `cli::run`.
+
+fn main() -> std::process::ExitCode {
+    gatehouse::cli::run()
+}

@@ -137,12 +137,11 @@ pub fn overlay_env(
 
 fn env_value(raw: &str) -> toml::Value {
     let trimmed = raw.trim();
-    if trimmed == "true" || trimmed == "false" || trimmed.starts_with('[') {
-        if let Ok(parsed) = format!("v = {trimmed}").parse::<toml::Table>()
-            && let Some(v) = parsed.get("v")
-        {
-            return v.clone();
-        }
+    if (trimmed == "true" || trimmed == "false" || trimmed.starts_with('['))
+        && let Ok(parsed) = format!("v = {trimmed}").parse::<toml::Table>()
+        && let Some(v) = parsed.get("v")
+    {
+        return v.clone();
     }
     toml::Value::String(raw.to_owned())
 }

@@ -106,37 +106,28 @@ impl Store {
     }
 
     /// Runs `f` over one read transaction (a consistent snapshot).
-    pub fn read<T>(&self, f: impl FnOnce(&Reader) -> Result<T>) -> Result<T> {
+    pub fn read<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Reader) -> Result<T, E>,
+    ) -> Result<T, E> {
         let reader = Reader {
-            txn: self.db.begin_read()?,
+            txn: self.db.begin_read().map_err(StoreError::from)?,
         };
         f(&reader)
     }
 
-    /// Runs `f` in one write transaction and commits it durably. If `f` fails, nothing
-    /// it wrote is kept.
-    pub fn write<T>(&self, f: impl FnOnce(&mut Writer) -> Result<T>) -> Result<T> {
-        self.write_with(Durability::Immediate, f)
-    }
-
-    /// Like [`Store::write`] but without waiting for the disk; for data whose loss in
-    /// a crash costs nothing (session last-seen times). A later durable commit
-    /// persists it too.
-    pub fn write_lazily<T>(&self, f: impl FnOnce(&mut Writer) -> Result<T>) -> Result<T> {
-        self.write_with(Durability::None, f)
-    }
-
-    fn write_with<T>(
+    /// Runs `f` in one write transaction and commits it durably (fsync) before
+    /// returning. If `f` fails, nothing it wrote is kept.
+    pub fn write<T, E: From<StoreError>>(
         &self,
-        durability: Durability,
-        f: impl FnOnce(&mut Writer) -> Result<T>,
-    ) -> Result<T> {
-        let mut txn = self.db.begin_write()?;
-        txn.set_durability(durability)
+        f: impl FnOnce(&mut Writer) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut txn = self.db.begin_write().map_err(StoreError::from)?;
+        txn.set_durability(Durability::Immediate)
             .map_err(|e| StoreError::Io(e.to_string()))?;
         let mut writer = Writer { txn };
         let value = f(&mut writer)?;
-        writer.txn.commit()?;
+        writer.txn.commit().map_err(StoreError::from)?;
         Ok(value)
     }
 

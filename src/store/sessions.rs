@@ -87,11 +87,11 @@ impl Writer {
     pub fn delete_sessions_of_user(
         &mut self,
         user: UserId,
-        which: impl Fn(&Session) -> bool,
+        which: impl Fn(&SessionKey, &Session) -> bool,
     ) -> Result<usize> {
         let mut deleted = 0;
         for (key, session) in self.sessions_of_user(user)? {
-            if which(&session) {
+            if which(&key, &session) {
                 self.delete_session(&key)?;
                 deleted += 1;
             }
@@ -139,7 +139,6 @@ mod tests {
     use crate::domain::session::{AuthMethod, Lifetimes, Origin, Stage};
     use crate::domain::user::Realm;
     use crate::store::Store;
-    use crate::store::prelude::*;
 
     fn session(user: UserId, at: i64, life: i64) -> Session {
         Session::start(
@@ -175,7 +174,7 @@ mod tests {
         assert_eq!(store.read(|r| r.sessions_of_user(ann)).unwrap().len(), 1);
         assert!(store.read(|r| r.session(&[3; 32])).unwrap().is_none());
         let removed = store
-            .write(|w| w.delete_sessions_of_user(ann, |_| true))
+            .write(|w| w.delete_sessions_of_user(ann, |_, _| true))
             .unwrap();
         assert_eq!(removed, 1);
         assert_eq!(store.read(|r| r.count_sessions()).unwrap(), 0);

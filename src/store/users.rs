@@ -70,6 +70,28 @@ pub trait UserReads: Tables {
         Ok(users)
     }
 
+    /// The first user of `realm` (in email order) for which `wanted` holds.
+    fn find_user_in_realm(
+        &self,
+        realm: Realm,
+        wanted: impl Fn(&User) -> bool,
+    ) -> Result<Option<User>> {
+        let key = realm.key();
+        let index = self.table(USERS_BY_EMAIL)?;
+        for entry in index.range((key.as_str(), "")..)? {
+            let (k, v) = entry?;
+            if k.value().0 != key {
+                break;
+            }
+            if let Some(user) = self.user(UserId::from_u128(v.value()))?
+                && wanted(&user)
+            {
+                return Ok(Some(user));
+            }
+        }
+        Ok(None)
+    }
+
     fn count_users(&self) -> Result<u64> {
         Ok(self.table(USERS)?.len()?)
     }

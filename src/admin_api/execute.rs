@@ -1,0 +1,281 @@
+//! Carries out admin requests against the services and renders the answers, as text
+//! for people and JSON for scripts.
+
+use std::fmt::Write;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::{AdminRequest, AdminResponse};
+use crate::domain::audit::AuditEvent;
+use crate::domain::user::{Realm, Role, User};
+use crate::service::admin::AdminActor;
+use crate::service::{ServiceError, Services};
+
+/// A user as the CLI shows it.
+#[derive(Debug, Serialize)]
+pub struct UserInfo {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub realm: String,
+    pub role: &'static str,
+    pub status: &'static str,
+    pub totp: bool,
+    pub recovery_codes_left: usize,
+    pub sso_links: usize,
+    pub break_glass: bool,
+    pub created_at: String,
+    pub last_login_at: Option<String>,
+}
+
+impl From<&User> for UserInfo {
+    fn from(u: &User) -> Self {
+        UserInfo {
+            id: u.id.to_string(),
+            email: u.email.to_string(),
+            name: u.display_name.clone(),
+            realm: u.realm.key(),
+            role: u.role.as_str(),
+            status: u.status.as_str(),
+            totp: u.totp.is_some(),
+            recovery_codes_left: u.recovery_codes.len(),
+            sso_links: u.sso_links.len(),
+            break_glass: u.break_glass,
+            created_at: u.created_at.to_rfc3339(),
+            last_login_at: u.last_login_at.map(|t| t.to_rfc3339()),
+        }
+    }
+}
+
+fn user_data(user: &User) -> serde_json::Value {
+    serde_json::to_value(UserInfo::from(user)).unwrap_or_default()
+}
+
+fn user_text(u: &User) -> String {
+    let info = UserInfo::from(u);
+    let mut out = String::new();
+    let _ = writeln!(out, "{} <{}>", u.name_or_email(), info.email);
+    let _ = writeln!(out, "  id:             {}", info.id);
+    let _ = writeln!(out, "  realm:          {}", info.realm);
+    let _ = writeln!(out, "  role:           {}", info.role);
+    let _ = writeln!(out, "  status:         {}", info.status);
+    let _ = writeln!(
+        out,
+        "  authenticator:  {}",
+        if info.totp {
+            format!("yes ({} recovery codes left)", info.recovery_codes_left)
+        } else {
+            "no".to_owned()
+        }
+    );
+    let _ = writeln!(out, "  microsoft:      {} linked", info.sso_links);
+    let _ = writeln!(
+        out,
+        "  break-glass:    {}",
+        if info.break_glass { "yes" } else { "no" }
+    );
+    let _ = write!(
+        out,
+        "  last sign-in:   {}",
+        info.last_login_at.as_deref().unwrap_or("never")
+    );
+    out
+}
+
+fn audit_line(seq: u64, e: &AuditEvent) -> String {
+    let mut line = format!(
+        "{seq:>6}  {}  {:<24} {}",
+        e.at.to_rfc3339(),
+        e.kind.as_str(),
+        e.actor_email
+    );
+    if !e.subject_email.is_empty() && e.subject_email != e.actor_email {
+        line.push_str(&format!(" → {}", e.subject_email));
+    }
+    if !e.source_ip.is_empty() {
+        line.push_str(&format!(" from {}", e.source_ip));
+    }
+    if !e.detail.is_empty() {
+        line.push_str(&format!(" ({})", e.detail));
+    }
+    line
+}
+
+/// The realm named by `--client` (staff when absent).
+fn realm_of(services: &Services, client: Option<&str>) -> Result<Realm, ServiceError> {
+    match client {
+        None => Ok(Realm::Staff),
+        Some(slug) => services.client_realm(slug),
+    }
+}
+
+fn role_of(text: &str) -> Result<Role, ServiceError> {
+    Role::parse(text).ok_or_else(|| {
+        ServiceError::Invalid(format!("Unknown role “{text}”: use admin or member."))
+    })
+}
+
+/// Runs one request.
+pub async fn execute(services: &Arc<Services>, request: AdminRequest) -> AdminResponse {
+    match run(services, request).await {
+        Ok(response) => response,
+        Err(e) => AdminResponse::error(describe(&e)),
+    }
+}
+
+/// The CLI's wording of a service error (no internal detail beyond what an operator
+/// on the server may see).
+fn describe(e: &ServiceError) -> String {
+    match e {
+        ServiceError::NotFound(what) => format!("No such {what}."),
+        ServiceError::Store(inner) => format!("Storage error: {inner}"),
+        ServiceError::Internal(inner) => format!("Internal error: {inner}"),
+        other => other.to_string(),
+    }
+}
+
+async fn run(
+    services: &Arc<Services>,
+    request: AdminRequest,
+) -> Result<AdminResponse, ServiceError> {
+    let cli = AdminActor::cli();
+    let user_in = |email: &str, client: Option<&str>| -> Result<User, ServiceError> {
+        let realm = realm_of(services, client)?;
+        services.user_by_email(realm, email)
+    };
+    Ok(match request {
+        AdminRequest::AdminCreate {
+            email,
+            name,
+            password,
+        } => {
+            let admin = services.create_admin(cli, email, name, password).await?;
+            AdminResponse::ok(
+                format!(
+                    "Created staff admin {}. They set up their authenticator app at first sign-in.",
+                    admin.email
+                ),
+                user_data(&admin),
+            )
+        }
+        AdminRequest::UserList { client } => {
+            let realm = realm_of(services, client.as_deref())?;
+            let users = services.list_users(realm)?;
+            let mut text = format!(
+                "{:<36}  {:<32} {:<7} {:<9} {}\n",
+                "ID", "EMAIL", "ROLE", "STATUS", "MFA"
+            );
+            for u in &users {
+                let _ = writeln!(
+                    text,
+                    "{:<36}  {:<32} {:<7} {:<9} {}",
+                    u.id,
+                    u.email,
+                    u.role.as_str(),
+                    u.status.as_str(),
+                    if u.totp.is_some() { "totp" } else { "-" }
+                );
+            }
+            let _ = write!(text, "{} user(s)", users.len());
+            AdminResponse::ok(
+                text,
+                json!(users.iter().map(UserInfo::from).collect::<Vec<_>>()),
+            )
+        }
+        AdminRequest::UserShow { email, client } => {
+            let user = user_in(&email, client.as_deref())?;
+            AdminResponse::ok(user_text(&user), user_data(&user))
+        }
+        AdminRequest::UserInvite {
+            email,
+            name,
+            role,
+            client,
+        } => {
+            let realm = realm_of(services, client.as_deref())?;
+            let invitation = services
+                .invite(cli, realm, email, name, role_of(&role)?)
+                .await?;
+            AdminResponse::ok(
+                format!(
+                    "Invitation for {} (valid 7 days, single use):\n{}",
+                    invitation.user.email, invitation.link
+                ),
+                json!({ "user": UserInfo::from(&invitation.user), "link": invitation.link }),
+            )
+        }
+        AdminRequest::UserDisable { email, client } => {
+            let user = user_in(&email, client.as_deref())?;
+            let user = services.set_enabled(cli, user.id, false).await?;
+            AdminResponse::ok(
+                format!("Disabled {} and ended their sessions.", user.email),
+                user_data(&user),
+            )
+        }
+        AdminRequest::UserEnable { email, client } => {
+            let user = user_in(&email, client.as_deref())?;
+            let user = services.set_enabled(cli, user.id, true).await?;
+            AdminResponse::ok(format!("Enabled {}.", user.email), user_data(&user))
+        }
+        AdminRequest::UserResetMfa { email, client } => {
+            let user = user_in(&email, client.as_deref())?;
+            let user = services.reset_mfa(cli, user.id).await?;
+            AdminResponse::ok(
+                format!(
+                    "Removed the authenticator of {}; they enrol again at next sign-in.",
+                    user.email
+                ),
+                user_data(&user),
+            )
+        }
+        AdminRequest::UserRevokeSessions { email, client } => {
+            let user = user_in(&email, client.as_deref())?;
+            let user = services.revoke_sessions(cli, user.id).await?;
+            AdminResponse::ok(
+                format!("Signed {} out everywhere.", user.email),
+                user_data(&user),
+            )
+        }
+        AdminRequest::UserSetRole { email, role } => {
+            let user = user_in(&email, None)?;
+            let user = services.set_role(cli, user.id, role_of(&role)?).await?;
+            AdminResponse::ok(
+                format!("{} is now {}.", user.email, user.role.as_str()),
+                user_data(&user),
+            )
+        }
+        AdminRequest::UserBreakGlass { email, on } => {
+            let user = user_in(&email, None)?;
+            let user = services.set_break_glass(cli, user.id, on).await?;
+            let state = if user.break_glass {
+                "a break-glass account"
+            } else {
+                "no longer a break-glass account"
+            };
+            AdminResponse::ok(format!("{} is {state}.", user.email), user_data(&user))
+        }
+        AdminRequest::Audit { limit, after } => {
+            let mut events = match after {
+                Some(after) => services.audit_after(after, limit)?,
+                None => services.audit_log(limit, None)?,
+            };
+            if after.is_none() {
+                events.reverse();
+            }
+            let text = events
+                .iter()
+                .map(|(seq, e)| audit_line(*seq, e))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let data = json!(
+                events
+                    .iter()
+                    .map(|(seq, e)| json!({ "seq": seq, "event": e }))
+                    .collect::<Vec<_>>()
+            );
+            AdminResponse::ok(text, data)
+        }
+    })
+}

@@ -1,0 +1,93 @@
+//! The admin API behind the CLI. One request type, executed the same way whether
+//! the CLI reaches a running server over its Unix socket (`socket`) or opens the
+//! stopped server's store itself. Requests and responses are JSON.
+
+pub mod execute;
+pub mod socket;
+
+use serde::{Deserialize, Serialize};
+
+/// The admin socket's file name inside the data directory.
+pub const SOCKET_FILE_NAME: &str = "admin.sock";
+
+/// One management command.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "kebab-case")]
+pub enum AdminRequest {
+    AdminCreate {
+        email: String,
+        name: String,
+        password: String,
+    },
+    UserList {
+        client: Option<String>,
+    },
+    UserShow {
+        email: String,
+        client: Option<String>,
+    },
+    UserInvite {
+        email: String,
+        name: String,
+        role: String,
+        client: Option<String>,
+    },
+    UserDisable {
+        email: String,
+        client: Option<String>,
+    },
+    UserEnable {
+        email: String,
+        client: Option<String>,
+    },
+    UserResetMfa {
+        email: String,
+        client: Option<String>,
+    },
+    UserRevokeSessions {
+        email: String,
+        client: Option<String>,
+    },
+    UserSetRole {
+        email: String,
+        role: String,
+    },
+    UserBreakGlass {
+        email: String,
+        on: bool,
+    },
+    Audit {
+        limit: usize,
+        /// Only events after this sequence number, oldest first (for `--follow`).
+        after: Option<u64>,
+    },
+}
+
+/// The answer to one request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AdminResponse {
+    pub ok: bool,
+    /// What to print for a person.
+    pub text: String,
+    /// What to print with `--json`.
+    pub data: serde_json::Value,
+}
+
+impl AdminResponse {
+    pub fn ok(text: impl Into<String>, data: serde_json::Value) -> AdminResponse {
+        AdminResponse {
+            ok: true,
+            text: text.into(),
+            data,
+        }
+    }
+
+    pub fn error(text: impl Into<String>) -> AdminResponse {
+        let text = text.into();
+        AdminResponse {
+            ok: false,
+            data: serde_json::json!({ "error": text }),
+            text,
+        }
+    }
+}

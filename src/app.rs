@@ -1,0 +1,209 @@
+//! Assembling a running Gatehouse: open the data directory, master key and store,
+//! print the setup link when needed, and run the HTTP server, the admin socket and
+//! the maintenance loop until SIGTERM/SIGINT.
+
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{HttpServer, web};
+use anyhow::Context;
+
+use crate::admin_api::{self, SOCKET_FILE_NAME};
+use crate::config::{Config, LogFormat};
+use crate::domain::time::SystemClock;
+use crate::keys::{KeySource, Keys};
+use crate::service::{ServiceSettings, Services};
+use crate::store::{STORE_FILE_NAME, Store, StoreError};
+use crate::web::{self as gate_web, AppState};
+
+/// Why the store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("the store is in use by a running gatehouse server")]
+    InUse,
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// Creates the data directory (mode 0700) if needed.
+pub fn ensure_data_dir(dir: &Path) -> anyhow::Result<()> {
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("while creating the data directory {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Opens the key and the store and builds the services.
+pub fn open_services(config: &Config) -> Result<Arc<Services>, OpenError> {
+    ensure_data_dir(&config.data_dir)?;
+    let store_path = config.data_dir.join(STORE_FILE_NAME);
+    let existed = store_path.exists();
+    let source = KeySource::locate(&config.data_dir, config.master_key_file.as_deref(), existed);
+    let keys = Keys::load(&source).context("while loading the master key")?;
+    let store = match Store::open(&store_path) {
+        Ok(store) => store,
+        Err(StoreError::InUse) => return Err(OpenError::InUse),
+        Err(e) => {
+            return Err(anyhow::Error::new(e)
+                .context(format!("while opening the store {}", store_path.display()))
+                .into());
+        }
+    };
+    if !existed && store_path.exists() {
+        // Hashes and sealed secrets are nobody else's business either.
+        std::fs::set_permissions(&store_path, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("while restricting {}", store_path.display()))?;
+    }
+    let services = Services::new(
+        store,
+        keys,
+        Arc::new(SystemClock),
+        ServiceSettings::from_config(config),
+    )
+    .context("while checking the store against the master key")?;
+    Ok(Arc::new(services))
+}
+
+/// Sets up logging to standard error as `log.format` asks.
+pub fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log.level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    let _ = match config.log.format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// `gatehouse serve`.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    init_logging(&config);
+    let services = match open_services(&config) {
+        Ok(s) => s,
+        Err(OpenError::InUse) => anyhow::bail!(
+            "another gatehouse process already has the store {} open",
+            config.data_dir.display()
+        ),
+        Err(OpenError::Other(e)) => return Err(e),
+    };
+    if let Some(token) = services.issue_setup_token()? {
+        // The one place a secret is printed: the operator needs this link once.
+        println!("Setup link: {}/setup/{}", config.base_url(), token.expose());
+        tracing::info!(
+            "no staff admin yet: a one-time setup link (valid 1 hour) was printed on standard output"
+        );
+    }
+
+    let socket_path = config.data_dir.join(SOCKET_FILE_NAME);
+    let socket_task = tokio::spawn(admin_api::socket::serve(
+        socket_path.clone(),
+        Arc::clone(&services),
+    ));
+    let maintenance_task = tokio::spawn(maintenance(Arc::clone(&services)));
+
+    let config = Arc::new(config);
+    let state = web::Data::new(AppState::new(Arc::clone(&services), Arc::clone(&config)));
+    let server = HttpServer::new(move || gate_web::app(state.clone()))
+        .shutdown_timeout(10)
+        .disable_signals();
+    let server = match &config.tls {
+        Some(tls) => server
+            .bind_rustls_0_23(config.listen, tls_config(&tls.cert, &tls.key)?)
+            .with_context(|| format!("while listening on {}", config.listen))?,
+        None => server
+            .bind(config.listen)
+            .with_context(|| format!("while listening on {}", config.listen))?,
+    };
+    tracing::info!(listen = %config.listen, public_url = %config.base_url(), "gatehouse is serving");
+    let server = server.run();
+    let handle = server.handle();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        handle.stop(true).await;
+    });
+    server.await.context("while serving HTTP")?;
+
+    socket_task.abort();
+    maintenance_task.abort();
+    let _ = std::fs::remove_file(&socket_path);
+    let flushed = services.flush_activity();
+    tracing::info!(?flushed, "stopped");
+    Ok(())
+}
+
+/// Waits for SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    match (term, int) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Writes batched session activity and purges expired records, periodically.
+async fn maintenance(services: Arc<Services>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(15));
+    let mut rounds: u64 = 0;
+    loop {
+        tick.tick().await;
+        rounds += 1;
+        let s = Arc::clone(&services);
+        let purge = rounds % 20 == 1;
+        let outcome = tokio::task::spawn_blocking(move || {
+            s.flush_activity()?;
+            if purge {
+                s.purge_expired()?;
+            }
+            Ok::<_, crate::service::ServiceError>(())
+        })
+        .await;
+        match outcome {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "maintenance failed"),
+            Err(e) => tracing::error!(error = %e, "maintenance task failed"),
+        }
+    }
+}
+
+/// A rustls server configuration from PEM files.
+fn tls_config(cert: &Path, key: &Path) -> anyhow::Result<rustls::ServerConfig> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .with_context(|| format!("while reading tls.cert {}", cert.display()))?
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("while parsing tls.cert {}", cert.display()))?;
+    let key_meta = std::fs::metadata(key)
+        .with_context(|| format!("while reading tls.key {}", key.display()))?;
+    if key_meta.permissions().mode() & 0o077 != 0 {
+        tracing::warn!(path = %key.display(), "tls.key is readable by other users; chmod 600 it");
+    }
+    let key = PrivateKeyDer::from_pem_file(key)
+        .with_context(|| format!("while parsing tls.key {}", key.display()))?;
+    rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .context("while setting up TLS")?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .context("while loading the TLS certificate and key")
+}

@@ -1,0 +1,399 @@
+//! The command line (DESIGN §6). Management commands go to a running server over its
+//! admin socket, or — when none runs — open the store directly; both paths execute
+//! the same `admin_api` requests. Secrets are read from standard input, never argv.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::admin_api::{AdminRequest, AdminResponse, SOCKET_FILE_NAME, execute, socket};
+use crate::app::{self, OpenError};
+use crate::config::{Config, Overrides};
+
+/// Gatehouse: staff and customer-portal sign-in with passwords, TOTP and Microsoft
+/// Entra ID, in one binary.
+#[derive(Debug, Parser)]
+#[command(name = "gatehouse", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file (default: ./gatehouse.toml if it exists).
+    #[arg(long, global = true, env = "GATEHOUSE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory holding the store, master key and admin socket (default ./data;
+    /// also GATEHOUSE_DATA_DIR).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (prints a one-time setup link on first start).
+    Serve,
+    /// Manage staff administrators.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Manage users (staff, or a client's portal users with --client).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Show the audit log.
+    Audit {
+        /// Keep printing new events as they happen.
+        #[arg(long)]
+        follow: bool,
+        /// How many recent events to show.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Check the configuration and print what it resolves to.
+    CheckConfig,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an active staff admin (they set up TOTP at first sign-in).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Read the password from standard input (required: never pass it as an argument).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Admin,
+    Member,
+}
+
+impl RoleArg {
+    fn as_str(self) -> &'static str {
+        match self {
+            RoleArg::Admin => "admin",
+            RoleArg::Member => "member",
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// List users.
+    List {
+        #[arg(long)]
+        client: Option<String>,
+    },
+    /// Show one user.
+    Show {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        client: Option<String>,
+    },
+    /// Invite a user; prints the single-use invitation link.
+    Invite {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        #[arg(long, value_enum, default_value = "member")]
+        role: RoleArg,
+        #[arg(long)]
+        client: Option<String>,
+    },
+    /// Disable a user and end their sessions.
+    Disable {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        client: Option<String>,
+    },
+    /// Enable a disabled user.
+    Enable {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        client: Option<String>,
+    },
+    /// Remove a user's authenticator and recovery codes (they enrol again).
+    ResetMfa {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        client: Option<String>,
+    },
+    /// End all of a user's sessions.
+    RevokeSessions {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        client: Option<String>,
+    },
+    /// Change a staff user's role.
+    SetRole {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+    /// Mark a staff user as a break-glass account (password + TOTP still allowed
+    /// under SSO-only).
+    BreakGlass {
+        #[arg(value_enum)]
+        state: OnOff,
+        #[arg(long)]
+        email: String,
+    },
+}
+
+/// Runs the CLI; the exit code is 0 on success, 1 when a command failed, 2 for
+/// configuration errors.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let overrides = Overrides {
+        data_dir: cli.data_dir.clone(),
+    };
+    let config = match Config::load(cli.config.as_deref(), std::env::vars(), &overrides) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match dispatch(cli, config) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn dispatch(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
+    let json = cli.json;
+    let request = match cli.command {
+        Command::Serve => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(app::serve(config))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::CheckConfig => return Ok(check_config(&config, json)),
+        Command::Audit { follow, limit } => {
+            return follow_audit(&config, json, follow, limit);
+        }
+        Command::Admin {
+            command:
+                AdminCommand::Create {
+                    email,
+                    name,
+                    password_stdin: _,
+                },
+        } => AdminRequest::AdminCreate {
+            email,
+            name,
+            password: read_secret("password")?,
+        },
+        Command::User { command } => user_request(command),
+    };
+    let response = perform(&config, &request)?;
+    Ok(print(&response, json))
+}
+
+fn user_request(command: UserCommand) -> AdminRequest {
+    match command {
+        UserCommand::List { client } => AdminRequest::UserList { client },
+        UserCommand::Show { email, client } => AdminRequest::UserShow { email, client },
+        UserCommand::Invite {
+            email,
+            name,
+            role,
+            client,
+        } => AdminRequest::UserInvite {
+            email,
+            name,
+            role: role.as_str().to_owned(),
+            client,
+        },
+        UserCommand::Disable { email, client } => AdminRequest::UserDisable { email, client },
+        UserCommand::Enable { email, client } => AdminRequest::UserEnable { email, client },
+        UserCommand::ResetMfa { email, client } => AdminRequest::UserResetMfa { email, client },
+        UserCommand::RevokeSessions { email, client } => {
+            AdminRequest::UserRevokeSessions { email, client }
+        }
+        UserCommand::SetRole { email, role } => AdminRequest::UserSetRole {
+            email,
+            role: role.as_str().to_owned(),
+        },
+        UserCommand::BreakGlass { state, email } => AdminRequest::UserBreakGlass {
+            email,
+            on: matches!(state, OnOff::On),
+        },
+    }
+}
+
+/// Reads one secret line from standard input.
+fn read_secret(what: &str) -> anyhow::Result<String> {
+    let mut input = String::new();
+    std::io::stdin()
+        .take(64 * 1024)
+        .read_to_string(&mut input)
+        .with_context(|| format!("while reading the {what} from standard input"))?;
+    let secret = input.strip_suffix('\n').unwrap_or(&input);
+    let secret = secret.strip_suffix('\r').unwrap_or(secret);
+    if secret.is_empty() {
+        anyhow::bail!(
+            "no {what} on standard input (pipe it in, e.g. `printf '%s' \"$PW\" | gatehouse …`)"
+        );
+    }
+    Ok(secret.to_owned())
+}
+
+/// Sends `request` to the running server, or executes it on the store directly.
+pub fn perform(config: &Config, request: &AdminRequest) -> anyhow::Result<AdminResponse> {
+    let socket_path = config.data_dir.join(SOCKET_FILE_NAME);
+    if let Some(response) = socket::send(&socket_path, request)
+        .with_context(|| format!("while talking to the server on {}", socket_path.display()))?
+    {
+        return Ok(response);
+    }
+    let services = match app::open_services(config) {
+        Ok(s) => s,
+        Err(OpenError::InUse) => anyhow::bail!(
+            "the store is in use by a running server, but its admin socket {} does not answer",
+            socket_path.display()
+        ),
+        Err(OpenError::Other(e)) => return Err(e),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    Ok(runtime.block_on(execute::execute(&services, request.clone())))
+}
+
+fn print(response: &AdminResponse, json: bool) -> ExitCode {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&response.data).unwrap_or_default()
+        );
+    } else if response.ok {
+        if !response.text.is_empty() {
+            println!("{}", response.text);
+        }
+    } else {
+        eprintln!("error: {}", response.text);
+    }
+    if response.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn follow_audit(
+    config: &Config,
+    json: bool,
+    follow: bool,
+    limit: usize,
+) -> anyhow::Result<ExitCode> {
+    let first = perform(config, &AdminRequest::Audit { limit, after: None })?;
+    let code = print(&first, json);
+    if !follow || !first.ok {
+        return Ok(code);
+    }
+    let mut last = first
+        .data
+        .as_array()
+        .and_then(|events| events.iter().filter_map(|e| e["seq"].as_u64()).max())
+        .unwrap_or(0);
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+        let next = perform(
+            config,
+            &AdminRequest::Audit {
+                limit: 1000,
+                after: Some(last),
+            },
+        )?;
+        if !next.ok {
+            return Ok(print(&next, json));
+        }
+        if let Some(events) = next.data.as_array()
+            && !events.is_empty()
+        {
+            last = events
+                .iter()
+                .filter_map(|e| e["seq"].as_u64())
+                .max()
+                .unwrap_or(last);
+            print(&next, json);
+        }
+    }
+}
+
+fn check_config(config: &Config, json: bool) -> ExitCode {
+    let mut problems = Vec::new();
+    if let Some(tls) = &config.tls {
+        for (key, path) in [("tls.cert", &tls.cert), ("tls.key", &tls.key)] {
+            if std::fs::metadata(path).is_err() {
+                problems.push(format!(
+                    "configuration key `{key}`: cannot read {}",
+                    path.display()
+                ));
+            }
+        }
+    }
+    if json {
+        let value = serde_json::json!({
+            "ok": problems.is_empty(),
+            "problems": problems,
+            "listen": config.listen.to_string(),
+            "public_url": config.base_url(),
+            "data_dir": config.data_dir.display().to_string(),
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
+    } else if problems.is_empty() {
+        println!("configuration OK");
+        println!("  listen:      {}", config.listen);
+        println!("  public_url:  {}", config.base_url());
+        println!("  data_dir:    {}", config.data_dir.display());
+        println!(
+            "  sessions:    idle {}s, absolute {}s",
+            config.session.idle_timeout_secs, config.session.absolute_timeout_secs
+        );
+        println!("  entra:       {}", config.entra.authority_host);
+    } else {
+        for p in &problems {
+            eprintln!("error: {p}");
+        }
+    }
+    if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    }
+}

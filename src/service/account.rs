@@ -1,0 +1,159 @@
+//! A signed-in user's own account: change password and regenerate recovery codes,
+//! both only after proving again who they are (current password, plus a TOTP code
+//! when they have a factor).
+
+use std::sync::Arc;
+
+use crate::domain::audit::{Actor, AuditEvent, AuditKind};
+use crate::domain::password::{Verified, check_new_password, too_long_to_try};
+use crate::domain::session::Origin;
+use crate::domain::token::{MfaCode, RecoveryCode};
+use crate::domain::user::User;
+use crate::store::prelude::*;
+
+use super::policy::realm_policy;
+use super::sessions::SignedIn;
+use super::setup::capitalise;
+use super::throttle::account_key;
+use super::{Result, ServiceError, Services};
+
+/// Proof of identity for a sensitive change.
+#[derive(Debug)]
+pub struct Reauth {
+    pub current_password: String,
+    /// A TOTP code; required when the user has a factor.
+    pub code: String,
+}
+
+const REAUTH_FAILED: &str = "The current password or authenticator code is not right.";
+
+impl Services {
+    /// Changes the signed-in user's password and signs out their other sessions.
+    #[tracing::instrument(skip_all)]
+    pub async fn change_password(
+        self: &Arc<Self>,
+        me: SignedIn,
+        proof: Reauth,
+        new_password: String,
+        confirm: String,
+        origin: Origin,
+    ) -> Result<()> {
+        check_new_password(&new_password, &confirm)
+            .map_err(|e| ServiceError::Invalid(capitalise(&e.to_string())))?;
+        self.reauthenticated(me, proof, origin, move |s, user, me| {
+            s.hashing.count();
+            user.password_hash = Some(s.hashing.hasher.hash(&new_password));
+            Ok((AuditKind::PasswordChanged, me.key, ()))
+        })
+        .await
+    }
+
+    /// Replaces the signed-in user's recovery codes; returns the new ones (shown once).
+    pub async fn regenerate_recovery_codes(
+        self: &Arc<Self>,
+        me: SignedIn,
+        proof: Reauth,
+        origin: Origin,
+    ) -> Result<Vec<RecoveryCode>> {
+        if me.user.totp.is_none() {
+            return Err(ServiceError::Forbidden(
+                "Set up an authenticator app first.".to_owned(),
+            ));
+        }
+        self.reauthenticated(me, proof, origin, |s, user, me| {
+            let codes = RecoveryCode::generate_set()?;
+            user.recovery_codes = codes
+                .iter()
+                .map(|c| s.recovery_code_hash(user, &c.canonical()))
+                .collect();
+            Ok((AuditKind::RecoveryCodesRegenerated, me.key, codes))
+        })
+        .await
+    }
+
+    /// Checks `proof` (throttled like sign-in), then applies `change` to the user in
+    /// one transaction. Sessions other than the current one are revoked.
+    async fn reauthenticated<T, F>(
+        self: &Arc<Self>,
+        me: SignedIn,
+        proof: Reauth,
+        origin: Origin,
+        change: F,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Services, &mut User, &SignedIn) -> Result<(AuditKind, [u8; 32], T)>
+            + Send
+            + 'static,
+    {
+        let policy = self.store.read(|r| realm_policy(r, me.user.realm))?;
+        if !policy.password_allowed(&me.user) || me.user.password_hash.is_none() {
+            return Err(ServiceError::Forbidden(
+                "Password changes are turned off for this account: it signs in with Microsoft."
+                    .to_owned(),
+            ));
+        }
+        if too_long_to_try(&proof.current_password) {
+            return Err(ServiceError::Invalid(REAUTH_FAILED.to_owned()));
+        }
+        let account = account_key(&me.user.realm.key(), me.user.email.as_str());
+        if let Some(wait) = self
+            .throttle
+            .retry_after(&account, &origin.ip, self.clock.now())
+        {
+            return Err(ServiceError::Throttled {
+                retry_after_secs: wait,
+            });
+        }
+        let permit = self.hashing.permit().await;
+        self.blocking(move |s| {
+            let _permit = permit;
+            let refuse = |reason: &str| {
+                s.refuse(
+                    me.user.realm,
+                    &account,
+                    me.user.email.as_str(),
+                    Some((me.user.id, me.user.email.to_string())),
+                    reason,
+                    &origin,
+                    ServiceError::Invalid(REAUTH_FAILED.to_owned()),
+                )
+            };
+            s.hashing.count();
+            let hash = me.user.password_hash.clone().unwrap_or_default();
+            if s.hashing.hasher.verify(&proof.current_password, &hash) == Verified::No {
+                return refuse("re-authentication: wrong password");
+            }
+            let outcome = s.write(|w| {
+                let Some(mut user) = w.user(me.user.id)? else {
+                    return Ok(Err("user removed"));
+                };
+                if user.totp.is_some() {
+                    let ok = match MfaCode::parse(&proof.code) {
+                        MfaCode::Totp(c) => s.accept_totp(&mut user, &c)?.is_some(),
+                        _ => false,
+                    };
+                    if !ok {
+                        return Ok(Err("re-authentication: wrong code"));
+                    }
+                }
+                let (kind, keep, value) = change(s, &mut user, &me)?;
+                user.updated_at = s.clock.now();
+                w.put_user(&user)?;
+                w.delete_sessions_of_user(user.id, |key, _| *key != keep)?;
+                let event = AuditEvent::new(kind, s.clock.now())
+                    .by(Actor::User(user.id), user.email.as_str())
+                    .about(user.id, user.email.as_str())
+                    .in_realm(user.realm)
+                    .from_ip(&origin.ip);
+                s.audit(w, event)?;
+                Ok(Ok(value))
+            })?;
+            match outcome {
+                Ok(value) => Ok(value),
+                Err(reason) => refuse(reason),
+            }
+        })
+        .await
+    }
+}

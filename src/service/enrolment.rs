@@ -1,0 +1,189 @@
+//! TOTP enrolment: offer a fresh seed (kept sealed in the session until confirmed),
+//! confirm it with a code, store it sealed on the user, hand out recovery codes once,
+//! and turn a pending sign-in into a full session.
+
+use std::sync::Arc;
+
+use crate::domain::audit::{Actor, AuditEvent, AuditKind};
+use crate::domain::session::{AuthMethod, Origin, Stage};
+use crate::domain::token::{MfaCode, RecoveryCode};
+use crate::domain::totp::TotpSecret;
+use crate::domain::user::{Realm, TotpFactor, User};
+use crate::store::prelude::*;
+
+use super::login::totp_context;
+use super::sessions::SignedIn;
+use super::throttle::account_key;
+use super::{NewSession, Result, ServiceError, Services};
+
+/// What the enrolment page shows.
+#[derive(Debug)]
+pub struct EnrolmentOffer {
+    pub secret_base32: String,
+    pub otpauth_uri: String,
+    pub account: String,
+}
+
+/// The result of a confirmed enrolment.
+#[derive(Debug)]
+pub struct Enrolled {
+    /// The new full session (always rotated).
+    pub session: NewSession,
+    /// Shown once, never stored in the clear.
+    pub recovery_codes: Vec<RecoveryCode>,
+    pub next: Option<String>,
+}
+
+/// The product name shown in authenticator apps.
+pub const TOTP_ISSUER: &str = "Gatehouse";
+
+impl Services {
+    /// The session that may enrol: a pending enrolment, or a full session of a user
+    /// with no factor yet.
+    pub fn enrolling_session(&self, realm: Realm, token: &str) -> Result<SignedIn> {
+        if let Some(pending) = self.session_for(realm, token, Stage::PendingEnrolment)? {
+            return Ok(pending);
+        }
+        match self.session_for(realm, token, Stage::Active)? {
+            Some(active) if active.user.totp.is_none() && active.session.auth.used_password() => {
+                Ok(active)
+            }
+            Some(_) => Err(ServiceError::Forbidden(
+                "Your account already has an authenticator app set up.".to_owned(),
+            )),
+            None => Err(ServiceError::SignInExpired),
+        }
+    }
+
+    /// The seed to enrol, created on first view and reused on reload so a scanned QR
+    /// code stays valid.
+    pub async fn enrolment_offer(
+        self: &Arc<Self>,
+        realm: Realm,
+        token: String,
+    ) -> Result<EnrolmentOffer> {
+        self.blocking(move |s| {
+            let me = s.enrolling_session(realm, &token)?;
+            let context = pending_context(&me.user);
+            let secret = match &me.session.pending_totp {
+                Some(sealed) => TotpSecret::from_bytes(s.keys.open(sealed, &context)?),
+                None => {
+                    let secret = TotpSecret::generate()?;
+                    let sealed = s.keys.seal(secret.as_bytes(), &context)?;
+                    s.write(|w| {
+                        if let Some(mut session) = w.session(&me.key)? {
+                            session.pending_totp = Some(sealed);
+                            w.put_session(&me.key, &session)?;
+                        }
+                        Ok(())
+                    })?;
+                    secret
+                }
+            };
+            Ok(EnrolmentOffer {
+                secret_base32: secret.to_base32(),
+                otpauth_uri: secret.otpauth_uri(TOTP_ISSUER, me.user.email.as_str()),
+                account: me.user.email.to_string(),
+            })
+        })
+        .await
+    }
+
+    /// Confirms the offered seed with a code from the user's app.
+    #[tracing::instrument(skip_all)]
+    pub async fn confirm_enrolment(
+        self: &Arc<Self>,
+        realm: Realm,
+        token: String,
+        code: String,
+        origin: Origin,
+    ) -> Result<Enrolled> {
+        let me = self.enrolling_session(realm, &token)?;
+        let account = account_key(&realm.key(), me.user.email.as_str());
+        if let Some(wait) = self
+            .throttle
+            .retry_after(&account, &origin.ip, self.clock.now())
+        {
+            return Err(ServiceError::Throttled {
+                retry_after_secs: wait,
+            });
+        }
+        self.blocking(move |s| {
+            let Some(sealed) = &me.session.pending_totp else {
+                return Err(ServiceError::SignInExpired);
+            };
+            let secret = TotpSecret::from_bytes(s.keys.open(sealed, &pending_context(&me.user))?);
+            let step = match MfaCode::parse(&code) {
+                MfaCode::Totp(c) => secret.verify(&c, s.clock.now(), None),
+                _ => None,
+            };
+            let Some(step) = step else {
+                return s.refuse(
+                    realm,
+                    &account,
+                    me.user.email.as_str(),
+                    Some((me.user.id, me.user.email.to_string())),
+                    "wrong enrolment code",
+                    &origin,
+                    ServiceError::InvalidCode,
+                );
+            };
+            let codes = RecoveryCode::generate_set()?;
+            let now = s.clock.now();
+            let sealed_seed = s.keys.seal(secret.as_bytes(), &totp_context(me.user.id))?;
+            let session = s.write(|w| {
+                let Some(mut user) = w.user(me.user.id)? else {
+                    return Err(ServiceError::SignInExpired);
+                };
+                user.totp = Some(TotpFactor {
+                    secret: sealed_seed,
+                    last_step: step,
+                    enrolled_at: now,
+                });
+                user.recovery_codes = codes
+                    .iter()
+                    .map(|c| s.recovery_code_hash(&user, &c.canonical()))
+                    .collect();
+                if me.session.stage != Stage::Active {
+                    user.last_login_at = Some(now);
+                }
+                user.updated_at = now;
+                w.put_user(&user)?;
+                w.delete_session(&me.key)?;
+                let auth = if me.session.stage == Stage::Active {
+                    me.session.auth
+                } else {
+                    AuthMethod::PasswordTotp
+                };
+                let new = s.start_session(w, &user, Stage::Active, auth, None, &origin)?;
+                let event = AuditEvent::new(AuditKind::MfaEnrolled, now)
+                    .by(Actor::User(user.id), user.email.as_str())
+                    .about(user.id, user.email.as_str())
+                    .in_realm(user.realm)
+                    .from_ip(&origin.ip);
+                s.audit(w, event)?;
+                if me.session.stage != Stage::Active {
+                    let event = AuditEvent::new(AuditKind::LoginSucceeded, now)
+                        .by(Actor::User(user.id), user.email.as_str())
+                        .about(user.id, user.email.as_str())
+                        .in_realm(user.realm)
+                        .from_ip(&origin.ip)
+                        .detail("password + TOTP enrolment");
+                    s.audit(w, event)?;
+                }
+                Ok(new)
+            })?;
+            s.throttle.success(&account);
+            Ok(Enrolled {
+                session,
+                recovery_codes: codes,
+                next: me.session.next.clone(),
+            })
+        })
+        .await
+    }
+}
+
+fn pending_context(user: &User) -> String {
+    format!("totp-pending:{}", user.id)
+}

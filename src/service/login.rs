@@ -1,0 +1,389 @@
+//! Password sign-in and its second step. Every failure — unknown email, wrong
+//! password, disabled account, SSO-only, wrong code — returns the same error after
+//! the same work (one Argon2 verification, one audit write), so nothing outside can
+//! tell them apart; the real reason is kept in the audit trail.
+
+use std::sync::Arc;
+
+use crate::domain::audit::{Actor, AuditEvent, AuditKind};
+use crate::domain::password::{Verified, too_long_to_try};
+use crate::domain::session::{AuthMethod, Origin, Stage};
+use crate::domain::token::MfaCode;
+use crate::domain::totp::TotpSecret;
+use crate::domain::user::{Email, Realm, User, UserStatus};
+use crate::store::Writer;
+use crate::store::prelude::*;
+
+use super::policy::{RealmPolicy, realm_policy};
+use super::throttle::account_key;
+use super::{NewSession, Result, ServiceError, Services};
+
+/// What a sign-in step leads to. The web layer maps each to exactly one response.
+#[derive(Debug)]
+pub enum LoginStep {
+    /// Password accepted; ask for a TOTP or recovery code. Holds the pending session.
+    NeedCode(NewSession),
+    /// Password accepted; the user must enrol TOTP first. Holds the pending session.
+    NeedEnrolment(NewSession),
+    /// Signed in.
+    Done(NewSession),
+}
+
+/// A submitted email + password.
+#[derive(Debug)]
+pub struct PasswordAttempt {
+    pub realm: Realm,
+    pub email: String,
+    pub password: String,
+    /// Where to go afterwards, already checked to be safe.
+    pub next: Option<String>,
+    pub origin: Origin,
+}
+
+/// A submitted second-step code.
+#[derive(Debug)]
+pub struct CodeAttempt {
+    pub realm: Realm,
+    /// The pending session's token (from its cookie).
+    pub pending_token: String,
+    pub code: String,
+    pub origin: Origin,
+}
+
+impl Services {
+    /// Checks email + password. Throttling is checked first and too-long passwords are
+    /// refused before any hashing.
+    #[tracing::instrument(skip_all)]
+    pub async fn login_with_password(
+        self: &Arc<Self>,
+        attempt: PasswordAttempt,
+    ) -> Result<LoginStep> {
+        if too_long_to_try(&attempt.password) {
+            return Err(ServiceError::Invalid(
+                "Passwords are at most 1024 characters.".to_owned(),
+            ));
+        }
+        let account = account_key(&attempt.realm.key(), &attempt.email);
+        if let Some(wait) =
+            self.throttle
+                .retry_after(&account, &attempt.origin.ip, self.clock.now())
+        {
+            return Err(ServiceError::Throttled {
+                retry_after_secs: wait,
+            });
+        }
+        let permit = self.hashing.permit().await;
+        self.blocking(move |s| {
+            let _permit = permit;
+            s.password_step(attempt, &account)
+        })
+        .await
+    }
+
+    fn password_step(&self, attempt: PasswordAttempt, account: &str) -> Result<LoginStep> {
+        let email = Email::parse(&attempt.email).ok();
+        let (user, policy) = self.read(|r| {
+            let user = match &email {
+                Some(e) => r.user_by_email(attempt.realm, e)?,
+                None => None,
+            };
+            Ok((user, realm_policy(r, attempt.realm)?))
+        })?;
+
+        self.hashing.count();
+        let verified = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
+            Some(hash) => self.hashing.hasher.verify(&attempt.password, hash),
+            None => {
+                self.hashing.hasher.burn(&attempt.password);
+                Verified::No
+            }
+        };
+        let refusal = match &user {
+            None => Some("unknown email"),
+            Some(u) if u.password_hash.is_none() => Some("no password set"),
+            Some(_) if verified == Verified::No => Some("wrong password"),
+            Some(u) => password_refusal(u, &policy),
+        };
+        let user = match (user, refusal) {
+            (Some(user), None) => user,
+            (user, reason) => {
+                let reason = reason.unwrap_or("unknown email");
+                let subject = user.as_ref().map(|u| (u.id, u.email.to_string()));
+                return self.refuse(
+                    attempt.realm,
+                    account,
+                    &attempt.email,
+                    subject,
+                    reason,
+                    &attempt.origin,
+                    ServiceError::LoginFailed,
+                );
+            }
+        };
+
+        let now = self.clock.now();
+        let step = self.write(|w| {
+            // Re-read inside the write: an admin may have disabled the user meanwhile.
+            let Some(mut fresh) = w.user(user.id)? else {
+                return Ok(None);
+            };
+            if password_refusal(&fresh, &realm_policy(w, attempt.realm)?).is_some() {
+                return Ok(None);
+            }
+            if let Verified::YesRehash(new_hash) = &verified {
+                fresh.password_hash = Some(new_hash.clone());
+            }
+            let (stage, auth) = if fresh.totp.is_some() {
+                (Stage::PendingMfa, AuthMethod::PasswordTotp)
+            } else if policy.mfa_required {
+                (Stage::PendingEnrolment, AuthMethod::PasswordTotp)
+            } else {
+                (Stage::Active, AuthMethod::Password)
+            };
+            if stage == Stage::Active {
+                fresh.last_login_at = Some(now);
+            }
+            fresh.updated_at = now;
+            w.put_user(&fresh)?;
+            let new = self.start_session(
+                w,
+                &fresh,
+                stage.clone(),
+                auth,
+                attempt.next.clone(),
+                &attempt.origin,
+            )?;
+            let kind = if stage == Stage::Active {
+                AuditKind::LoginSucceeded
+            } else {
+                AuditKind::PasswordAccepted
+            };
+            self.audit(
+                w,
+                login_event(kind, &fresh, &attempt.origin).detail("password"),
+            )?;
+            if stage == Stage::Active {
+                self.audit_break_glass(w, &fresh, &policy, &attempt.origin)?;
+            }
+            Ok(Some(match stage {
+                Stage::PendingMfa => LoginStep::NeedCode(new),
+                Stage::PendingEnrolment => LoginStep::NeedEnrolment(new),
+                Stage::Active => LoginStep::Done(new),
+            }))
+        })?;
+        match step {
+            Some(step) => {
+                if matches!(step, LoginStep::Done(_)) {
+                    self.throttle.success(account);
+                }
+                Ok(step)
+            }
+            None => self.refuse(
+                attempt.realm,
+                account,
+                &attempt.email,
+                Some((user.id, user.email.to_string())),
+                "account changed during sign-in",
+                &attempt.origin,
+                ServiceError::LoginFailed,
+            ),
+        }
+    }
+
+    /// Checks the second-step code of a pending sign-in.
+    #[tracing::instrument(skip_all)]
+    pub async fn login_with_code(self: &Arc<Self>, attempt: CodeAttempt) -> Result<NewSession> {
+        let pending = self
+            .session_for(attempt.realm, &attempt.pending_token, Stage::PendingMfa)?
+            .ok_or(ServiceError::SignInExpired)?;
+        let account = account_key(&attempt.realm.key(), pending.user.email.as_str());
+        if let Some(wait) =
+            self.throttle
+                .retry_after(&account, &attempt.origin.ip, self.clock.now())
+        {
+            return Err(ServiceError::Throttled {
+                retry_after_secs: wait,
+            });
+        }
+        self.blocking(move |s| {
+            let now = s.clock.now();
+            let code = MfaCode::parse(&attempt.code);
+            let outcome = s.write(|w| {
+                let Some(mut user) = w.user(pending.user.id)? else {
+                    return Ok(Err("user removed"));
+                };
+                let policy = realm_policy(w, attempt.realm)?;
+                if let Some(reason) = password_refusal(&user, &policy) {
+                    return Ok(Err(reason));
+                }
+                let used = match &code {
+                    MfaCode::Totp(c) => s.accept_totp(&mut user, c)?,
+                    MfaCode::Recovery(c) => s.accept_recovery_code(&mut user, c),
+                    MfaCode::Malformed => None,
+                };
+                let Some(method) = used else {
+                    return Ok(Err("wrong code"));
+                };
+                user.last_login_at = Some(now);
+                user.updated_at = now;
+                w.put_user(&user)?;
+                w.delete_session(&pending.key)?;
+                let new = s.start_session(
+                    w,
+                    &user,
+                    Stage::Active,
+                    AuthMethod::PasswordTotp,
+                    pending.session.next.clone(),
+                    &attempt.origin,
+                )?;
+                s.audit(
+                    w,
+                    login_event(AuditKind::LoginSucceeded, &user, &attempt.origin)
+                        .detail(format!("password + {method}")),
+                )?;
+                if method == "recovery code" {
+                    let left = user.recovery_codes.len();
+                    s.audit(
+                        w,
+                        login_event(AuditKind::RecoveryCodeUsed, &user, &attempt.origin)
+                            .detail(format!("{left} left")),
+                    )?;
+                }
+                s.audit_break_glass(w, &user, &policy, &attempt.origin)?;
+                Ok(Ok(new))
+            })?;
+            match outcome {
+                Ok(new) => {
+                    s.throttle.success(&account);
+                    Ok(new)
+                }
+                Err(reason) => s.refuse(
+                    attempt.realm,
+                    &account,
+                    pending.user.email.as_str(),
+                    Some((pending.user.id, pending.user.email.to_string())),
+                    reason,
+                    &attempt.origin,
+                    ServiceError::InvalidCode,
+                ),
+            }
+        })
+        .await
+    }
+
+    /// Accepts a TOTP code for `user` if it is right and newer than the last one used;
+    /// records the step so the code cannot be used again.
+    pub(crate) fn accept_totp(&self, user: &mut User, code: &str) -> Result<Option<&'static str>> {
+        let Some(factor) = user.totp.as_mut() else {
+            return Ok(None);
+        };
+        let secret =
+            TotpSecret::from_bytes(self.keys.open(&factor.secret, &totp_context(user.id))?);
+        match secret.verify(code, self.clock.now(), Some(factor.last_step)) {
+            Some(step) => {
+                factor.last_step = step;
+                Ok(Some("TOTP"))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Accepts and consumes one of `user`'s recovery codes (canonical form).
+    pub(crate) fn accept_recovery_code(
+        &self,
+        user: &mut User,
+        canonical: &str,
+    ) -> Option<&'static str> {
+        let hash = self.recovery_code_hash(user, canonical);
+        let position = user.recovery_codes.iter().position(|h| *h == hash)?;
+        user.recovery_codes.remove(position);
+        Some("recovery code")
+    }
+
+    pub(crate) fn recovery_code_hash(&self, user: &User, canonical: &str) -> String {
+        hex::encode(
+            self.keys
+                .token_hash(&format!("recovery:{}", user.id), canonical),
+        )
+    }
+
+    /// Records a failed attempt (audit + throttle) and returns `error`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn refuse<T>(
+        &self,
+        realm: Realm,
+        account: &str,
+        typed_email: &str,
+        subject: Option<(crate::domain::user::UserId, String)>,
+        reason: &str,
+        origin: &Origin,
+        error: ServiceError,
+    ) -> Result<T> {
+        let now = self.clock.now();
+        let blocked = self.throttle.failure(account, &origin.ip, now);
+        let typed: String = typed_email.chars().take(254).collect();
+        let mut event = AuditEvent::new(AuditKind::LoginFailed, now)
+            .by(Actor::Anonymous, &typed)
+            .in_realm(realm)
+            .from_ip(&origin.ip)
+            .detail(reason);
+        if let Some((id, email)) = subject {
+            event = event.about(id, &email);
+        }
+        self.write(|w| {
+            self.audit(w, event)?;
+            if blocked {
+                let throttled = AuditEvent::new(AuditKind::Throttled, now)
+                    .by(Actor::Anonymous, &typed)
+                    .in_realm(realm)
+                    .from_ip(&origin.ip)
+                    .detail("too many failures; back-off in force");
+                self.audit(w, throttled)?;
+            }
+            Ok(())
+        })?;
+        Err(error)
+    }
+
+    fn audit_break_glass(
+        &self,
+        w: &mut Writer,
+        user: &User,
+        policy: &RealmPolicy,
+        origin: &Origin,
+    ) -> Result<()> {
+        if policy.sso_only && user.break_glass {
+            self.audit(
+                w,
+                login_event(AuditKind::BreakGlassLogin, user, origin)
+                    .detail("password sign-in while SSO-only is on"),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Why `user` may not use a password path, if they may not.
+fn password_refusal(user: &User, policy: &RealmPolicy) -> Option<&'static str> {
+    match user.status {
+        UserStatus::Disabled => Some("account disabled"),
+        UserStatus::Invited => Some("invitation not accepted yet"),
+        UserStatus::Active if !policy.password_allowed(user) => {
+            Some("password sign-in is off (SSO-only)")
+        }
+        UserStatus::Active => None,
+    }
+}
+
+/// The context a user's TOTP seed is sealed under.
+pub fn totp_context(user: crate::domain::user::UserId) -> String {
+    format!("totp:{user}")
+}
+
+fn login_event(kind: AuditKind, user: &User, origin: &Origin) -> AuditEvent {
+    AuditEvent::new(kind, crate::domain::time::Timestamp(0))
+        .by(Actor::User(user.id), user.email.as_str())
+        .about(user.id, user.email.as_str())
+        .in_realm(user.realm)
+        .from_ip(&origin.ip)
+}

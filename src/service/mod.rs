@@ -1,0 +1,275 @@
+//! Use cases: one function per user action (sign in, enrol TOTP, invite a user…).
+//! Each crosses into blocking work once — Argon2 under the hashing semaphore, store
+//! writes that fsync — and returns domain values or a [`ServiceError`]. Nothing here
+//! knows about HTTP.
+
+pub mod account;
+pub mod admin;
+pub mod enrolment;
+pub mod hashing;
+pub mod invites;
+pub mod login;
+pub mod policy;
+pub mod sessions;
+pub mod setup;
+pub mod throttle;
+
+use std::sync::Arc;
+
+use url::Url;
+
+use crate::config::Config;
+use crate::domain::audit::AuditEvent;
+use crate::domain::password::HashParams;
+use crate::domain::redirect::RedirectPolicy;
+use crate::domain::session::{AuthMethod, Lifetimes, Origin, Session, Stage};
+use crate::domain::time::Clock;
+use crate::domain::token::SecretToken;
+use crate::domain::totp::NoRandomness;
+use crate::domain::user::{Realm, User};
+use crate::keys::{Keys, Unseal};
+use crate::store::{Store, StoreError, Writer};
+
+use hashing::Hashing;
+use sessions::Activity;
+use throttle::Throttle;
+
+/// Why a use case did not succeed. Messages in `Invalid`, `Forbidden` and `Conflict`
+/// are written for the person using the product; the others map to fixed texts.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Sign-in refused; deliberately says nothing about which part was wrong.
+    #[error("sign-in failed")]
+    LoginFailed,
+    /// A TOTP or recovery code was wrong, malformed or already used.
+    #[error("invalid code")]
+    InvalidCode,
+    /// Too many failures; try again after this many seconds.
+    #[error("throttled for {retry_after_secs}s")]
+    Throttled { retry_after_secs: i64 },
+    /// The input is not acceptable; the message says why.
+    #[error("{0}")]
+    Invalid(String),
+    /// A setup or invitation link that does not exist or was already used.
+    #[error("link not valid")]
+    LinkInvalid,
+    /// A setup or invitation link past its time.
+    #[error("link expired")]
+    LinkExpired,
+    /// The half-finished sign-in this step belongs to is gone or expired.
+    #[error("sign-in expired")]
+    SignInExpired,
+    /// The thing asked for does not exist (user, session…).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Not allowed, with the reason for the user.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Clashes with the current state (email taken, last admin…).
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Something that should not happen; the detail goes to the log only.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<NoRandomness> for ServiceError {
+    fn from(e: NoRandomness) -> Self {
+        ServiceError::Internal(e.to_string())
+    }
+}
+
+impl From<Unseal> for ServiceError {
+    fn from(e: Unseal) -> Self {
+        ServiceError::Internal(e.to_string())
+    }
+}
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// Settings the use cases need from the configuration.
+#[derive(Debug, Clone)]
+pub struct ServiceSettings {
+    /// `public_url` without trailing slash.
+    pub base_url: String,
+    pub staff_lifetimes: Lifetimes,
+    pub hash_params: HashParams,
+    /// Concurrent Argon2 computations allowed (memory bound).
+    pub hash_permits: usize,
+    pub redirects: RedirectPolicy,
+}
+
+impl ServiceSettings {
+    pub fn from_config(config: &Config) -> ServiceSettings {
+        ServiceSettings {
+            base_url: config.base_url().to_owned(),
+            staff_lifetimes: Lifetimes {
+                idle_secs: config.session.idle_timeout_secs,
+                absolute_secs: config.session.absolute_timeout_secs,
+            },
+            hash_params: HashParams::RECOMMENDED,
+            hash_permits: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            redirects: RedirectPolicy::new(&config.public_url, &config.forward_auth.allowed_hosts),
+        }
+    }
+
+    /// Settings for tests: a local URL and the given clock-independent defaults.
+    pub fn for_tests(base_url: &str) -> ServiceSettings {
+        let url = Url::parse(base_url).unwrap_or_else(|_| unreachable!("test URL"));
+        ServiceSettings {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            staff_lifetimes: Lifetimes {
+                idle_secs: 30 * 60,
+                absolute_secs: 12 * 3600,
+            },
+            hash_params: HashParams::RECOMMENDED,
+            hash_permits: 2,
+            redirects: RedirectPolicy::new(&url, &[]),
+        }
+    }
+}
+
+/// A session just created: the cookie value to hand out and the session itself.
+#[derive(Debug)]
+pub struct NewSession {
+    pub token: SecretToken,
+    pub session: Session,
+}
+
+/// Everything the use cases share.
+pub struct Services {
+    pub store: Store,
+    pub keys: Keys,
+    pub clock: Arc<dyn Clock>,
+    pub settings: ServiceSettings,
+    pub hashing: Hashing,
+    pub throttle: Throttle,
+    pub activity: Activity,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Services")
+    }
+}
+
+impl Services {
+    pub fn new(
+        store: Store,
+        keys: Keys,
+        clock: Arc<dyn Clock>,
+        settings: ServiceSettings,
+    ) -> Result<Services> {
+        let hashing = Hashing::new(settings.hash_params, settings.hash_permits);
+        let services = Services {
+            store,
+            keys,
+            clock,
+            settings,
+            hashing,
+            throttle: Throttle::default(),
+            activity: Activity::default(),
+        };
+        services.bind_key_to_store()?;
+        Ok(services)
+    }
+
+    /// Records a sealed known value on first use, and on every later open checks that
+    /// the master key still opens it: a wrong key fails loudly at start-up instead of
+    /// making every TOTP check fail.
+    fn bind_key_to_store(&self) -> Result<()> {
+        use crate::store::prelude::*;
+        const CHECK: &[u8] = b"gatehouse master key check";
+        match self.store.read(|r| r.key_check())? {
+            Some(sealed) => match self.keys.open(&sealed, "key-check") {
+                Ok(plain) if plain == CHECK => Ok(()),
+                _ => Err(ServiceError::Forbidden(
+                    "the master key does not belong to this store (wrong master.key?)".to_owned(),
+                )),
+            },
+            None => {
+                let sealed = self.keys.seal(CHECK, "key-check")?;
+                self.store.write(|w| w.put_key_check(&sealed))?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Runs store work (or other blocking work) off the async executor.
+    pub async fn blocking<T, F>(self: &Arc<Self>, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Services) -> Result<T> + Send + 'static,
+    {
+        let services = Arc::clone(self);
+        tokio::task::spawn_blocking(move || f(&services))
+            .await
+            .map_err(|e| ServiceError::Internal(format!("blocking task failed: {e}")))?
+    }
+
+    /// [`Store::read`] with service errors, for closures that mix store and service
+    /// failures.
+    pub fn read<T>(&self, f: impl FnOnce(&crate::store::Reader) -> Result<T>) -> Result<T> {
+        self.store.read(f)
+    }
+
+    /// [`Store::write`] with service errors: the transaction commits only if `f`
+    /// returns `Ok`.
+    pub fn write<T>(&self, f: impl FnOnce(&mut Writer) -> Result<T>) -> Result<T> {
+        self.store.write(f)
+    }
+
+    /// Session lifetimes for `realm`.
+    pub fn lifetimes(&self, _realm: Realm) -> Lifetimes {
+        self.settings.staff_lifetimes
+    }
+
+    /// The stored key of a session token.
+    pub fn session_key(&self, token: &str) -> [u8; 32] {
+        self.keys.token_hash("session", token)
+    }
+
+    /// Creates a session for `user` in the open transaction.
+    pub(crate) fn start_session(
+        &self,
+        w: &mut Writer,
+        user: &User,
+        stage: Stage,
+        auth: AuthMethod,
+        next: Option<String>,
+        origin: &Origin,
+    ) -> Result<NewSession> {
+        let token = SecretToken::generate()?;
+        let mut session = Session::start(
+            user.id,
+            user.realm,
+            stage,
+            auth,
+            self.lifetimes(user.realm),
+            origin,
+            self.clock.now(),
+        );
+        session.next = next;
+        w.put_session(&self.session_key(token.expose()), &session)?;
+        Ok(NewSession { token, session })
+    }
+
+    /// Appends to the audit trail in the open transaction, and mirrors the event to
+    /// the log (without secrets: events never hold any).
+    pub(crate) fn audit(&self, w: &mut Writer, mut event: AuditEvent) -> Result<()> {
+        event.at = self.clock.now();
+        tracing::info!(
+            target: "gatehouse::audit",
+            kind = event.kind.as_str(),
+            actor = %event.actor_email,
+            subject = %event.subject_email,
+            ip = %event.source_ip,
+            detail = %event.detail,
+            "audit"
+        );
+        w.append_audit(&event)?;
+        Ok(())
+    }
+}

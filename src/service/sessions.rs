@@ -1,0 +1,213 @@
+//! Sessions as requests see them: who a cookie belongs to (one read transaction, no
+//! write per request), activity recorded in memory and flushed in batches, sign-out,
+//! and listing / revoking a user's sessions.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::domain::audit::{Actor, AuditEvent, AuditKind};
+use crate::domain::session::{Origin, Session, Stage};
+use crate::domain::time::Timestamp;
+use crate::domain::user::{Realm, User};
+use crate::store::prelude::*;
+use crate::store::sessions::SessionKey;
+
+use super::{Result, ServiceError, Services};
+
+/// Activity is written back at most this often per session.
+pub const TOUCH_INTERVAL_SECS: i64 = 60;
+
+/// Last-seen times waiting to be written, newest per session.
+#[derive(Default)]
+pub struct Activity {
+    pending: Mutex<HashMap<SessionKey, Timestamp>>,
+}
+
+impl Activity {
+    fn latest(&self, key: &SessionKey) -> Option<Timestamp> {
+        self.pending.lock().ok()?.get(key).copied()
+    }
+
+    fn note(&self, key: SessionKey, at: Timestamp) {
+        if let Ok(mut map) = self.pending.lock() {
+            map.insert(key, at);
+        }
+    }
+
+    fn take(&self) -> Vec<(SessionKey, Timestamp)> {
+        self.pending
+            .lock()
+            .map(|mut m| m.drain().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// A request's signed-in user.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub key: SessionKey,
+    pub session: Session,
+    pub user: User,
+}
+
+/// One row of "your sessions".
+#[derive(Debug, Clone)]
+pub struct SessionSummary {
+    /// An opaque handle for revoking (hex of the stored key; the token stays secret).
+    pub handle: String,
+    pub created_at: Timestamp,
+    pub last_seen: Timestamp,
+    pub expires_at: Timestamp,
+    pub user_agent: String,
+    pub source_ip: String,
+    pub auth: &'static str,
+    pub current: bool,
+}
+
+impl Services {
+    /// The session behind `token` if it is live, at `stage`, in `realm`, and its user
+    /// is active there. Reads only; activity is noted in memory.
+    pub fn session_for(&self, realm: Realm, token: &str, stage: Stage) -> Result<Option<SignedIn>> {
+        let key = self.session_key(token);
+        let now = self.clock.now();
+        let latest = self.activity.latest(&key);
+        let found = self.read(|r| {
+            let Some(session) = r.session(&key)? else {
+                return Ok(None);
+            };
+            if session.realm != realm || session.stage != stage {
+                return Ok(None);
+            }
+            if !session.is_live(now, latest.unwrap_or(session.last_seen)) {
+                return Ok(None);
+            }
+            let Some(user) = r.user(session.user_id)? else {
+                return Ok(None);
+            };
+            if user.realm != realm || !user.is_active() {
+                return Ok(None);
+            }
+            Ok(Some(SignedIn { key, session, user }))
+        })?;
+        if let Some(signed_in) = &found
+            && stage == Stage::Active
+        {
+            let seen = latest.unwrap_or(signed_in.session.last_seen);
+            if now.secs_since(seen) >= TOUCH_INTERVAL_SECS {
+                self.activity.note(key, now);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Writes noted activity in one transaction; called periodically and at shutdown.
+    pub fn flush_activity(&self) -> Result<usize> {
+        let touches = self.activity.take();
+        if touches.is_empty() {
+            return Ok(0);
+        }
+        self.store.write(|w| w.touch_sessions(&touches))?;
+        Ok(touches.len())
+    }
+
+    /// Deletes expired sessions and one-time tokens; called periodically.
+    pub fn purge_expired(&self) -> Result<usize> {
+        let now = self.clock.now();
+        let sessions = self
+            .store
+            .write(|w| w.purge_expired_sessions(now, 10_000))?;
+        let tokens = self
+            .store
+            .write(|w| w.delete_one_time_tokens(|t| t.expires_at <= now))?;
+        Ok(sessions + tokens)
+    }
+
+    /// Ends the session behind `token` (any stage).
+    pub async fn logout(self: &Arc<Self>, token: String, origin: Origin) -> Result<()> {
+        self.blocking(move |s| {
+            let key = s.session_key(&token);
+            s.write(|w| {
+                if let Some(session) = w.delete_session(&key)?
+                    && session.stage == Stage::Active
+                {
+                    let email = w
+                        .user(session.user_id)?
+                        .map(|u| u.email.to_string())
+                        .unwrap_or_default();
+                    s.audit(
+                        w,
+                        AuditEvent::new(AuditKind::Logout, s.clock.now())
+                            .by(Actor::User(session.user_id), &email)
+                            .in_realm(session.realm)
+                            .from_ip(&origin.ip),
+                    )?;
+                }
+                Ok(())
+            })?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The active sessions of the signed-in user, newest first.
+    pub fn list_sessions(&self, me: &SignedIn) -> Result<Vec<SessionSummary>> {
+        let now = self.clock.now();
+        let mut rows: Vec<SessionSummary> = self
+            .store
+            .read(|r| r.sessions_of_user(me.user.id))?
+            .into_iter()
+            .filter(|(key, s)| {
+                s.stage == Stage::Active
+                    && s.is_live(now, self.activity.latest(key).unwrap_or(s.last_seen))
+            })
+            .map(|(key, s)| SessionSummary {
+                handle: hex::encode(key),
+                created_at: s.created_at,
+                last_seen: self
+                    .activity
+                    .latest(&key)
+                    .unwrap_or(s.last_seen)
+                    .max(s.last_seen),
+                expires_at: s.expires_at,
+                user_agent: s.user_agent.clone(),
+                source_ip: s.source_ip.clone(),
+                auth: s.auth.as_header(),
+                current: key == me.key,
+            })
+            .collect();
+        rows.sort_by_key(|r| std::cmp::Reverse(r.created_at));
+        Ok(rows)
+    }
+
+    /// Revokes one of the signed-in user's own sessions by its handle.
+    pub async fn revoke_own_session(
+        self: &Arc<Self>,
+        me: SignedIn,
+        handle: String,
+        origin: Origin,
+    ) -> Result<()> {
+        let key: SessionKey = hex::decode(&handle)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or(ServiceError::NotFound("session"))?;
+        self.blocking(move |s| {
+            s.write(|w| {
+                match w.session(&key)? {
+                    Some(session) if session.user_id == me.user.id => {
+                        w.delete_session(&key)?;
+                    }
+                    _ => return Ok(Err(ServiceError::NotFound("session"))),
+                }
+                s.audit(
+                    w,
+                    AuditEvent::new(AuditKind::SessionRevoked, s.clock.now())
+                        .by(Actor::User(me.user.id), me.user.email.as_str())
+                        .in_realm(me.user.realm)
+                        .from_ip(&origin.ip),
+                )?;
+                Ok(Ok(()))
+            })?
+        })
+        .await
+    }
+}

@@ -1,0 +1,81 @@
+//! Cookie names and attributes. Session cookies are `HttpOnly`, `SameSite=Lax`,
+//! `Path=/`, and under https `Secure` with the `__Host-` prefix — or `__Secure-` when
+//! `cookie_domain` widens them to the protected apps' subdomains. Each realm has its
+//! own session cookie, so a browser can hold a staff and a portal session side by
+//! side and neither is ever read for the other.
+
+use actix_web::cookie::{Cookie, SameSite};
+
+use crate::config::Config;
+
+/// The CSRF cookie's base name.
+const CSRF: &str = "gh_csrf";
+/// The session cookie's base name.
+const SESSION: &str = "gh_session";
+
+#[derive(Debug, Clone)]
+pub struct CookieSettings {
+    secure: bool,
+    domain: Option<String>,
+}
+
+impl CookieSettings {
+    pub fn from_config(config: &Config) -> CookieSettings {
+        CookieSettings {
+            secure: config.is_https(),
+            domain: config.cookie_domain.clone(),
+        }
+    }
+
+    fn session_prefix(&self) -> &'static str {
+        match (self.secure, &self.domain) {
+            (true, None) => "__Host-",
+            (true, Some(_)) => "__Secure-",
+            (false, _) => "",
+        }
+    }
+
+    /// The session cookie name of a realm: staff, or the portal of `slug`.
+    pub fn session_name(&self, portal_slug: Option<&str>) -> String {
+        match portal_slug {
+            None => format!("{}{SESSION}", self.session_prefix()),
+            Some(slug) => format!("{}{SESSION}_p_{slug}", self.session_prefix()),
+        }
+    }
+
+    /// A session cookie holding `token`. It lasts as long as the browser session;
+    /// the server enforces idle and absolute limits.
+    pub fn session(&self, name: String, token: String) -> Cookie<'static> {
+        let mut cookie = Cookie::build(name, token)
+            .path("/")
+            .http_only(true)
+            .secure(self.secure)
+            .same_site(SameSite::Lax)
+            .finish();
+        if let Some(domain) = &self.domain {
+            cookie.set_domain(domain.clone());
+        }
+        cookie
+    }
+
+    /// A cookie that deletes the session cookie `name`.
+    pub fn session_removal(&self, name: String) -> Cookie<'static> {
+        let mut cookie = self.session(name, String::new());
+        cookie.make_removal();
+        cookie
+    }
+
+    pub fn csrf_name(&self) -> &'static str {
+        if self.secure { "__Host-gh_csrf" } else { CSRF }
+    }
+
+    /// The CSRF cookie: host-only, never sent to other subdomains.
+    pub fn csrf(&self, value: String) -> Cookie<'static> {
+        Cookie::build(self.csrf_name(), value)
+            .path("/")
+            .http_only(true)
+            .secure(self.secure)
+            .same_site(SameSite::Lax)
+            .finish()
+    }
+}

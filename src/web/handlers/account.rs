@@ -1,0 +1,218 @@
+//! `/account`: profile, MFA status, sessions, password change and recovery codes.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::chrome;
+use crate::service::ServiceError;
+use crate::service::account::Reauth;
+use crate::web::csrf::{CsrfForm, CsrfToken};
+use crate::web::error::WebResult;
+use crate::web::request::{ClientOrigin, CurrentUser};
+use crate::web::views::account::{AccountView, SessionRow, account_page as render_account};
+use crate::web::views::login::{RecoveryCodesView, recovery_codes_page};
+use crate::web::{AppState, html, see_other};
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordChange {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    new_password_confirm: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReauthFields {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    code: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RevokeFields {
+    #[serde(default)]
+    session: String,
+}
+
+fn render(
+    req: &HttpRequest,
+    current: &CurrentUser,
+    csrf: &str,
+    status: StatusCode,
+    error: Option<&str>,
+    notice: Option<&str>,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(req);
+    let me = &current.me;
+    let sessions = state
+        .services
+        .list_sessions(me)?
+        .into_iter()
+        .map(|s| SessionRow {
+            handle: s.handle,
+            created: s.created_at,
+            last_seen: s.last_seen,
+            device: if s.user_agent.is_empty() {
+                "Unknown device".to_owned()
+            } else {
+                s.user_agent
+            },
+            ip: s.source_ip,
+            method: s.auth,
+            current: s.current,
+        })
+        .collect();
+    let password_allowed = state.services.password_allowed(&me.user)?;
+    Ok(html(
+        status,
+        render_account(&AccountView {
+            chrome: chrome(&current.ctx, "Your account", Some(me), csrf),
+            paths: &current.ctx.paths,
+            csrf,
+            name: me.user.name_or_email(),
+            email: me.user.email.as_str(),
+            role: me.user.role.as_str(),
+            has_totp: me.user.totp.is_some(),
+            recovery_codes_left: me.user.recovery_codes.len(),
+            has_password: me.user.password_hash.is_some(),
+            password_allowed,
+            sessions,
+            error,
+            notice,
+        }),
+    ))
+}
+
+/// `GET /account`
+pub async fn account_page(
+    req: HttpRequest,
+    current: CurrentUser,
+    csrf: CsrfToken,
+) -> WebResult<HttpResponse> {
+    render(&req, &current, &csrf.0, StatusCode::OK, None, None)
+}
+
+/// Maps a failed account change back onto the page; other errors become error pages.
+fn refused(
+    req: &HttpRequest,
+    current: &CurrentUser,
+    csrf: &str,
+    error: ServiceError,
+) -> WebResult<HttpResponse> {
+    match error {
+        ServiceError::Invalid(message) => render(
+            req,
+            current,
+            csrf,
+            StatusCode::BAD_REQUEST,
+            Some(&message),
+            None,
+        ),
+        ServiceError::Forbidden(message) => render(
+            req,
+            current,
+            csrf,
+            StatusCode::FORBIDDEN,
+            Some(&message),
+            None,
+        ),
+        other => Err(other.into()),
+    }
+}
+
+/// `POST /account/password`
+pub async fn change_password(
+    req: HttpRequest,
+    current: CurrentUser,
+    csrf: CsrfToken,
+    origin: ClientOrigin,
+    form: CsrfForm<PasswordChange>,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    let f = form.0;
+    let proof = Reauth {
+        current_password: f.current_password,
+        code: f.code,
+    };
+    match state
+        .services
+        .change_password(
+            current.me.clone(),
+            proof,
+            f.new_password,
+            f.new_password_confirm,
+            origin.0,
+        )
+        .await
+    {
+        Ok(()) => render(
+            &req,
+            &current,
+            &csrf.0,
+            StatusCode::OK,
+            None,
+            Some("Your password was changed. Other sessions were signed out."),
+        ),
+        Err(e) => refused(&req, &current, &csrf.0, e),
+    }
+}
+
+/// `POST /account/recovery-codes`
+pub async fn regenerate_recovery_codes(
+    req: HttpRequest,
+    current: CurrentUser,
+    csrf: CsrfToken,
+    origin: ClientOrigin,
+    form: CsrfForm<ReauthFields>,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    let proof = Reauth {
+        current_password: form.0.current_password,
+        code: form.0.code,
+    };
+    match state
+        .services
+        .regenerate_recovery_codes(current.me.clone(), proof, origin.0)
+        .await
+    {
+        Ok(codes) => {
+            let codes: Vec<String> = codes.iter().map(|c| c.expose().to_owned()).collect();
+            let account = current.ctx.paths.account();
+            Ok(html(
+                StatusCode::OK,
+                recovery_codes_page(&RecoveryCodesView {
+                    chrome: chrome(
+                        &current.ctx,
+                        "Save your recovery codes",
+                        Some(&current.me),
+                        &csrf.0,
+                    ),
+                    codes: &codes,
+                    continue_url: &account,
+                }),
+            ))
+        }
+        Err(e) => refused(&req, &current, &csrf.0, e),
+    }
+}
+
+/// `POST /account/sessions/revoke`
+pub async fn revoke_session(
+    req: HttpRequest,
+    current: CurrentUser,
+    origin: ClientOrigin,
+    form: CsrfForm<RevokeFields>,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    state
+        .services
+        .revoke_own_session(current.me.clone(), form.0.session, origin.0)
+        .await?;
+    Ok(see_other(&current.ctx.paths.account()))
+}

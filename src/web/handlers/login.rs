@@ -1,0 +1,361 @@
+//! Sign-in pages: `/login`, `/login/mfa`, `/mfa/setup`, `POST /logout` (and the same
+//! under `/p/{slug}`). Each handler extracts, makes one service call and maps the
+//! outcome to a page or redirect.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::Deserialize;
+
+use super::{chrome, respond_to_step, with_session};
+use crate::domain::session::Stage;
+use crate::service::ServiceError;
+use crate::service::login::{CodeAttempt, PasswordAttempt};
+use crate::web::csrf::{CsrfForm, CsrfToken};
+use crate::web::error::WebResult;
+use crate::web::request::{ClientOrigin, RealmCtx};
+use crate::web::views::login::{
+    CodeView, EnrolView, LoginView, RecoveryCodesView, code_page, enrol_page, login_page,
+    recovery_codes_page,
+};
+use crate::web::{AppState, html, see_other};
+
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+    /// Forward-auth's name for the return target.
+    rd: Option<String>,
+    /// Set when a half-finished sign-in expired.
+    expired: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EmptyForm {}
+
+const LOGIN_FAILED: &str = "The email or password is not right.";
+const CODE_FAILED: &str = "That code is not right, or was already used.";
+const SIGN_IN_EXPIRED: &str = "Your sign-in expired. Please start again.";
+
+/// The login page's inputs that do not depend on the outcome.
+struct LoginPage<'a> {
+    ctx: &'a RealmCtx,
+    csrf: &'a str,
+    next: Option<&'a str>,
+}
+
+impl LoginPage<'_> {
+    fn render(
+        &self,
+        status: StatusCode,
+        email: &str,
+        error: Option<&str>,
+        notice: Option<&str>,
+    ) -> HttpResponse {
+        html(
+            status,
+            login_page(&LoginView {
+                chrome: chrome(self.ctx, "Sign in", None, self.csrf),
+                paths: &self.ctx.paths,
+                csrf: self.csrf,
+                email,
+                next: self.next,
+                error,
+                notice,
+                sso_url: None,
+                password_form: true,
+            }),
+        )
+    }
+}
+
+/// `GET /login`
+pub async fn login_form(
+    req: HttpRequest,
+    ctx: RealmCtx,
+    csrf: CsrfToken,
+    query: web::Query<LoginQuery>,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    let raw_next = query.next.as_deref().or(query.rd.as_deref());
+    let next = raw_next.and_then(|n| state.services.settings.redirects.safe_target(n));
+    if ctx.signed_in(&req, state)?.is_some() {
+        return Ok(see_other(next.as_deref().unwrap_or(&ctx.paths.account())));
+    }
+    let notice = query.expired.as_ref().map(|_| SIGN_IN_EXPIRED);
+    let page = LoginPage {
+        ctx: &ctx,
+        csrf: &csrf.0,
+        next: next.as_deref(),
+    };
+    Ok(page.render(StatusCode::OK, "", None, notice))
+}
+
+/// `POST /login`
+pub async fn login_submit(
+    req: HttpRequest,
+    ctx: RealmCtx,
+    csrf: CsrfToken,
+    origin: ClientOrigin,
+    form: CsrfForm<LoginForm>,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    let form = form.0;
+    let next = form
+        .next
+        .as_deref()
+        .and_then(|n| state.services.settings.redirects.safe_target(n));
+    let page = LoginPage {
+        ctx: &ctx,
+        csrf: &csrf.0,
+        next: next.as_deref(),
+    };
+    let attempt = PasswordAttempt {
+        realm: ctx.realm,
+        email: form.email.clone(),
+        password: form.password,
+        next: next.clone(),
+        origin: origin.0,
+    };
+    match state.services.login_with_password(attempt).await {
+        Ok(step) => Ok(respond_to_step(state, &ctx, step)),
+        // The same page, status and body for every kind of failure.
+        Err(ServiceError::LoginFailed) => {
+            Ok(page.render(StatusCode::UNAUTHORIZED, "", Some(LOGIN_FAILED), None))
+        }
+        Err(ServiceError::Invalid(message)) => {
+            Ok(page.render(StatusCode::BAD_REQUEST, "", Some(&message), None))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn expired(ctx: &RealmCtx) -> HttpResponse {
+    see_other(&format!("{}?expired=1", ctx.paths.login()))
+}
+
+/// `GET /login/mfa`
+pub async fn code_form(
+    req: HttpRequest,
+    ctx: RealmCtx,
+    csrf: CsrfToken,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    let pending = match ctx.token(&req) {
+        Some(token) => state
+            .services
+            .session_for(ctx.realm, &token, Stage::PendingMfa)?,
+        None => None,
+    };
+    if pending.is_none() {
+        return Ok(expired(&ctx));
+    }
+    Ok(render_code_page(&ctx, &csrf.0, StatusCode::OK, None))
+}
+
+fn render_code_page(
+    ctx: &RealmCtx,
+    csrf: &str,
+    status: StatusCode,
+    error: Option<&str>,
+) -> HttpResponse {
+    html(
+        status,
+        code_page(&CodeView {
+            chrome: chrome(ctx, "Enter your code", None, csrf),
+            paths: &ctx.paths,
+            csrf,
+            error,
+        }),
+    )
+}
+
+/// `POST /login/mfa`
+pub async fn code_submit(
+    req: HttpRequest,
+    ctx: RealmCtx,
+    csrf: CsrfToken,
+    origin: ClientOrigin,
+    form: CsrfForm<CodeForm>,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    let Some(token) = ctx.token(&req) else {
+        return Ok(expired(&ctx));
+    };
+    let attempt = CodeAttempt {
+        realm: ctx.realm,
+        pending_token: token,
+        code: form.0.code,
+        origin: origin.0,
+    };
+    match state.services.login_with_code(attempt).await {
+        Ok(session) => {
+            let next = session
+                .session
+                .next
+                .clone()
+                .unwrap_or_else(|| ctx.paths.account());
+            Ok(with_session(&state.cookies, &ctx, &session, &next))
+        }
+        Err(ServiceError::InvalidCode) => Ok(render_code_page(
+            &ctx,
+            &csrf.0,
+            StatusCode::UNAUTHORIZED,
+            Some(CODE_FAILED),
+        )),
+        Err(ServiceError::SignInExpired) => Ok(expired(&ctx)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /mfa/setup`
+pub async fn enrol_form(
+    req: HttpRequest,
+    ctx: RealmCtx,
+    csrf: CsrfToken,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    let Some(token) = ctx.token(&req) else {
+        return Ok(expired(&ctx));
+    };
+    match state.services.enrolment_offer(ctx.realm, token).await {
+        Ok(offer) => Ok(render_enrol_page(
+            &req,
+            &ctx,
+            &csrf.0,
+            &offer,
+            StatusCode::OK,
+            None,
+        )),
+        Err(ServiceError::SignInExpired) => Ok(expired(&ctx)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn render_enrol_page(
+    req: &HttpRequest,
+    ctx: &RealmCtx,
+    csrf: &str,
+    offer: &crate::service::enrolment::EnrolmentOffer,
+    status: StatusCode,
+    error: Option<&str>,
+) -> HttpResponse {
+    let state = AppState::of(req);
+    let me = ctx.signed_in(req, state).ok().flatten();
+    let qr = qr_data_uri(&offer.otpauth_uri);
+    html(
+        status,
+        enrol_page(&EnrolView {
+            chrome: chrome(ctx, "Set up your authenticator app", me.as_ref(), csrf),
+            paths: &ctx.paths,
+            csrf,
+            error,
+            qr_data_uri: &qr,
+            secret: &offer.secret_base32,
+            otpauth_uri: &offer.otpauth_uri,
+            account: &offer.account,
+        }),
+    )
+}
+
+/// The QR code of `text` as an SVG `data:` URI.
+fn qr_data_uri(text: &str) -> String {
+    match qrcode::QrCode::new(text.as_bytes()) {
+        Ok(code) => {
+            let svg = code
+                .render::<qrcode::render::svg::Color>()
+                .min_dimensions(200, 200)
+                .quiet_zone(true)
+                .build();
+            format!("data:image/svg+xml;base64,{}", STANDARD.encode(svg))
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// `POST /mfa/setup`
+pub async fn enrol_submit(
+    req: HttpRequest,
+    ctx: RealmCtx,
+    csrf: CsrfToken,
+    origin: ClientOrigin,
+    form: CsrfForm<CodeForm>,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    let Some(token) = ctx.token(&req) else {
+        return Ok(expired(&ctx));
+    };
+    match state
+        .services
+        .confirm_enrolment(ctx.realm, token.clone(), form.0.code, origin.0)
+        .await
+    {
+        Ok(enrolled) => {
+            let codes: Vec<String> = enrolled
+                .recovery_codes
+                .iter()
+                .map(|c| c.expose().to_owned())
+                .collect();
+            let next = enrolled.next.clone().unwrap_or_else(|| ctx.paths.account());
+            let markup = recovery_codes_page(&RecoveryCodesView {
+                chrome: chrome(&ctx, "Save your recovery codes", None, &csrf.0),
+                codes: &codes,
+                continue_url: &next,
+            });
+            let mut response = html(StatusCode::OK, markup);
+            response
+                .add_cookie(&state.cookies.session(
+                    ctx.cookie.clone(),
+                    enrolled.session.token.expose().to_owned(),
+                ))
+                .ok();
+            Ok(response)
+        }
+        Err(ServiceError::InvalidCode) => {
+            let offer = state.services.enrolment_offer(ctx.realm, token).await?;
+            Ok(render_enrol_page(
+                &req,
+                &ctx,
+                &csrf.0,
+                &offer,
+                StatusCode::UNAUTHORIZED,
+                Some(CODE_FAILED),
+            ))
+        }
+        Err(ServiceError::SignInExpired) => Ok(expired(&ctx)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /logout`
+pub async fn logout(
+    req: HttpRequest,
+    ctx: RealmCtx,
+    origin: ClientOrigin,
+    _form: CsrfForm<EmptyForm>,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    if let Some(token) = ctx.token(&req) {
+        state.services.logout(token, origin.0).await?;
+    }
+    let mut response = see_other(&ctx.paths.login());
+    response
+        .add_cookie(&state.cookies.session_removal(ctx.cookie.clone()))
+        .ok();
+    Ok(response)
+}

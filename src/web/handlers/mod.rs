@@ -1,0 +1,122 @@
+//! Handlers for the sign-in, onboarding and account pages, and the route table for
+//! them. Realm pages are registered twice: at the root for staff and under
+//! `/p/{slug}` for client portals.
+
+pub mod account;
+pub mod health;
+pub mod login;
+pub mod onboarding;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::AppState;
+use super::assets;
+use super::cookies::CookieSettings;
+use super::error::WebResult;
+use super::paths;
+use super::request::RealmCtx;
+use super::views::layout::{Chrome, Nav};
+use crate::domain::user::Role;
+use crate::service::NewSession;
+use crate::service::login::LoginStep;
+use crate::service::sessions::SignedIn;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(paths::HOME, web::get().to(home))
+        .route(paths::HEALTHZ, web::get().to(health::healthz))
+        .route(paths::ASSETS, web::get().to(assets::serve))
+        .route(paths::SETUP, web::get().to(onboarding::setup_form))
+        .route(paths::SETUP, web::post().to(onboarding::setup_submit));
+    realm_routes(cfg);
+    cfg.service(web::scope(paths::PORTAL_SCOPE).configure(realm_routes));
+}
+
+/// The pages every realm has.
+fn realm_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(paths::LOGIN, web::get().to(login::login_form))
+        .route(paths::LOGIN, web::post().to(login::login_submit))
+        .route(paths::LOGIN_MFA, web::get().to(login::code_form))
+        .route(paths::LOGIN_MFA, web::post().to(login::code_submit))
+        .route(paths::MFA_SETUP, web::get().to(login::enrol_form))
+        .route(paths::MFA_SETUP, web::post().to(login::enrol_submit))
+        .route(paths::LOGOUT, web::post().to(login::logout))
+        .route(paths::INVITE, web::get().to(onboarding::invite_form))
+        .route(paths::INVITE, web::post().to(onboarding::invite_submit))
+        .route(paths::ACCOUNT, web::get().to(account::account_page))
+        .route(
+            paths::ACCOUNT_PASSWORD,
+            web::post().to(account::change_password),
+        )
+        .route(
+            paths::ACCOUNT_RECOVERY_CODES,
+            web::post().to(account::regenerate_recovery_codes),
+        )
+        .route(
+            paths::ACCOUNT_SESSIONS_REVOKE,
+            web::post().to(account::revoke_session),
+        );
+}
+
+/// `GET /`: the account page when signed in, else sign-in.
+async fn home(req: HttpRequest) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    let ctx = RealmCtx::staff(state);
+    Ok(match ctx.signed_in(&req, state)? {
+        Some(_) => super::see_other(paths::ACCOUNT),
+        None => super::see_other(paths::LOGIN),
+    })
+}
+
+/// The page frame for a realm page, with the user's menu when signed in.
+pub fn chrome<'a>(
+    ctx: &'a RealmCtx,
+    title: &'a str,
+    me: Option<&'a SignedIn>,
+    csrf: &'a str,
+) -> Chrome<'a> {
+    Chrome {
+        title,
+        brand: &ctx.brand,
+        nav: me.map(|me| Nav {
+            user_name: me.user.name_or_email(),
+            account_url: ctx.paths.account(),
+            logout_url: ctx.paths.logout(),
+            csrf,
+            admin: me.user.realm.is_staff() && me.user.role == Role::Admin,
+        }),
+    }
+}
+
+/// A redirect that also sets the realm's session cookie to a new session.
+pub fn with_session(
+    cookies: &CookieSettings,
+    ctx: &RealmCtx,
+    new: &NewSession,
+    location: &str,
+) -> HttpResponse {
+    let mut response = super::see_other(location);
+    response
+        .add_cookie(&cookies.session(ctx.cookie.clone(), new.token.expose().to_owned()))
+        .ok();
+    response
+}
+
+/// The one place a sign-in step becomes a response.
+pub fn respond_to_step(state: &AppState, ctx: &RealmCtx, step: LoginStep) -> HttpResponse {
+    match step {
+        LoginStep::NeedCode(pending) => {
+            with_session(&state.cookies, ctx, &pending, &ctx.paths.login_mfa())
+        }
+        LoginStep::NeedEnrolment(pending) => {
+            with_session(&state.cookies, ctx, &pending, &ctx.paths.mfa_setup())
+        }
+        LoginStep::Done(session) => {
+            let next = session
+                .session
+                .next
+                .clone()
+                .unwrap_or_else(|| ctx.paths.account());
+            with_session(&state.cookies, ctx, &session, &next)
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! HTTP: the route table, middleware (security headers, CSRF cookie, request log),
+//! extractors and views. The only layer that knows about HTTP. Handlers are thin:
+//! extract → one service call → one response.
+
+pub mod assets;
+pub mod cookies;
+pub mod csrf;
+pub mod error;
+pub mod handlers;
+pub mod paths;
+pub mod request;
+pub mod views;
+
+mod admin;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, web};
+use maud::Markup;
+
+use crate::config::Config;
+use crate::service::Services;
+use cookies::CookieSettings;
+
+/// Everything handlers share.
+pub struct AppState {
+    pub services: Arc<Services>,
+    pub config: Arc<Config>,
+    pub cookies: CookieSettings,
+    /// `public_url`'s origin (`scheme://host[:port]`), for Origin checks.
+    pub public_origin: String,
+    /// The Content-Security-Policy sent with every response.
+    csp: HeaderValue,
+}
+
+impl AppState {
+    pub fn new(services: Arc<Services>, config: Arc<Config>) -> AppState {
+        let public_origin = config.public_url.origin().ascii_serialization();
+        // Forms may post back to us; after sign-in a 303 may lead to a protected app.
+        let scheme = config.public_url.scheme();
+        let form_targets: String = config
+            .forward_auth
+            .allowed_hosts
+            .iter()
+            .map(|h| format!(" {scheme}://{h}"))
+            .collect();
+        let csp = format!(
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'{form_targets}; frame-ancestors 'none'; base-uri 'none'"
+        );
+        AppState {
+            services,
+            cookies: CookieSettings::from_config(&config),
+            public_origin,
+            csp: HeaderValue::from_str(&csp).unwrap_or_else(|_| {
+                HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'")
+            }),
+            config,
+        }
+    }
+
+    /// The state registered with the app. Every request goes through `app()`, which
+    /// registers it, so its absence is a programming error caught by any test.
+    pub fn of(req: &HttpRequest) -> &AppState {
+        req.app_data::<web::Data<AppState>>()
+            .map(|d| d.get_ref())
+            .unwrap_or_else(|| unreachable!("AppState is registered by web::app"))
+    }
+}
+
+/// The whole application, used by `serve` and by the tests alike.
+pub fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .app_data(web::PathConfig::default().error_handler(|_, _| error::WebError::NotFound.into()))
+        .app_data(web::QueryConfig::default().error_handler(|_, _| {
+            error::WebError::BadForm("the address has a malformed query".to_owned()).into()
+        }))
+        .wrap(from_fn(csrf_cookie))
+        .wrap(from_fn(security_headers))
+        .wrap(from_fn(request_log))
+        .configure(configure)
+        .default_service(web::to(|| async {
+            Err::<HttpResponse, _>(error::WebError::NotFound)
+        }))
+}
+
+/// The route table.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    handlers::routes(cfg);
+    admin::routes(cfg);
+}
+
+/// Paths whose responses are not pages (no CSRF cookie, long caching for assets).
+fn is_machine_path(path: &str) -> bool {
+    path.starts_with("/assets/")
+        || path.starts_with("/api/")
+        || path == paths::HEALTHZ
+        || path == "/metrics"
+}
+
+/// Security headers on every response (DESIGN §9).
+async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let is_asset = req.path().starts_with("/assets/");
+    let mut res = next.call(req).await?;
+    let headers = res.headers_mut();
+    if let Some(state) = state {
+        headers.insert(header::CONTENT_SECURITY_POLICY, state.csp.clone());
+        if state.config.is_https() {
+            headers.insert(
+                header::STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+            );
+        }
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+    );
+    if !is_asset {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(res)
+}
+
+/// Gives every browser that opens a page a CSRF cookie.
+async fn csrf_cookie(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let mut issued = None;
+    if let Some(state) = &state
+        && !is_machine_path(req.path())
+        && req.cookie(state.cookies.csrf_name()).is_none()
+    {
+        let value = csrf::new_cookie_value();
+        req.extensions_mut().insert(csrf::IssuedCsrf(value.clone()));
+        issued = Some(state.cookies.csrf(value));
+    }
+    let mut res = next.call(req).await?;
+    if let Some(cookie) = issued {
+        res.response_mut().add_cookie(&cookie).ok();
+    }
+    Ok(res)
+}
+
+/// One log line per request: method, route pattern (never the raw path, which may hold
+/// a setup or invitation token), status and duration.
+async fn request_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let res = next.call(req).await?;
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "(unmatched)".to_owned());
+    tracing::info!(
+        target: "gatehouse::http",
+        %method,
+        route = %route,
+        status = res.status().as_u16(),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    Ok(res)
+}
+
+/// An HTML response with `status`.
+pub fn html(status: actix_web::http::StatusCode, markup: Markup) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(markup.into_string())
+}
+
+/// A 303 See Other to `location`.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}

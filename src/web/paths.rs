@@ -1,0 +1,110 @@
+//! Every URL path, used both to register routes and to build links, so the two never
+//! drift apart. Realm pages exist twice: at the root for staff and under `/p/{slug}`
+//! for a client's portal; [`RealmPaths`] builds links for either.
+
+pub const HOME: &str = "/";
+pub const HEALTHZ: &str = "/healthz";
+pub const ASSETS: &str = "/assets/{file:.*}";
+pub const SETUP: &str = "/setup/{token}";
+
+pub const LOGIN: &str = "/login";
+pub const LOGIN_MFA: &str = "/login/mfa";
+pub const MFA_SETUP: &str = "/mfa/setup";
+pub const INVITE: &str = "/invite/{token}";
+pub const LOGOUT: &str = "/logout";
+pub const ACCOUNT: &str = "/account";
+pub const ACCOUNT_PASSWORD: &str = "/account/password";
+pub const ACCOUNT_RECOVERY_CODES: &str = "/account/recovery-codes";
+pub const ACCOUNT_SESSIONS_REVOKE: &str = "/account/sessions/revoke";
+
+/// Where portal pages live; the realm pages above are mounted under it too.
+pub const PORTAL_SCOPE: &str = "/p/{slug}";
+
+pub const ADMIN: &str = "/admin";
+pub const ADMIN_USERS: &str = "/admin/users";
+pub const ADMIN_USER: &str = "/admin/users/{id}";
+pub const ADMIN_USER_ACTION: &str = "/admin/users/{id}/{action}";
+pub const ADMIN_AUDIT: &str = "/admin/audit";
+
+/// Links to the pages of one realm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RealmPaths {
+    /// `""` for staff, `/p/{slug}` for a client portal.
+    prefix: String,
+}
+
+impl RealmPaths {
+    pub fn staff() -> RealmPaths {
+        RealmPaths {
+            prefix: String::new(),
+        }
+    }
+
+    pub fn portal(slug: &str) -> RealmPaths {
+        RealmPaths {
+            prefix: format!("/p/{slug}"),
+        }
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    fn join(&self, path: &str) -> String {
+        format!("{}{path}", self.prefix)
+    }
+
+    pub fn login(&self) -> String {
+        self.join(LOGIN)
+    }
+
+    /// The login page that returns to `next` afterwards.
+    pub fn login_then(&self, next: &str) -> String {
+        let encoded: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+        format!("{}?next={encoded}", self.login())
+    }
+
+    pub fn login_mfa(&self) -> String {
+        self.join(LOGIN_MFA)
+    }
+
+    pub fn mfa_setup(&self) -> String {
+        self.join(MFA_SETUP)
+    }
+
+    pub fn logout(&self) -> String {
+        self.join(LOGOUT)
+    }
+
+    pub fn account(&self) -> String {
+        self.join(ACCOUNT)
+    }
+
+    pub fn account_password(&self) -> String {
+        self.join(ACCOUNT_PASSWORD)
+    }
+
+    pub fn account_recovery_codes(&self) -> String {
+        self.join(ACCOUNT_RECOVERY_CODES)
+    }
+
+    pub fn account_sessions_revoke(&self) -> String {
+        self.join(ACCOUNT_SESSIONS_REVOKE)
+    }
+
+    pub fn invite(&self, token: &str) -> String {
+        self.join(&format!("/invite/{token}"))
+    }
+}
+
+pub fn admin_user(id: &str) -> String {
+    format!("/admin/users/{id}")
+}
+
+pub fn admin_user_action(id: &str, action: &str) -> String {
+    format!("/admin/users/{id}/{action}")
+}
+
+pub fn setup(token: &str) -> String {
+    format!("/setup/{token}")
+}

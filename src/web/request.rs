@@ -1,0 +1,216 @@
+//! What a request tells us, as extractors: where it came from ([`ClientOrigin`]),
+//! which realm's pages it is on ([`RealmCtx`]), and who is signed in there
+//! ([`CurrentUser`], [`StaffAdmin`]). Forwarded headers are believed only from
+//! `trusted_proxies`.
+
+use std::future::{Ready, ready};
+use std::net::IpAddr;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest};
+
+use super::AppState;
+use super::error::WebError;
+use super::paths::RealmPaths;
+use crate::domain::session::{Origin, Stage};
+use crate::domain::user::{Realm, Role};
+use crate::service::sessions::SignedIn;
+
+/// The client's address: the peer, or — when the peer is a trusted proxy — the
+/// right-most address in `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn client_ip(req: &HttpRequest, state: &AppState) -> Option<IpAddr> {
+    let peer = req.peer_addr().map(|a| a.ip())?;
+    if !state.config.is_trusted_proxy(peer) {
+        return Some(peer);
+    }
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let mut client = peer;
+    for hop in forwarded.rsplit(',') {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !state.config.is_trusted_proxy(ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    Some(client)
+}
+
+/// Where a request came from, for audit events, throttling and session lists.
+#[derive(Debug, Clone)]
+pub struct ClientOrigin(pub Origin);
+
+impl FromRequest for ClientOrigin {
+    type Error = WebError;
+    type Future = Ready<Result<Self, WebError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = AppState::of(req);
+        let ip = client_ip(req, state)
+            .map(|ip| ip.to_string())
+            .unwrap_or_else(|| "unknown".to_owned());
+        let user_agent = req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(describe_agent)
+            .unwrap_or_default();
+        ready(Ok(ClientOrigin(Origin { ip, user_agent })))
+    }
+}
+
+/// A short "Browser on System" description instead of the raw user agent.
+fn describe_agent(agent: &str) -> String {
+    let browser = ["Edg/", "Firefox/", "Chrome/", "Safari/"]
+        .iter()
+        .find(|b| agent.contains(*b))
+        .map(|b| match *b {
+            "Edg/" => "Edge",
+            "Firefox/" => "Firefox",
+            "Chrome/" => "Chrome",
+            _ => "Safari",
+        });
+    let system = [
+        ("Windows", "Windows"),
+        ("Android", "Android"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Mac OS", "macOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(needle, _)| agent.contains(needle))
+    .map(|(_, name)| *name);
+    match (browser, system) {
+        (Some(b), Some(s)) => format!("{b} on {s}"),
+        (Some(b), None) => b.to_owned(),
+        (None, Some(s)) => s.to_owned(),
+        (None, None) => agent.chars().take(60).collect(),
+    }
+}
+
+/// The realm whose pages a request is on: staff at the root, a client under
+/// `/p/{slug}`.
+#[derive(Debug, Clone)]
+pub struct RealmCtx {
+    pub realm: Realm,
+    pub paths: RealmPaths,
+    /// The name shown in the top bar.
+    pub brand: String,
+    /// The realm's session cookie name.
+    pub cookie: String,
+}
+
+impl RealmCtx {
+    pub fn staff(state: &AppState) -> RealmCtx {
+        RealmCtx {
+            realm: Realm::Staff,
+            paths: RealmPaths::staff(),
+            brand: "Gatehouse".to_owned(),
+            cookie: state.cookies.session_name(None),
+        }
+    }
+
+    /// The session token this realm's cookie carries, if any.
+    pub fn token(&self, req: &HttpRequest) -> Option<String> {
+        req.cookie(&self.cookie).map(|c| c.value().to_owned())
+    }
+
+    /// The signed-in user of this realm, if any.
+    pub fn signed_in(
+        &self,
+        req: &HttpRequest,
+        state: &AppState,
+    ) -> Result<Option<SignedIn>, WebError> {
+        match self.token(req) {
+            Some(token) => Ok(state
+                .services
+                .session_for(self.realm, &token, Stage::Active)?),
+            None => Ok(None),
+        }
+    }
+}
+
+impl FromRequest for RealmCtx {
+    type Error = WebError;
+    type Future = Ready<Result<Self, WebError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = AppState::of(req);
+        ready(match req.match_info().get("slug") {
+            None => Ok(RealmCtx::staff(state)),
+            // Client portals are resolved by the customer-portal feature.
+            Some(_) => Err(WebError::NotFound),
+        })
+    }
+}
+
+/// The signed-in user of the request's realm; otherwise a redirect to its sign-in page
+/// that comes back here.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub ctx: RealmCtx,
+    pub me: SignedIn,
+}
+
+impl FromRequest for CurrentUser {
+    type Error = WebError;
+    type Future = Ready<Result<Self, WebError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        ready(current_user(req, payload))
+    }
+}
+
+fn current_user(req: &HttpRequest, payload: &mut Payload) -> Result<CurrentUser, WebError> {
+    let state = AppState::of(req);
+    let ctx = RealmCtx::from_request(req, payload).into_inner()?;
+    match ctx.signed_in(req, state)? {
+        Some(me) => Ok(CurrentUser { ctx, me }),
+        None => {
+            let here = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            let back = if req.method() == actix_web::http::Method::GET {
+                here
+            } else {
+                ""
+            };
+            let login = if back.is_empty() {
+                ctx.paths.login()
+            } else {
+                ctx.paths.login_then(back)
+            };
+            Err(WebError::SignInRequired { login })
+        }
+    }
+}
+
+/// A signed-in staff admin.
+#[derive(Debug, Clone)]
+pub struct StaffAdmin(pub SignedIn);
+
+impl FromRequest for StaffAdmin {
+    type Error = WebError;
+    type Future = Ready<Result<Self, WebError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        ready(current_user(req, payload).and_then(|cu| {
+            if cu.ctx.realm == Realm::Staff && cu.me.user.role == Role::Admin {
+                Ok(StaffAdmin(cu.me))
+            } else {
+                Err(WebError::AdminOnly)
+            }
+        }))
+    }
+}

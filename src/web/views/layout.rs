@@ -1,0 +1,76 @@
+//! The page frame every HTML response shares: head with our own stylesheet and the
+//! optional progressive-enhancement script (no inline script or style anywhere), the
+//! top bar, and the main column.
+
+use maud::{DOCTYPE, Markup, html};
+
+use super::components::csrf_input;
+use crate::web::assets;
+
+/// What the top bar shows for a signed-in user.
+pub struct Nav<'a> {
+    pub user_name: &'a str,
+    pub account_url: String,
+    pub logout_url: String,
+    pub csrf: &'a str,
+    /// Show the admin console link.
+    pub admin: bool,
+}
+
+/// The frame around a page's content.
+pub struct Chrome<'a> {
+    pub title: &'a str,
+    /// "Gatehouse" for staff pages, the client's name on its portal.
+    pub brand: &'a str,
+    pub nav: Option<Nav<'a>>,
+}
+
+impl<'a> Chrome<'a> {
+    /// A staff-side page without a signed-in user.
+    pub fn plain(title: &'a str) -> Chrome<'a> {
+        Chrome {
+            title,
+            brand: "Gatehouse",
+            nav: None,
+        }
+    }
+}
+
+pub fn page(chrome: &Chrome, content: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="referrer" content="no-referrer";
+                title { (chrome.title) " · " (chrome.brand) }
+                link rel="stylesheet" href=(assets::url("gatehouse.css"));
+                link rel="icon" href=(assets::url("favicon.svg")) type="image/svg+xml";
+                script src=(assets::url("gatehouse.js")) defer {}
+            }
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header.topbar {
+                    span.brand { (chrome.brand) }
+                    @if let Some(nav) = &chrome.nav {
+                        nav.usernav aria-label="Account" {
+                            @if nav.admin {
+                                a href=(crate::web::paths::ADMIN) { "Admin" }
+                            }
+                            a href=(nav.account_url) { (nav.user_name) }
+                            form.inline method="post" action=(nav.logout_url) {
+                                (csrf_input(nav.csrf))
+                                button.link type="submit" { "Sign out" }
+                            }
+                        }
+                    }
+                }
+                main #main .container {
+                    (content)
+                }
+                footer.footer { "Protected by Gatehouse" }
+            }
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! Sign-in pages: email + password, the second step, TOTP enrolment and the one-time
+//! display of recovery codes.
+
+use maud::{Markup, html};
+
+use super::components::{Field, code_field, copy_field, csrf_input, error_banner, notice_banner};
+use super::layout::{Chrome, page};
+use crate::web::paths::RealmPaths;
+
+/// The sign-in page.
+pub struct LoginView<'a> {
+    pub chrome: Chrome<'a>,
+    pub paths: &'a RealmPaths,
+    pub csrf: &'a str,
+    pub email: &'a str,
+    pub next: Option<&'a str>,
+    pub error: Option<&'a str>,
+    pub notice: Option<&'a str>,
+    /// "Sign in with Microsoft" target, when SSO is on.
+    pub sso_url: Option<String>,
+    /// Whether the password form is offered.
+    pub password_form: bool,
+}
+
+pub fn login_page(vm: &LoginView) -> Markup {
+    page(
+        &vm.chrome,
+        html! {
+            section.card.narrow {
+                h1 { "Sign in" }
+                (error_banner(vm.error))
+                (notice_banner(vm.notice))
+                @if let Some(sso) = &vm.sso_url {
+                    a.button.microsoft href=(sso) {
+                        img src=(crate::web::assets::url("microsoft.svg")) alt="" width="20" height="20";
+                        span { "Sign in with Microsoft" }
+                    }
+                }
+                @if vm.password_form {
+                    @if vm.sso_url.is_some() {
+                        p.divider { span { "or with your password" } }
+                    }
+                    form method="post" action=(vm.paths.login()) {
+                        (csrf_input(vm.csrf))
+                        @if let Some(next) = vm.next {
+                            input type="hidden" name="next" value=(next);
+                        }
+                        (Field::new("email", "Email", "email", "username").value(vm.email).render())
+                        (Field::new("password", "Password", "password", "current-password").render())
+                        button.primary type="submit" { "Sign in" }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// The second step: a TOTP or recovery code.
+pub struct CodeView<'a> {
+    pub chrome: Chrome<'a>,
+    pub paths: &'a RealmPaths,
+    pub csrf: &'a str,
+    pub error: Option<&'a str>,
+}
+
+pub fn code_page(vm: &CodeView) -> Markup {
+    page(
+        &vm.chrome,
+        html! {
+            section.card.narrow {
+                h1 { "Enter your code" }
+                (error_banner(vm.error))
+                form method="post" action=(vm.paths.login_mfa()) {
+                    (csrf_input(vm.csrf))
+                    (code_field("Code", "The 6-digit code from your authenticator app, or one of your recovery codes."))
+                    button.primary type="submit" { "Continue" }
+                }
+                p.small { a href=(vm.paths.login()) { "Start over" } }
+            }
+        },
+    )
+}
+
+/// TOTP enrolment.
+pub struct EnrolView<'a> {
+    pub chrome: Chrome<'a>,
+    pub paths: &'a RealmPaths,
+    pub csrf: &'a str,
+    pub error: Option<&'a str>,
+    /// A data: URI of the QR code image (SVG).
+    pub qr_data_uri: &'a str,
+    pub secret: &'a str,
+    pub otpauth_uri: &'a str,
+    pub account: &'a str,
+}
+
+pub fn enrol_page(vm: &EnrolView) -> Markup {
+    page(
+        &vm.chrome,
+        html! {
+            section.card {
+                h1 { "Set up your authenticator app" }
+                p { "Your account needs a second step at sign-in. Scan this code with an authenticator app (Microsoft Authenticator, Google Authenticator, 1Password, Bitwarden…) for " strong { (vm.account) } "." }
+                (error_banner(vm.error))
+                div.enrol {
+                    img.qr src=(vm.qr_data_uri) alt="QR code for your authenticator app" width="220" height="220";
+                    div {
+                        p { "Cannot scan? Type this key into your app instead:" }
+                        (copy_field("secret", "Setup key", vm.secret))
+                        details {
+                            summary { "Full setup link (for password managers)" }
+                            (copy_field("otpauth", "otpauth link", vm.otpauth_uri))
+                        }
+                    }
+                }
+                form method="post" action=(vm.paths.mfa_setup()) {
+                    (csrf_input(vm.csrf))
+                    (code_field("Code from your app", "Enter the 6-digit code your app now shows, to confirm it works."))
+                    button.primary type="submit" { "Confirm" }
+                }
+            }
+        },
+    )
+}
+
+/// Recovery codes, shown once after enrolment or regeneration.
+pub struct RecoveryCodesView<'a> {
+    pub chrome: Chrome<'a>,
+    pub codes: &'a [String],
+    pub continue_url: &'a str,
+}
+
+pub fn recovery_codes_page(vm: &RecoveryCodesView) -> Markup {
+    page(
+        &vm.chrome,
+        html! {
+            section.card {
+                h1 { "Save your recovery codes" }
+                p { "If you lose your phone, each of these codes signs you in once instead of an app code. Store them somewhere safe, like a password manager. " strong { "They will not be shown again." } }
+                ol.codes {
+                    @for code in vm.codes {
+                        li { code { (code) } }
+                    }
+                }
+                a.button.primary href=(vm.continue_url) { "I have saved them — continue" }
+            }
+        },
+    )
+}

@@ -1,0 +1,10 @@
+//! HTML views: pure functions from view-models to markup. No store access, no
+//! services; handlers build the view-models.
+
+pub mod account;
+pub mod admin;
+pub mod components;
+pub mod errors;
+pub mod layout;
+pub mod login;
+pub mod onboarding;
