@@ -122,3 +122,11 @@ fn durations() {
         assert_eq!(parse_duration(bad), None, "{bad}");
     }
 }
+
+#[test]
+fn the_packaged_example_configuration_is_valid() {
+    let text = include_str!("../../packaging/gatehouse.toml");
+    let c = Config::from_table(text.parse().unwrap()).unwrap();
+    assert_eq!(c.base_url(), "https://login.example.com");
+    assert_eq!(c.data_dir, PathBuf::from("/var/lib/gatehouse"));
+}

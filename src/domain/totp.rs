@@ -37,6 +37,13 @@ impl TotpSecret {
         Ok(TotpSecret(bytes))
     }
 
+    /// A seed typed in as base32 (as authenticator apps and our enrolment page show it).
+    pub fn from_base32(text: &str) -> Option<TotpSecret> {
+        Secret::try_from_base32(text.trim())
+            .ok()
+            .map(|s| TotpSecret(s.as_ref().to_vec()))
+    }
+
     pub fn from_bytes(bytes: Vec<u8>) -> TotpSecret {
         TotpSecret(bytes)
     }
@@ -194,6 +201,14 @@ mod tests {
         ] {
             assert_eq!(secret.verify(bad, now, None), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn base32_round_trip() {
+        let secret = TotpSecret::generate().unwrap();
+        let back = TotpSecret::from_base32(&secret.to_base32()).unwrap();
+        assert_eq!(back.as_bytes(), secret.as_bytes());
+        assert!(TotpSecret::from_base32("not base32!").is_none());
     }
 
     #[test]

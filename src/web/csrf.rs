@@ -128,10 +128,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            let pairs: Vec<(String, String)> =
-                serde_urlencoded::from_bytes(&body).map_err(|_| {
-                    WebError::BadForm("it is not valid form data (text must be UTF-8)".to_owned())
-                })?;
+            let pairs = strict_pairs(&body).ok_or_else(|| {
+                WebError::BadForm("it is not valid form data (text must be UTF-8)".to_owned())
+            })?;
             let sent = pairs
                 .iter()
                 .find(|(k, _)| k == "csrf_token")
@@ -150,6 +149,38 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             Ok(CsrfForm(form))
         })
     }
+}
+
+/// Decodes a form body, refusing what lenient parsers would silently repair: bytes
+/// that are not UTF-8 (raw or percent-encoded) and malformed `%` escapes.
+fn strict_pairs(body: &[u8]) -> Option<Vec<(String, String)>> {
+    let text = std::str::from_utf8(body).ok()?;
+    text.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Some((strict_decode(key)?, strict_decode(value)?))
+        })
+        .collect()
+}
+
+fn strict_decode(part: &str) -> Option<String> {
+    let bytes = part.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = part.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
 }
 
 /// Turns a serde message into words for the error page (no input echoed back).

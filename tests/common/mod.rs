@@ -1,0 +1,383 @@
+//! Test harness: a Gatehouse app on the real route table with an in-memory store and
+//! a clock the test controls, and a `Browser` that keeps cookies, reads CSRF tokens
+//! from pages and sends forms as a browser would.
+
+#![allow(dead_code)]
+
+pub mod binary;
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::{test, web};
+use futures_util::future::LocalBoxFuture;
+
+use gatehouse::config::Config;
+use gatehouse::domain::time::{Clock, ManualClock, Timestamp};
+use gatehouse::domain::totp::TotpSecret;
+use gatehouse::keys::Keys;
+use gatehouse::service::admin::AdminActor;
+use gatehouse::service::{ServiceSettings, Services};
+use gatehouse::store::Store;
+use gatehouse::web::{AppState, app};
+
+type Call = Rc<dyn Fn(actix_http::Request) -> LocalBoxFuture<'static, ServiceResponse<BoxBody>>>;
+
+/// One Gatehouse instance under test.
+pub struct TestApp {
+    pub services: Arc<Services>,
+    pub clock: Arc<ManualClock>,
+    pub config: Arc<Config>,
+    call: Call,
+}
+
+/// A configuration table with test defaults; `extra` is TOML merged on top.
+pub fn config_with(extra: &str) -> Config {
+    let mut table: toml::Table = "data_dir = '/nonexistent-test-dir'\n".parse().unwrap();
+    let extra: toml::Table = extra.parse().expect("test TOML");
+    for (k, v) in extra {
+        table.insert(k, v);
+    }
+    Config::from_table(table).expect("test config")
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        TestApp::with_config(config_with("")).await
+    }
+
+    pub async fn with_config(config: Config) -> TestApp {
+        let mut master = [0u8; 32];
+        getrandom::fill(&mut master).unwrap();
+        let clock = Arc::new(ManualClock::new(gatehouse::domain::time::SystemClock.now()));
+        let settings = ServiceSettings::from_config(&config);
+        let services = Arc::new(
+            Services::new(
+                Store::in_memory().unwrap(),
+                Keys::from_master(master),
+                clock.clone(),
+                settings,
+            )
+            .unwrap(),
+        );
+        TestApp::around(services, clock, config).await
+    }
+
+    /// An app over existing services (e.g. to share a store between two apps).
+    pub async fn around(
+        services: Arc<Services>,
+        clock: Arc<ManualClock>,
+        config: Config,
+    ) -> TestApp {
+        let config = Arc::new(config);
+        let state = web::Data::new(AppState::new(services.clone(), config.clone()));
+        let svc = Rc::new(test::init_service(app(state)).await);
+        let call: Call = Rc::new(move |req| {
+            let svc = svc.clone();
+            Box::pin(async move {
+                match svc.call(req).await {
+                    Ok(res) => res.map_into_boxed_body(),
+                    Err(e) => panic!("the app returned an error instead of a response: {e}"),
+                }
+            })
+        });
+        TestApp {
+            services,
+            clock,
+            config,
+            call,
+        }
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser {
+            call: self.call.clone(),
+            cookies: BTreeMap::new(),
+            ip: "203.0.113.10".parse().unwrap(),
+            csrf: None,
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Creates an active staff admin with a password (no authenticator yet).
+    pub async fn create_admin(&self, email: &str, password: &str) {
+        self.services
+            .create_admin(
+                AdminActor::cli(),
+                email.into(),
+                "Admin".into(),
+                password.into(),
+            )
+            .await
+            .expect("create admin");
+    }
+
+    /// The current TOTP code for a base32 secret, at the app's clock, `steps` steps
+    /// from now.
+    pub fn code(&self, secret: &str, steps: i64) -> String {
+        let at = self.now().plus_secs(steps * 30).0 as u64;
+        TotpSecret::from_base32(secret)
+            .expect("base32 secret")
+            .code_at(at, 6)
+    }
+
+    /// Moves the clock to the start of the next TOTP step (so a fresh code exists).
+    pub fn next_step(&self) {
+        let now = self.now().0;
+        self.clock.set(Timestamp(now - now % 30 + 30));
+    }
+}
+
+/// A response as a test reads it.
+#[derive(Debug)]
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: header::HeaderMap,
+    pub body: String,
+    pub set_cookies: Vec<String>,
+}
+
+impl Page {
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn has(&self, text: &str) -> bool {
+        self.body.contains(text)
+    }
+
+    /// The `value` of the input named or identified by `name`.
+    pub fn input_value(&self, name: &str) -> Option<String> {
+        for pattern in [format!("name=\"{name}\""), format!("id=\"{name}\"")] {
+            if let Some(start) = self.body.find(&pattern) {
+                let tag_start = self.body[..start].rfind('<')?;
+                let tag_end = start + self.body[start..].find('>')?;
+                let tag = &self.body[tag_start..tag_end];
+                let value = tag.split("value=\"").nth(1)?.split('"').next()?;
+                return Some(html_unescape(value));
+            }
+        }
+        None
+    }
+
+    /// The body with the CSRF token value removed, for comparing pages.
+    pub fn body_without_csrf(&self) -> String {
+        match self.input_value("csrf_token") {
+            Some(token) if !token.is_empty() => self.body.replace(&token, "CSRF"),
+            _ => self.body.clone(),
+        }
+    }
+
+    /// Text inside every `<code>` element.
+    pub fn codes(&self) -> Vec<String> {
+        self.body
+            .split("<code>")
+            .skip(1)
+            .filter_map(|p| p.split("</code>").next())
+            .map(html_unescape)
+            .collect()
+    }
+}
+
+fn html_unescape(s: &str) -> String {
+    s.replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#39;", "'")
+}
+
+/// A cookie-keeping client.
+pub struct Browser {
+    call: Call,
+    pub cookies: BTreeMap<String, String>,
+    /// The peer address requests come from.
+    pub ip: IpAddr,
+    /// The CSRF token of the last page that had one.
+    pub csrf: Option<String>,
+}
+
+impl Browser {
+    fn request(&self, method: actix_web::http::Method, path: &str) -> test::TestRequest {
+        let mut req = test::TestRequest::default()
+            .method(method)
+            .uri(path)
+            .peer_addr(SocketAddr::new(self.ip, 40000))
+            .insert_header((
+                header::USER_AGENT,
+                "Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0 Safari/537.36",
+            ));
+        if !self.cookies.is_empty() {
+            let cookie = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            req = req.insert_header((header::COOKIE, cookie));
+        }
+        req
+    }
+
+    /// Sends a request and records cookies and any CSRF token on the page.
+    pub async fn send(&mut self, req: test::TestRequest) -> Page {
+        let res = (self.call)(req.to_request()).await;
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body();
+        let bytes = actix_web::body::to_bytes(body).await.unwrap_or_default();
+        let set_cookies: Vec<String> = headers
+            .get_all(header::SET_COOKIE)
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect();
+        for raw in &set_cookies {
+            let cookie = actix_web::cookie::Cookie::parse(raw.clone()).expect("valid Set-Cookie");
+            let removed = cookie
+                .max_age()
+                .is_some_and(|a| a.is_zero() || a.is_negative())
+                || cookie
+                    .expires_datetime()
+                    .is_some_and(|t| t.unix_timestamp() < 1_000_000_000);
+            if removed {
+                self.cookies.remove(cookie.name());
+            } else {
+                self.cookies
+                    .insert(cookie.name().to_owned(), cookie.value().to_owned());
+            }
+        }
+        let page = Page {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            set_cookies,
+        };
+        if let Some(token) = page.input_value("csrf_token") {
+            self.csrf = Some(token);
+        }
+        page
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let req = self.request(actix_web::http::Method::GET, path);
+        self.send(req).await
+    }
+
+    /// Posts a form with the current CSRF token.
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        let token = self.csrf.clone().unwrap_or_default();
+        all.push(("csrf_token", &token));
+        let body = serde_urlencoded::to_string(&all).unwrap();
+        self.post_raw(path, "application/x-www-form-urlencoded", body.into_bytes())
+            .await
+    }
+
+    /// Posts a form exactly as given (no CSRF token added).
+    pub async fn post_without_csrf(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        self.post_raw(path, "application/x-www-form-urlencoded", body.into_bytes())
+            .await
+    }
+
+    pub async fn post_raw(&mut self, path: &str, content_type: &str, body: Vec<u8>) -> Page {
+        let req = self
+            .request(actix_web::http::Method::POST, path)
+            .insert_header((header::CONTENT_TYPE, content_type))
+            .set_payload(body);
+        self.send(req).await
+    }
+
+    /// Follows a redirect chain of GETs from `page`, returning the last page.
+    pub async fn follow(&mut self, mut page: Page) -> Page {
+        for _ in 0..10 {
+            if !page.status.is_redirection() {
+                return page;
+            }
+            let location = page.location().to_owned();
+            page = self.get(&location).await;
+        }
+        page
+    }
+
+    /// The value of cookie `name`.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.get(name).cloned()
+    }
+
+    /// The staff session cookie value (plain http test installs use `gh_session`).
+    pub fn session(&self) -> Option<String> {
+        self.cookie("gh_session")
+    }
+
+    /// Signs in with password and, if asked, a TOTP code; returns the final page.
+    pub async fn sign_in(
+        &mut self,
+        app: &TestApp,
+        email: &str,
+        password: &str,
+        totp_secret: Option<&str>,
+    ) -> Page {
+        self.get("/login").await;
+        let page = self
+            .post("/login", &[("email", email), ("password", password)])
+            .await;
+        match totp_secret {
+            Some(secret) => {
+                assert_eq!(
+                    page.location(),
+                    "/login/mfa",
+                    "password step: {}",
+                    page.status
+                );
+                self.get("/login/mfa").await;
+                let code = app.code(secret, 0);
+                self.post("/login/mfa", &[("code", &code)]).await
+            }
+            None => page,
+        }
+    }
+
+    /// Enrols TOTP from `/mfa/setup`; returns (secret, recovery codes).
+    pub async fn enrol(&mut self, app: &TestApp) -> (String, Vec<String>) {
+        let page = self.get("/mfa/setup").await;
+        assert_eq!(page.status, StatusCode::OK, "enrolment page: {}", page.body);
+        let secret = page
+            .input_value("secret")
+            .expect("secret shown on the page");
+        let uri = page.input_value("otpauth").expect("otpauth URI shown");
+        assert!(uri.starts_with("otpauth://totp/"), "{uri}");
+        assert!(page.has("data:image/svg+xml;base64,"), "QR code shown");
+        let code = app.code(&secret, 0);
+        let page = self.post("/mfa/setup", &[("code", &code)]).await;
+        assert_eq!(
+            page.status,
+            StatusCode::OK,
+            "enrolment confirm: {}",
+            page.body
+        );
+        let codes = page.codes();
+        assert_eq!(codes.len(), 10, "ten recovery codes shown");
+        (secret, codes)
+    }
+}
+
+/// Any body as text (for non-Browser callers).
+pub async fn body_text(body: impl MessageBody) -> String {
+    let bytes = actix_web::body::to_bytes(body).await.unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
