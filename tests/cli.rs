@@ -3,25 +3,11 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::common::binary::{HttpBrowser, Install};
+use crate::common::binary::{HttpBrowser, Install, code_now};
 
-#[test]
-fn manages_users_on_a_stopped_server() {
-    let install = Install::new();
-    let out = install.cli_ok(
-        &[
-            "admin",
-            "create",
-            "--email",
-            "ops@example.com",
-            "--name",
-            "Ops",
-            "--password-stdin",
-        ],
-        "a long passphrase\n",
-    );
-    assert!(out.contains("Created staff admin ops@example.com"), "{out}");
-
+/// Every user command, with checks of its effect; the same on a stopped and a running
+/// server.
+fn exercise_user_commands(install: &Install) {
     let out = install.cli_ok(
         &[
             "user",
@@ -68,6 +54,17 @@ fn manages_users_on_a_stopped_server() {
     assert_eq!(bob["status"], "disabled");
     assert_eq!(bob["role"], "admin");
     install.cli_ok(&["user", "enable", "--email", "bob@example.com"], "");
+    install.cli_ok(
+        &[
+            "user",
+            "set-role",
+            "--email",
+            "bob@example.com",
+            "--role",
+            "member",
+        ],
+        "",
+    );
     install.cli_ok(&["user", "reset-mfa", "--email", "ops@example.com"], "");
     install.cli_ok(
         &["user", "revoke-sessions", "--email", "ops@example.com"],
@@ -75,8 +72,12 @@ fn manages_users_on_a_stopped_server() {
     );
     let ops = install.cli_ok(&["user", "show", "--email", "ops@example.com"], "");
     assert!(ops.contains("break-glass:    yes"), "{ops}");
+    install.cli_ok(
+        &["user", "break-glass", "off", "--email", "ops@example.com"],
+        "",
+    );
 
-    let audit = install.cli_ok(&["audit", "--limit", "20"], "");
+    let audit = install.cli_ok(&["audit", "--limit", "30"], "");
     for event in [
         "user created",
         "user invited",
@@ -90,6 +91,9 @@ fn manages_users_on_a_stopped_server() {
         assert!(audit.contains(event), "{event} in:\n{audit}");
     }
     assert!(audit.contains("cli"), "the CLI is the actor");
+    let audit: serde_json::Value =
+        serde_json::from_str(&install.cli_ok(&["--json", "audit", "--limit", "3"], "")).unwrap();
+    assert_eq!(audit.as_array().unwrap().len(), 3);
 
     // Errors: clear message, exit code 1, nothing changed.
     let out = install.cli(&["user", "disable", "--email", "nobody@example.com"], "");
@@ -97,6 +101,8 @@ fn manages_users_on_a_stopped_server() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("No such user"));
     let out = install.cli(&["user", "disable", "--email", "ops@example.com"], "");
     assert_eq!(out.status.code(), Some(1), "last admin guard");
+    let out = install.cli(&["user", "show", "--email", "not an email"], "");
+    assert_eq!(out.status.code(), Some(1));
     let out = install.cli(
         &[
             "admin",
@@ -120,6 +126,60 @@ fn manages_users_on_a_stopped_server() {
         "",
     );
     assert_ne!(out.status.code(), Some(0), "empty stdin refused");
+    let out = install.cli(
+        &[
+            "admin",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--password-stdin",
+        ],
+        "a long passphrase\n",
+    );
+    assert_eq!(out.status.code(), Some(1), "duplicate admin refused");
+}
+
+#[test]
+fn manages_users_on_a_stopped_server() {
+    let install = Install::new();
+    let out = install.cli_ok(
+        &[
+            "admin",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--name",
+            "Ops",
+            "--password-stdin",
+        ],
+        "a long passphrase\n",
+    );
+    assert!(out.contains("Created staff admin ops@example.com"), "{out}");
+    exercise_user_commands(&install);
+}
+
+#[test]
+fn the_same_commands_work_on_a_running_server() {
+    let install = Install::new();
+    let server = install.start();
+    install.cli_ok(
+        &[
+            "admin",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--name",
+            "Ops",
+            "--password-stdin",
+        ],
+        "a long passphrase\n",
+    );
+    exercise_user_commands(&install);
+    let (_, stderr) = server.stop();
+    assert!(
+        stderr.contains("user invited"),
+        "the running server did the work (its audit log line)"
+    );
 }
 
 #[test]

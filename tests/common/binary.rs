@@ -68,12 +68,8 @@ impl Install {
             .stderr(Stdio::piped())
             .spawn()
             .expect("run gatehouse");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
+        // A command that fails early (bad arguments) may exit before reading stdin.
+        let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
         child.wait_with_output().unwrap()
     }
 
