@@ -56,8 +56,54 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+    /// Staff sign-in with Microsoft Entra ID.
+    Sso {
+        #[command(subcommand)]
+        command: SsoCommand,
+    },
+    /// Allow only Microsoft sign-in (staff-wide, or for one client with --client).
+    /// `off` always works, even when Microsoft is unreachable.
+    SsoOnly {
+        #[arg(value_enum)]
+        state: OnOff,
+        #[arg(long)]
+        client: Option<String>,
+    },
     /// Check the configuration and print what it resolves to.
     CheckConfig,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SsoCommand {
+    /// Show the settings (never the secret).
+    Show,
+    /// Change settings; only the options given change.
+    Set {
+        /// Directory (tenant) ID, or a verified domain of the tenant.
+        #[arg(long)]
+        tenant_id: Option<String>,
+        /// Application (client) ID of the app registration.
+        #[arg(long)]
+        client_id: Option<String>,
+        /// Read the client secret value from standard input.
+        #[arg(long)]
+        client_secret_stdin: bool,
+        /// The secret's expiry date, YYYY-MM-DD ("" clears it).
+        #[arg(long)]
+        secret_expires: Option<String>,
+        /// Create users on first Microsoft sign-in.
+        #[arg(long, value_enum)]
+        jit: Option<OnOff>,
+        /// Email domains allowed for just-in-time users, comma-separated ("" = any).
+        #[arg(long)]
+        domains: Option<String>,
+    },
+    /// Turn Microsoft sign-in on.
+    Enable,
+    /// Turn Microsoft sign-in off.
+    Disable,
+    /// Test discovery, signing keys and the client secret against Microsoft.
+    Test,
 }
 
 #[derive(Debug, Subcommand)]
@@ -215,6 +261,11 @@ fn dispatch(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             password: read_secret("password")?,
         },
         Command::User { command } => user_request(command),
+        Command::Sso { command } => sso_request(command)?,
+        Command::SsoOnly { state, client } => AdminRequest::SsoOnly {
+            on: matches!(state, OnOff::On),
+            client,
+        },
     };
     let response = perform(&config, &request)?;
     Ok(print(&response, json))
@@ -250,6 +301,34 @@ fn user_request(command: UserCommand) -> AdminRequest {
             on: matches!(state, OnOff::On),
         },
     }
+}
+
+fn sso_request(command: SsoCommand) -> anyhow::Result<AdminRequest> {
+    Ok(match command {
+        SsoCommand::Show => AdminRequest::SsoShow,
+        SsoCommand::Set {
+            tenant_id,
+            client_id,
+            client_secret_stdin,
+            secret_expires,
+            jit,
+            domains,
+        } => AdminRequest::SsoSet {
+            tenant_id,
+            client_id,
+            client_secret: if client_secret_stdin {
+                Some(read_secret("client secret")?)
+            } else {
+                None
+            },
+            secret_expires,
+            jit: jit.map(|j| matches!(j, OnOff::On)),
+            domains,
+        },
+        SsoCommand::Enable => AdminRequest::SsoEnable,
+        SsoCommand::Disable => AdminRequest::SsoDisable,
+        SsoCommand::Test => AdminRequest::SsoTest,
+    })
 }
 
 /// Reads one secret line from standard input.

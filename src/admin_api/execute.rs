@@ -11,6 +11,7 @@ use super::{AdminRequest, AdminResponse};
 use crate::domain::audit::AuditEvent;
 use crate::domain::user::{Realm, Role, User};
 use crate::service::admin::AdminActor;
+use crate::service::sso::admin::SsoUpdate;
 use crate::service::{ServiceError, Services};
 
 /// A user as the CLI shows it.
@@ -276,6 +277,36 @@ async fn run(
                     .collect::<Vec<_>>()
             );
             AdminResponse::ok(text, data)
+        }
+        AdminRequest::SsoShow => super::sso::show(services).await?,
+        AdminRequest::SsoSet {
+            tenant_id,
+            client_id,
+            client_secret,
+            secret_expires,
+            jit,
+            domains,
+        } => {
+            let update = SsoUpdate {
+                tenant: tenant_id,
+                client_id,
+                client_secret,
+                secret_expires,
+                jit,
+                allowed_domains: domains,
+            };
+            super::sso::set(services, update).await?
+        }
+        AdminRequest::SsoEnable => super::sso::enable(services, true).await?,
+        AdminRequest::SsoDisable => super::sso::enable(services, false).await?,
+        AdminRequest::SsoTest => super::sso::test(services).await?,
+        AdminRequest::SsoOnly { on, client: None } => super::sso::sso_only(services, on).await?,
+        AdminRequest::SsoOnly {
+            on,
+            client: Some(slug),
+        } => {
+            let _ = (on, services.client_realm(&slug)?);
+            return Err(ServiceError::NotFound("client"));
         }
     })
 }

@@ -4,6 +4,7 @@
 
 pub mod execute;
 pub mod socket;
+mod sso;
 
 use serde::{Deserialize, Serialize};
 
@@ -60,6 +61,22 @@ pub enum AdminRequest {
         limit: usize,
         /// Only events after this sequence number, oldest first (for `--follow`).
         after: Option<u64>,
+    },
+    SsoShow,
+    SsoSet {
+        tenant_id: Option<String>,
+        client_id: Option<String>,
+        client_secret: Option<String>,
+        secret_expires: Option<String>,
+        jit: Option<bool>,
+        domains: Option<String>,
+    },
+    SsoEnable,
+    SsoDisable,
+    SsoTest,
+    SsoOnly {
+        on: bool,
+        client: Option<String>,
     },
 }
 

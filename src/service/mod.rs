@@ -12,6 +12,7 @@ pub mod login;
 pub mod policy;
 pub mod sessions;
 pub mod setup;
+pub mod sso;
 pub mod throttle;
 
 use std::sync::Arc;
@@ -68,6 +69,9 @@ pub enum ServiceError {
     /// Clashes with the current state (email taken, last admin…).
     #[error("{0}")]
     Conflict(String),
+    /// Microsoft sign-in could not start or finish.
+    #[error("Microsoft sign-in failed: {0:?}")]
+    Sso(sso::SsoFailure),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// Something that should not happen; the detail goes to the log only.
@@ -99,6 +103,10 @@ pub struct ServiceSettings {
     /// Concurrent Argon2 computations allowed (memory bound).
     pub hash_permits: usize,
     pub redirects: RedirectPolicy,
+    /// Microsoft's login host (`entra.authority_host`), without trailing slash.
+    pub authority_host: String,
+    /// `entra.allow_insecure_loopback`.
+    pub allow_insecure_authority: bool,
 }
 
 impl ServiceSettings {
@@ -112,6 +120,13 @@ impl ServiceSettings {
             hash_params: HashParams::RECOMMENDED,
             hash_permits: std::thread::available_parallelism().map_or(2, |n| n.get()),
             redirects: RedirectPolicy::new(&config.public_url, &config.forward_auth.allowed_hosts),
+            authority_host: config
+                .entra
+                .authority_host
+                .as_str()
+                .trim_end_matches('/')
+                .to_owned(),
+            allow_insecure_authority: config.entra.allow_insecure_loopback,
         }
     }
 
@@ -127,6 +142,8 @@ impl ServiceSettings {
             hash_params: HashParams::RECOMMENDED,
             hash_permits: 2,
             redirects: RedirectPolicy::new(&url, &[]),
+            authority_host: crate::config::DEFAULT_AUTHORITY_HOST.to_owned(),
+            allow_insecure_authority: false,
         }
     }
 }
@@ -147,6 +164,7 @@ pub struct Services {
     pub hashing: Hashing,
     pub throttle: Throttle,
     pub activity: Activity,
+    pub entra: sso::client::EntraClient,
 }
 
 impl std::fmt::Debug for Services {
@@ -163,7 +181,12 @@ impl Services {
         settings: ServiceSettings,
     ) -> Result<Services> {
         let hashing = Hashing::new(settings.hash_params, settings.hash_permits);
+        let entra = sso::client::EntraClient::new(
+            &settings.authority_host,
+            settings.allow_insecure_authority,
+        );
         let services = Services {
+            entra,
             store,
             keys,
             clock,

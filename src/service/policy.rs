@@ -67,3 +67,24 @@ impl crate::service::Services {
         Ok(policy.password_allowed(user))
     }
 }
+
+/// What the sign-in page of a realm offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoginOptions {
+    /// "Sign in with Microsoft" is available.
+    pub sso: bool,
+    /// SSO-only is on: the password form is shown only as emergency access.
+    pub sso_only: bool,
+}
+
+impl crate::service::Services {
+    /// What `realm`'s sign-in page shows. The page only mirrors the rules; the server
+    /// enforces them on every path regardless.
+    pub fn login_options(&self, realm: Realm) -> crate::service::Result<LoginOptions> {
+        let policy = self.store.read(|r| realm_policy(r, realm))?;
+        Ok(LoginOptions {
+            sso: self.sso_enabled(realm)?,
+            sso_only: policy.sso_only,
+        })
+    }
+}

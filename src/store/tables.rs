@@ -17,9 +17,10 @@ pub const USERS: TableDefinition<u128, &[u8]> = TableDefinition::new("users-1");
 pub const USERS_BY_EMAIL: TableDefinition<(&str, &str), u128> =
     TableDefinition::new("users-by-email-1");
 
-/// Linked SSO identities, written with `USERS` in the same transaction.
-/// Key: (tenant id or issuer, object id or subject) / Value: user id.
-pub const SSO_IDENTITIES: TableDefinition<(&str, &str), u128> =
+/// Linked SSO identities, written with `USERS` in the same transaction. Keyed per
+/// realm, so one Microsoft account linked in two realms never crosses between them.
+/// Key: (realm key, tenant id or issuer, object id or subject) / Value: user id.
+pub const SSO_IDENTITIES: TableDefinition<(&str, &str, &str), u128> =
     TableDefinition::new("sso-identities-1");
 
 /// Sessions, including half-finished sign-ins.

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::codec::{self, Record};
 use super::tables::ONE_TIME_TOKENS;
 use super::{Result, Tables, Writer};
+use crate::domain::sso::SsoTransaction;
 use crate::domain::time::Timestamp;
 use crate::domain::user::{Realm, UserId};
 
@@ -18,6 +19,8 @@ pub enum TokenPurpose {
     Setup,
     /// Lets an invited user set their password.
     Invite { user_id: UserId },
+    /// A Microsoft sign-in in progress (keyed by its `state`).
+    SsoSignIn { transaction: SsoTransaction },
 }
 
 /// A stored single-use token.

@@ -6,6 +6,7 @@ pub mod account;
 pub mod health;
 pub mod login;
 pub mod onboarding;
+pub mod sso;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -26,7 +27,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(paths::HEALTHZ, web::get().to(health::healthz))
         .route(paths::ASSETS, web::get().to(assets::serve))
         .route(paths::SETUP, web::get().to(onboarding::setup_form))
-        .route(paths::SETUP, web::post().to(onboarding::setup_submit));
+        .route(paths::SETUP, web::post().to(onboarding::setup_submit))
+        .route(paths::SSO_CALLBACK, web::get().to(sso::callback));
     realm_routes(cfg);
     cfg.service(web::scope(paths::PORTAL_SCOPE).configure(realm_routes));
 }
@@ -40,6 +42,9 @@ fn realm_routes(cfg: &mut web::ServiceConfig) {
         .route(paths::MFA_SETUP, web::get().to(login::enrol_form))
         .route(paths::MFA_SETUP, web::post().to(login::enrol_submit))
         .route(paths::LOGOUT, web::post().to(login::logout))
+        .route(paths::LOGIN_SSO, web::get().to(sso::start))
+        .route(paths::ACCOUNT_SSO_LINK, web::post().to(sso::link))
+        .route(paths::ACCOUNT_SSO_UNLINK, web::post().to(sso::unlink))
         .route(paths::INVITE, web::get().to(onboarding::invite_form))
         .route(paths::INVITE, web::post().to(onboarding::invite_submit))
         .route(paths::ACCOUNT, web::get().to(account::account_page))

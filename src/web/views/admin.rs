@@ -14,6 +14,7 @@ fn admin_nav() -> Markup {
         nav.subnav aria-label="Admin" {
             a href=(paths::ADMIN) { "Dashboard" }
             a href=(paths::ADMIN_USERS) { "Staff users" }
+            a href=(paths::ADMIN_SSO) { "Microsoft sign-in" }
             a href=(paths::ADMIN_AUDIT) { "Audit log" }
         }
     }

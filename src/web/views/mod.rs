@@ -8,3 +8,4 @@ pub mod errors;
 pub mod layout;
 pub mod login;
 pub mod onboarding;
+pub mod sso;
