@@ -11,4 +11,8 @@ mod cli;
 mod login_flow;
 mod persistence;
 mod sessions;
+mod sso_admin;
+mod sso_cli;
+mod sso_flow;
+mod sso_hostile;
 mod web_security;

@@ -5,6 +5,8 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod fake_entra;
+pub mod sso;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
