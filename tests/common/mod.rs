@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod fake_entra;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
