@@ -83,8 +83,15 @@ fn pkce() -> (String, String) {
     (verifier, challenge)
 }
 
-fn authorize_url(fake: &FakeEntra, tenant: &str, state: &str, nonce: &str, challenge: &str) -> String {
-    let mut url = url::Url::parse(&format!("{}/{tenant}/oauth2/v2.0/authorize", fake.base)).unwrap();
+fn authorize_url(
+    fake: &FakeEntra,
+    tenant: &str,
+    state: &str,
+    nonce: &str,
+    challenge: &str,
+) -> String {
+    let mut url =
+        url::Url::parse(&format!("{}/{tenant}/oauth2/v2.0/authorize", fake.base)).unwrap();
     url.query_pairs_mut()
         .append_pair("client_id", CLIENT)
         .append_pair("response_type", "code")
@@ -165,7 +172,10 @@ fn assert_aadsts(answer: &(u16, Value), status: u16, error: &str, code: u64) {
     assert_eq!(body["error"], error, "{body}");
     assert_eq!(body["error_codes"], serde_json::json!([code]), "{body}");
     let description = body["error_description"].as_str().unwrap();
-    assert!(description.starts_with(&format!("AADSTS{code}: ")), "{description}");
+    assert!(
+        description.starts_with(&format!("AADSTS{code}: ")),
+        "{description}"
+    );
     assert!(description.contains("\r\nTrace ID: "), "{description}");
     for field in ["timestamp", "trace_id", "correlation_id", "error_uri"] {
         assert!(body[field].is_string(), "{field} in {body}");
@@ -182,7 +192,8 @@ struct Jwt {
 fn decode(token: &str) -> Jwt {
     let parts: Vec<&str> = token.split('.').collect();
     assert_eq!(parts.len(), 3, "{token}");
-    let json = |s: &str| serde_json::from_slice(&URL_SAFE_NO_PAD.decode(s).unwrap()).unwrap();
+    let json =
+        |s: &str| -> Value { serde_json::from_slice(&URL_SAFE_NO_PAD.decode(s).unwrap()).unwrap() };
     Jwt {
         header: json(parts[0]),
         claims: json(parts[1]),
@@ -197,8 +208,12 @@ fn rs256_verifies(jwk: &Value, jwt: &Jwt) -> bool {
     };
     let key = RsaPublicKey::new(number("n"), number("e")).unwrap();
     let digest = Sha256::digest(jwt.signing_input.as_bytes());
-    key.verify(Pkcs1v15Sign::new::<rsa::sha2::Sha256>(), &digest, &jwt.signature)
-        .is_ok()
+    key.verify(
+        Pkcs1v15Sign::new::<rsa::sha2::Sha256>(),
+        &digest,
+        &jwt.signature,
+    )
+    .is_ok()
 }
 
 /// A full sign-in with `hostile` set, returning the decoded ID token.
@@ -223,26 +238,50 @@ async fn discovery_answers_for_a_guid_and_for_a_verified_domain() {
             doc["authorization_endpoint"],
             format!("{base}/{TENANT}/oauth2/v2.0/authorize")
         );
-        assert_eq!(doc["token_endpoint"], format!("{base}/{TENANT}/oauth2/v2.0/token"));
-        assert_eq!(doc["jwks_uri"], format!("{base}/{TENANT}/discovery/v2.0/keys"));
+        assert_eq!(
+            doc["token_endpoint"],
+            format!("{base}/{TENANT}/oauth2/v2.0/token")
+        );
+        assert_eq!(
+            doc["jwks_uri"],
+            format!("{base}/{TENANT}/discovery/v2.0/keys")
+        );
         assert!(doc["userinfo_endpoint"].is_string());
         assert!(doc["end_session_endpoint"].is_string());
         assert_eq!(
             doc["response_types_supported"],
             serde_json::json!(["code", "id_token", "code id_token", "id_token token"])
         );
-        assert_eq!(doc["subject_types_supported"], serde_json::json!(["pairwise"]));
-        assert_eq!(doc["id_token_signing_alg_values_supported"], serde_json::json!(["RS256"]));
+        assert_eq!(
+            doc["subject_types_supported"],
+            serde_json::json!(["pairwise"])
+        );
+        assert_eq!(
+            doc["id_token_signing_alg_values_supported"],
+            serde_json::json!(["RS256"])
+        );
         assert_eq!(
             doc["scopes_supported"],
             serde_json::json!(["openid", "profile", "email", "offline_access"])
         );
         assert_eq!(
             doc["token_endpoint_auth_methods_supported"],
-            serde_json::json!(["client_secret_post", "private_key_jwt", "client_secret_basic"])
+            serde_json::json!([
+                "client_secret_post",
+                "private_key_jwt",
+                "client_secret_basic"
+            ])
         );
-        assert_eq!(doc["code_challenge_methods_supported"], serde_json::json!(["plain", "S256"]));
-        assert!(doc["claims_supported"].as_array().unwrap().contains(&"tid".into()));
+        assert_eq!(
+            doc["code_challenge_methods_supported"],
+            serde_json::json!(["plain", "S256"])
+        );
+        assert!(
+            doc["claims_supported"]
+                .as_array()
+                .unwrap()
+                .contains(&"tid".into())
+        );
     }
     assert_eq!(fake.discovery_fetches(), 3);
     assert_eq!(fake.jwks_fetches(), 0);
@@ -316,7 +355,10 @@ async fn code_flow_with_pkce_gives_a_verifiable_id_token() {
     assert!(body["access_token"].is_string());
     let sent = fake.last_token_request().unwrap();
     assert_eq!(param(&sent, "client_secret"), Some(SECRET));
-    assert_eq!(param(&sent, "code_verifier"), Some(pending.verifier.as_str()));
+    assert_eq!(
+        param(&sent, "code_verifier"),
+        Some(pending.verifier.as_str())
+    );
 
     let token = body["id_token"].as_str().unwrap();
     assert_eq!(fake.last_id_token().as_deref(), Some(token));
@@ -325,7 +367,10 @@ async fn code_flow_with_pkce_gives_a_verifiable_id_token() {
     assert_eq!(jwt.header["typ"], "JWT");
     assert_eq!(jwt.header["alg"], "RS256");
     assert_eq!(jwt.header["kid"], keys[0]["kid"]);
-    assert!(rs256_verifies(&keys[0], &jwt), "RS256 signature verifies against the JWKS");
+    assert!(
+        rs256_verifies(&keys[0], &jwt),
+        "RS256 signature verifies against the JWKS"
+    );
 
     let c = &jwt.claims;
     let u = user();
@@ -382,7 +427,10 @@ async fn token_endpoint_accepts_client_secret_basic() {
         fake.last_token_basic_auth(),
         Some((CLIENT.to_owned(), SECRET.to_owned()))
     );
-    assert_eq!(param(&fake.last_token_request().unwrap(), "client_secret"), None);
+    assert_eq!(
+        param(&fake.last_token_request().unwrap(), "client_secret"),
+        None
+    );
 }
 
 #[actix_web::test]
@@ -390,7 +438,10 @@ async fn code_exchange_refusals_carry_entra_codes() {
     let fake = fake().await;
 
     let pending = authorize(&fake, TENANT).await;
-    assert_eq!(redeem(&fake, &pending, SECRET, &pending.verifier).await.0, 200);
+    assert_eq!(
+        redeem(&fake, &pending, SECRET, &pending.verifier).await.0,
+        200
+    );
     let reused = redeem(&fake, &pending, SECRET, &pending.verifier).await;
     assert_aadsts(&reused, 400, "invalid_grant", 54005);
 
@@ -428,7 +479,10 @@ async fn code_exchange_refusals_carry_entra_codes() {
     let bad_secret = redeem(&fake, &pending, "not-the-secret", &pending.verifier).await;
     assert_aadsts(&bad_secret, 401, "invalid_client", 7000215);
     // None of the refusals used the code up.
-    assert_eq!(redeem(&fake, &pending, SECRET, &pending.verifier).await.0, 200);
+    assert_eq!(
+        redeem(&fake, &pending, SECRET, &pending.verifier).await.0,
+        200
+    );
 
     let pending = authorize(&fake, TENANT).await;
     fake.expire_codes();
@@ -460,7 +514,10 @@ async fn client_credentials_success_and_refusals() {
     assert_eq!(body["ext_expires_in"], 3599);
     assert!(body["access_token"].is_string());
     assert!(body.get("id_token").is_none());
-    assert_eq!(param(&fake.last_token_request().unwrap(), "client_secret"), Some(SECRET));
+    assert_eq!(
+        param(&fake.last_token_request().unwrap(), "client_secret"),
+        Some(SECRET)
+    );
 
     let wrong = post_token(&fake, TENANT, &grant("wrong")).await;
     assert_aadsts(&wrong, 401, "invalid_client", 7000215);
@@ -487,7 +544,10 @@ async fn client_credentials_success_and_refusals() {
     assert_aadsts(&expired, 401, "invalid_client", 7000222);
     // A second, live secret still works.
     fake.register_app(TENANT, CLIENT, "second-secret");
-    assert_eq!(post_token(&fake, TENANT, &grant("second-secret")).await.0, 200);
+    assert_eq!(
+        post_token(&fake, TENANT, &grant("second-secret")).await.0,
+        200
+    );
 }
 
 #[actix_web::test]
@@ -500,7 +560,8 @@ async fn hostile_tokens_are_what_they_claim() {
     for hostile in Hostile::ALL {
         let (jwt, pending) = id_token_with(&fake, hostile).await;
         let (h, c) = (&jwt.header, &jwt.claims);
-        let valid_rs256 = h["alg"] == "RS256" && h["kid"] == published["kid"] && rs256_verifies(published, &jwt);
+        let valid_rs256 =
+            h["alg"] == "RS256" && h["kid"] == published["kid"] && rs256_verifies(published, &jwt);
         match hostile {
             Hostile::None
             | Hostile::IssPlusOne
@@ -525,14 +586,20 @@ async fn hostile_tokens_are_what_they_claim() {
             }
             Hostile::Hs256WithClientSecret => {
                 assert_eq!(h["alg"], "HS256");
-                assert_eq!(jwt.signature, hs256(SECRET.as_bytes(), jwt.signing_input.as_bytes()));
+                assert_eq!(
+                    jwt.signature,
+                    hs256(SECRET.as_bytes(), jwt.signing_input.as_bytes())
+                );
             }
             Hostile::EmbeddedJwk => {
                 assert_eq!(h["alg"], "RS256");
                 assert_eq!(h["kid"], embedded_kid.as_str());
                 assert_ne!(h["kid"], published["kid"]);
                 assert_eq!(h["jwk"]["kid"], embedded_kid.as_str());
-                assert!(rs256_verifies(&h["jwk"], &jwt), "signed by the embedded key");
+                assert!(
+                    rs256_verifies(&h["jwk"], &jwt),
+                    "signed by the embedded key"
+                );
                 assert!(!rs256_verifies(published, &jwt));
             }
             Hostile::UnknownKid => {
@@ -689,7 +756,8 @@ async fn admin_consent_success_and_error_shapes() {
     let fake = fake().await;
     fake.add_tenant(OTHER_TENANT);
     let consent_url = |tenant: &str| {
-        let mut url = url::Url::parse(&format!("{}/{tenant}/v2.0/adminconsent", fake.base)).unwrap();
+        let mut url =
+            url::Url::parse(&format!("{}/{tenant}/v2.0/adminconsent", fake.base)).unwrap();
         url.query_pairs_mut()
             .append_pair("client_id", CLIENT)
             .append_pair("scope", "openid profile email")
@@ -708,7 +776,10 @@ async fn admin_consent_success_and_error_shapes() {
     assert_aadsts(&before, 400, "unauthorized_client", 700016);
 
     let location = fake.follow_authorize(&consent_url(OTHER_TENANT)).await;
-    assert!(location.starts_with("http://127.0.0.1:9/sso/consent?"), "{location}");
+    assert!(
+        location.starts_with("http://127.0.0.1:9/sso/consent?"),
+        "{location}"
+    );
     let q = query_of(&location);
     assert_eq!(param(&q, "admin_consent"), Some("True"));
     assert_eq!(param(&q, "tenant"), Some(OTHER_TENANT));
@@ -737,10 +808,18 @@ async fn admin_consent_success_and_error_shapes() {
 
     fake.consent_claims_tenant(Some(TENANT));
     let q = query_of(&fake.follow_authorize(&consent_url(OTHER_TENANT)).await);
-    assert_eq!(param(&q, "tenant"), Some(TENANT), "the overridden tenant is reported");
+    assert_eq!(
+        param(&q, "tenant"),
+        Some(TENANT),
+        "the overridden tenant is reported"
+    );
     assert_eq!(param(&q, "error"), None);
 
-    let res = http().get(consent_url("fabrikam.com")).send().await.unwrap();
+    let res = http()
+        .get(consent_url("fabrikam.com"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status().as_u16(), 400);
     assert!(res.text().await.unwrap().contains("AADSTS90002"));
 }
@@ -750,7 +829,10 @@ async fn authorize_errors_and_refusals() {
     let fake = fake().await;
     let (_, challenge) = pkce();
 
-    fake.next_error("access_denied", "AADSTS50105: The signed in user is not assigned to a role.");
+    fake.next_error(
+        "access_denied",
+        "AADSTS50105: The signed in user is not assigned to a role.",
+    );
     let location = fake
         .follow_authorize(&authorize_url(&fake, TENANT, "abc", "n", &challenge))
         .await;

@@ -78,11 +78,9 @@ fn intercept(state: &Mutex<State>, req: &ServiceRequest) -> Option<HttpResponse>
         );
     }
     st.outage.map(|status| {
-        HttpResponse::build(
-            StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
-        )
-        .content_type(ContentType::plaintext())
-        .body("FakeEntra: simulated outage")
+        HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE))
+            .content_type(ContentType::plaintext())
+            .body("FakeEntra: simulated outage")
     })
 }
 
@@ -185,7 +183,8 @@ fn found(location: &str) -> HttpResponse {
 
 /// The redirect URI of a browser request, or the error page Entra shows instead.
 fn redirect_target(query: &Pairs) -> Result<Url, Refusal> {
-    let raw = get(query, "redirect_uri").ok_or_else(|| Refusal::missing_parameter("redirect_uri"))?;
+    let raw =
+        get(query, "redirect_uri").ok_or_else(|| Refusal::missing_parameter("redirect_uri"))?;
     Url::parse(raw).map_err(|_| Refusal::invalid_redirect_uri())
 }
 
@@ -199,8 +198,8 @@ async fn authorize(
     st.last_authorize = Some(query.clone());
     let now = st.now();
     let checked = st.resolve(&tenant).and_then(|tid| {
-        let client_id = get(&query, "client_id")
-            .ok_or_else(|| Refusal::missing_parameter("client_id"))?;
+        let client_id =
+            get(&query, "client_id").ok_or_else(|| Refusal::missing_parameter("client_id"))?;
         st.check_app(&tid, client_id)?;
         Ok((tid, client_id, redirect_target(&query)?))
     });
@@ -392,8 +391,8 @@ async fn admin_consent(
     st.last_consent = Some(query.clone());
     let now = st.now();
     let checked = st.resolve(&tenant).and_then(|tid| {
-        let client_id = get(&query, "client_id")
-            .ok_or_else(|| Refusal::missing_parameter("client_id"))?;
+        let client_id =
+            get(&query, "client_id").ok_or_else(|| Refusal::missing_parameter("client_id"))?;
         if !st.app_known(client_id) {
             return Err(Refusal::app_not_found(client_id, &tid));
         }

@@ -237,9 +237,8 @@ struct Trace {
 
 impl Trace {
     fn new(now: i64) -> Trace {
-        let format = time::macros::format_description!(
-            "[year]-[month]-[day] [hour]:[minute]:[second]Z"
-        );
+        let format =
+            time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]Z");
         Trace {
             trace_id: uuid::Uuid::new_v4().to_string(),
             correlation_id: uuid::Uuid::new_v4().to_string(),

@@ -132,10 +132,7 @@ pub(super) fn id_token(facts: &Facts<'_>, hostile: Hostile, keys: &KeyRing) -> S
         Hostile::UnknownKid => (rs256(&keys.unknown.kid), Signer::Rsa(&keys.unknown)),
         _ => (rs256(&current.kid), Signer::Rsa(current)),
     };
-    let input = format!(
-        "{}.{payload}",
-        b64(&serde_json::to_vec(&header).unwrap())
-    );
+    let input = format!("{}.{payload}", b64(&serde_json::to_vec(&header).unwrap()));
     let mut signature = match signer {
         Signer::Nothing => Vec::new(),
         Signer::Hmac(key) => hs256(key, input.as_bytes()),

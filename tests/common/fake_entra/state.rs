@@ -128,10 +128,13 @@ impl State {
 
     pub fn register_app(&mut self, tenant: &str, client_id: &str, secret: &str) {
         self.add_tenant(tenant);
-        let app = self.apps.entry(client_id.to_owned()).or_insert_with(|| App {
-            secrets: BTreeMap::new(),
-            tenants: BTreeSet::new(),
-        });
+        let app = self
+            .apps
+            .entry(client_id.to_owned())
+            .or_insert_with(|| App {
+                secrets: BTreeMap::new(),
+                tenants: BTreeSet::new(),
+            });
         app.secrets.entry(secret.to_owned()).or_insert(false);
         app.tenants.insert(tenant.to_ascii_lowercase());
     }
