@@ -870,3 +870,91 @@ async fn authorize_errors_and_refusals() {
     assert!(res.text().await.unwrap().contains("next_login"));
     nobody.stop().await;
 }
+
+/// The relying-party library Gatehouse uses, driven against the fake end to end:
+/// discovery, authorize URL with PKCE, code exchange (client_secret_basic, its
+/// default), ID token verification. Records which hostile tokens the library refuses
+/// on its own and which Gatehouse has to refuse itself.
+#[actix_web::test]
+async fn openidconnect_signs_in_and_refuses_broken_tokens() {
+    use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+    use openidconnect::{
+        AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
+        OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
+    };
+
+    let fake = fake().await;
+    let http = openidconnect::reqwest::Client::builder()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let metadata =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(fake.issuer(TENANT)).unwrap(), &http)
+            .await
+            .expect("discovery and JWKS parse");
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(CLIENT.into()),
+        Some(ClientSecret::new(SECRET.into())),
+    )
+    .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+
+    let mut verdicts = Vec::new();
+    for hostile in Hostile::ALL {
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, csrf, nonce) = client
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .add_scope(Scope::new("profile".into()))
+            .add_scope(Scope::new("email".into()))
+            .set_pkce_challenge(challenge)
+            .url();
+        let back = query_of(&fake.follow_authorize(url.as_str()).await);
+        assert_eq!(param(&back, "state"), Some(csrf.secret().as_str()));
+        fake.hostile(hostile);
+        let tokens = client
+            .exchange_code(AuthorizationCode::new(param(&back, "code").unwrap().into()))
+            .unwrap()
+            .set_pkce_verifier(verifier)
+            .request_async(&http)
+            .await
+            .expect("token response parses");
+        assert!(!tokens.access_token().secret().is_empty());
+        let id_token = tokens.id_token().expect("an ID token");
+        let verdict = id_token.claims(&client.id_token_verifier(), &nonce);
+        if hostile == Hostile::None {
+            let claims = verdict.as_ref().expect("a valid token verifies");
+            assert_eq!(
+                claims.subject().as_str(),
+                pairwise_sub(TENANT, &user().oid, CLIENT)
+            );
+            assert_eq!(claims.email().map(|e| e.as_str()), Some("ada@contoso.com"));
+        }
+        verdicts.push((hostile, verdict.is_ok()));
+    }
+    assert_eq!(
+        fake.last_token_basic_auth(),
+        Some((CLIENT.into(), SECRET.into()))
+    );
+
+    // openidconnect ignores nbf, iat age and tid, and rejects every extra audience:
+    // Gatehouse must check tid and token age itself.
+    let accepted: Vec<Hostile> = verdicts
+        .iter()
+        .filter(|(_, ok)| *ok)
+        .map(|(h, _)| *h)
+        .collect();
+    assert_eq!(
+        accepted,
+        [
+            Hostile::None,
+            Hostile::NotYetValid,
+            Hostile::IssuedADayAgo,
+            Hostile::WrongTid
+        ],
+        "{verdicts:?}"
+    );
+}
