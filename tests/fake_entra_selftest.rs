@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::common::fake_entra::{
     CONSUMER_TENANT, ConsentOutcome, FakeEntra, FakeUser, GRAPH_APP_ID, Hostile, hs256,
-    pairwise_sub,
+    pairwise_sub, path_and_query,
 };
 
 const TENANT: &str = "4a1c2e3f-5b6d-4e7f-8091-a2b3c4d5e6f7";
@@ -957,4 +957,50 @@ async fn openidconnect_signs_in_and_refuses_broken_tokens() {
         ],
         "{verdicts:?}"
     );
+}
+
+#[actix_web::test]
+async fn no_id_token_without_the_openid_scope() {
+    let fake = FakeEntra::start().await;
+    fake.register_app(TENANT, CLIENT, SECRET);
+    let ada = FakeUser::new(TENANT, "Ada", "ada@contoso.com");
+    assert_eq!(ada.preferred_username.as_deref(), Some("ada@contoso.com"));
+    fake.next_login(ada);
+    let mut url =
+        url::Url::parse(&format!("{}/{TENANT}/oauth2/v2.0/authorize", fake.base)).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", CLIENT)
+        .append_pair("response_type", "code")
+        .append_pair("redirect_uri", REDIRECT)
+        .append_pair("scope", "User.Read");
+    let back = fake.follow_authorize(url.as_str()).await;
+    assert_eq!(
+        path_and_query(&back),
+        format!(
+            "/sso/callback?{}",
+            url::Url::parse(&back).unwrap().query().unwrap()
+        )
+    );
+    assert_eq!(
+        param(&query_of(&back), "state"),
+        None,
+        "no state sent, none returned"
+    );
+    let code = param(&query_of(&back), "code").unwrap().to_owned();
+    fake.hostile(Hostile::AlgNone);
+    let (status, body) = post_token(
+        &fake,
+        TENANT,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", CLIENT),
+            ("client_secret", SECRET),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("id_token").is_none() && body["access_token"].is_string());
+    assert!(fake.id_tokens().is_empty());
 }

@@ -335,32 +335,31 @@ fn token_answer(
                     get(form, "code_verifier"),
                 )?
                 .clone();
-            let hostile = std::mem::replace(&mut st.hostile, Hostile::None);
-            let facts = Facts {
-                base: &st.base,
-                tenant: &tid,
-                client_id: &client_id,
-                client_secret: secret.as_deref().unwrap_or_default(),
-                nonce: code.nonce.as_deref(),
-                user: &code.user,
-                now: st.now(),
-            };
-            let id_token = jwt::id_token(&facts, hostile, &st.keys);
-            st.id_tokens.push(id_token.clone());
-            let scope = if code.scope.trim().is_empty() {
-                "openid profile email".to_owned()
-            } else {
-                code.scope.clone()
-            };
             let mut answer = json!({
                 "token_type": "Bearer",
-                "scope": scope,
+                "scope": code.scope,
                 "expires_in": 3599,
                 "ext_expires_in": 3599,
                 "access_token": opaque_token(),
-                "id_token": id_token,
             });
-            if scope.split(' ').any(|s| s == "offline_access") {
+            let scope: Vec<&str> = code.scope.split(' ').collect();
+            // As at Entra, an ID token only comes with the `openid` scope.
+            if scope.contains(&"openid") {
+                let hostile = std::mem::replace(&mut st.hostile, Hostile::None);
+                let facts = Facts {
+                    base: &st.base,
+                    tenant: &tid,
+                    client_id: &client_id,
+                    client_secret: secret.as_deref().unwrap_or_default(),
+                    nonce: code.nonce.as_deref(),
+                    user: &code.user,
+                    now: st.now(),
+                };
+                let id_token = jwt::id_token(&facts, hostile, &st.keys);
+                st.id_tokens.push(id_token.clone());
+                answer["id_token"] = json!(id_token);
+            }
+            if scope.contains(&"offline_access") {
                 answer["refresh_token"] = json!(opaque_token());
             }
             Ok(answer)

@@ -11,6 +11,21 @@
 //! the queue, and when the queue is empty the user of the previous sign-in signs in
 //! again (like a browser that still holds an Entra session). With no user at all,
 //! authorize answers a 400 page telling the test to call `next_login`.
+//!
+//! A sign-in from a test (Gatehouse in-process, `TestApp` + `Browser`):
+//!
+//! ```ignore
+//! let fake = FakeEntra::start().await;
+//! fake.register_app(TENANT, CLIENT_ID, SECRET);
+//! fake.next_login(FakeUser::new(TENANT, "Ada Lovelace", "ada@contoso.com"));
+//! let app = TestApp::with_config(config_with(&format!(
+//!     "[entra]\nauthority_host = '{}'\nallow_insecure_loopback = true", fake.base))).await;
+//! // … configure staff SSO with TENANT / CLIENT_ID / SECRET …
+//! let mut browser = app.browser();
+//! let start = browser.get("/login/sso").await;                  // 302 to the fake's authorize
+//! let back = fake.follow_authorize(start.location()).await;     // 302 back with code and state
+//! let done = browser.get(&path_and_query(&back)).await;         // Gatehouse redeems the code
+//! ```
 
 mod endpoints;
 mod errors;
@@ -356,6 +371,16 @@ impl FakeEntra {
     /// Stops the server and waits until it has stopped.
     pub async fn stop(self) {
         self.handle.stop(false).await;
+    }
+}
+
+/// The path and query of an absolute URL (`http://host/sso/callback?code=…` →
+/// `/sso/callback?code=…`), for sending a redirect back into an in-process app.
+pub fn path_and_query(url: &str) -> String {
+    let url = url::Url::parse(url).expect("absolute URL");
+    match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
     }
 }
 
