@@ -8,6 +8,7 @@ mod account;
 mod admin_console;
 mod bad_input;
 mod cli;
+mod fake_entra_selftest;
 mod login_flow;
 mod persistence;
 mod sessions;
