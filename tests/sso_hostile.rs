@@ -4,7 +4,9 @@
 use actix_web::http::StatusCode;
 
 use crate::common::fake_entra::Hostile;
-use crate::common::sso::{app_with_entra, configure_staff_sso, sso_sign_in, start_and_authorize, user};
+use crate::common::sso::{
+    app_with_entra, configure_staff_sso, sso_sign_in, start_and_authorize, user,
+};
 use gatehouse::domain::audit::AuditKind;
 use gatehouse::domain::user::{Realm, Role};
 use gatehouse::service::admin::AdminActor;
@@ -36,17 +38,39 @@ async fn hostile_tokens_are_refused() {
     ];
     for (i, (hostile, reason)) in cases.into_iter().enumerate() {
         // Keep each unknown-key case from being rate-limited by the previous one.
-        app.clock.advance(120);
+        crate::common::sso::advance(&app, &fake, 120);
         let mut browser = app.browser();
         fake.hostile(hostile);
-        let page = sso_sign_in(&mut browser, &fake, user(&format!("oid-{i}"), &format!("u{i}@contoso.com"))).await;
-        assert_ne!(page.status, StatusCode::SEE_OTHER, "{hostile:?} must not sign in");
-        assert!(page.status.is_client_error(), "{hostile:?}: {}", page.status);
+        let page = sso_sign_in(
+            &mut browser,
+            &fake,
+            user(&format!("oid-{i}"), &format!("u{i}@contoso.com")),
+        )
+        .await;
+        assert_ne!(
+            page.status,
+            StatusCode::SEE_OTHER,
+            "{hostile:?} must not sign in"
+        );
+        assert!(
+            page.status.is_client_error(),
+            "{hostile:?}: {}",
+            page.status
+        );
         assert!(browser.session().is_none(), "{hostile:?}: no session");
-        assert!(app.services.user_by_email(Realm::Staff, &format!("u{i}@contoso.com")).is_err(), "{hostile:?}: nobody created");
+        assert!(
+            app.services
+                .user_by_email(Realm::Staff, &format!("u{i}@contoso.com"))
+                .is_err(),
+            "{hostile:?}: nobody created"
+        );
         let event = last_event(&app).await;
         assert_eq!(event.kind, AuditKind::SsoFailed, "{hostile:?}");
-        assert!(event.detail.to_lowercase().contains(reason), "{hostile:?}: audit detail {:?} mentions {reason}", event.detail);
+        assert!(
+            event.detail.to_lowercase().contains(reason),
+            "{hostile:?}: audit detail {:?} mentions {reason}",
+            event.detail
+        );
     }
     // A valid token with an extra audience and azp = our client is fine.
     fake.hostile(Hostile::ExtraAudienceWithAzp);
@@ -83,7 +107,10 @@ async fn unknown_key_refetches_are_rate_limited() {
         let mut browser = app.browser();
         sso_sign_in(&mut browser, &fake, user("oid-k", "k@contoso.com")).await;
     }
-    assert!(fake.jwks_fetches() <= fetches + 2, "at most one re-fetch per minute (discovery may re-read once)");
+    assert!(
+        fake.jwks_fetches() <= fetches + 2,
+        "at most one re-fetch per minute (discovery may re-read once)"
+    );
 }
 
 #[actix_web::test]
@@ -104,7 +131,9 @@ async fn state_must_be_present_genuine_unused_and_from_this_browser() {
     // Altered state.
     let mut altered = state.clone();
     altered.replace_range(0..1, if altered.starts_with('A') { "B" } else { "A" });
-    let page = browser.get(&format!("{path}?code={code}&state={altered}")).await;
+    let page = browser
+        .get(&format!("{path}?code={code}&state={altered}"))
+        .await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
     // Another browser (no binding cookie) presenting the real callback.
     let mut thief = app.browser();
@@ -114,7 +143,11 @@ async fn state_must_be_present_genuine_unused_and_from_this_browser() {
     // The theft consumed the transaction: the real browser must start again.
     let page = browser.get(&callback).await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
-    assert!(page.has("already used") || page.has("not valid"), "{}", page.body);
+    assert!(
+        page.has("already used") || page.has("not valid"),
+        "{}",
+        page.body
+    );
     assert!(browser.session().is_none());
     let failures = app
         .services
@@ -148,10 +181,14 @@ async fn an_expired_transaction_says_try_again() {
     fake.next_login(user("oid-e", "e@contoso.com"));
     let mut browser = app.browser();
     let callback = start_and_authorize(&mut browser, "/login/sso").await;
-    app.clock.advance(11 * 60);
+    crate::common::sso::advance(&app, &fake, 11 * 60);
     let page = browser.get(&callback).await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
-    assert!(page.has("Sign-in expired") && page.has("try again"), "{}", page.body);
+    assert!(
+        page.has("Sign-in expired") && page.has("try again"),
+        "{}",
+        page.body
+    );
     assert!(browser.session().is_none());
 }
 
@@ -159,7 +196,10 @@ async fn an_expired_transaction_says_try_again() {
 async fn microsoft_errors_are_shown_escaped() {
     let (app, fake) = app_with_entra().await;
     configure_staff_sso(&app, true, "").await;
-    fake.next_error("access_denied", "AADSTS65004: User declined <script>alert(1)</script>");
+    fake.next_error(
+        "access_denied",
+        "AADSTS65004: User declined <script>alert(1)</script>",
+    );
     let mut browser = app.browser();
     let callback = start_and_authorize(&mut browser, "/login/sso").await;
     let page = browser.get(&callback).await;
@@ -181,15 +221,25 @@ async fn redirects_from_the_authority_are_never_followed() {
     let page = browser.get("/login/sso").await;
     assert_eq!(page.status, StatusCode::BAD_GATEWAY);
     assert!(page.has("Microsoft is not answering"));
-    let test = app.services.test_staff_sso(AdminActor::cli()).await.unwrap();
+    let test = app
+        .services
+        .test_staff_sso(AdminActor::cli())
+        .await
+        .unwrap();
     assert!(!test.passed);
-    assert!(test.items[0].detail.contains("redirect"), "{:?}", test.items);
+    assert!(
+        test.items[0].detail.contains("redirect"),
+        "{:?}",
+        test.items
+    );
 }
 
 #[actix_web::test]
 async fn an_unreachable_authority_gives_a_clear_page() {
     let port = crate::common::binary::free_port();
-    let config = crate::common::config_with(&format!("[entra]\nauthority_host = 'http://127.0.0.1:{port}'\nallow_insecure_loopback = true\n"));
+    let config = crate::common::config_with(&format!(
+        "[entra]\nauthority_host = 'http://127.0.0.1:{port}'\nallow_insecure_loopback = true\n"
+    ));
     let app = crate::common::TestApp::with_config(config).await;
     app.services
         .update_staff_sso(
@@ -203,12 +253,23 @@ async fn an_unreachable_authority_gives_a_clear_page() {
         )
         .await
         .unwrap();
-    app.services.set_staff_sso_enabled(AdminActor::cli(), true).await.unwrap();
+    app.services
+        .set_staff_sso_enabled(AdminActor::cli(), true)
+        .await
+        .unwrap();
     let mut browser = app.browser();
     let page = browser.get("/login/sso").await;
     assert_eq!(page.status, StatusCode::BAD_GATEWAY, "{}", page.body);
     assert!(page.has("could not be reached"));
-    let test = app.services.test_staff_sso(AdminActor::cli()).await.unwrap();
-    assert!(!test.passed && test.items[0].detail.contains("could not be reached"), "{:?}", test.items);
+    let test = app
+        .services
+        .test_staff_sso(AdminActor::cli())
+        .await
+        .unwrap();
+    assert!(
+        !test.passed && test.items[0].detail.contains("could not be reached"),
+        "{:?}",
+        test.items
+    );
     let _ = Role::Member;
 }

@@ -43,8 +43,15 @@ pub async fn configure_staff_sso(app: &TestApp, jit: bool, domains: &str) {
         )
         .await
         .expect("save SSO settings");
-    app.services.set_staff_sso_enabled(AdminActor::cli(), true).await.expect("enable SSO");
-    let test = app.services.test_staff_sso(AdminActor::cli()).await.expect("test runs");
+    app.services
+        .set_staff_sso_enabled(AdminActor::cli(), true)
+        .await
+        .expect("enable SSO");
+    let test = app
+        .services
+        .test_staff_sso(AdminActor::cli())
+        .await
+        .expect("test runs");
     assert!(test.passed, "connection test: {:?}", test.items);
 }
 
@@ -62,10 +69,27 @@ pub fn user(oid: &str, email: &str) -> FakeUser {
 /// Asks the fake authorize endpoint (as the browser would, without following the
 /// redirect) and returns the callback path it sends the browser back to.
 pub async fn visit_authorize(authorize_url: &str) -> String {
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let response = client.get(authorize_url).send().await.expect("fake authorize reachable");
-    assert_eq!(response.status().as_u16(), 302, "fake authorize redirects back");
-    let location = response.headers().get("location").unwrap().to_str().unwrap().to_owned();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client
+        .get(authorize_url)
+        .send()
+        .await
+        .expect("fake authorize reachable");
+    assert_eq!(
+        response.status().as_u16(),
+        302,
+        "fake authorize redirects back"
+    );
+    let location = response
+        .headers()
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
     let path = location
         .strip_prefix("http://localhost:8080")
         .unwrap_or_else(|| panic!("callback goes to public_url: {location}"));
@@ -86,4 +110,12 @@ pub async fn sso_sign_in(browser: &mut Browser, fake: &FakeEntra, who: FakeUser)
     fake.next_login(who);
     let callback = start_and_authorize(browser, "/login/sso").await;
     browser.get(&callback).await
+}
+
+/// Moves Gatehouse's clock and the fake's together.
+pub fn advance(app: &TestApp, fake: &FakeEntra, secs: i64) {
+    app.clock.advance(secs);
+    let offset =
+        app.now().0 - gatehouse::domain::time::Clock::now(&gatehouse::domain::time::SystemClock).0;
+    fake.set_clock_offset(offset);
 }
