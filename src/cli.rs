@@ -10,7 +10,9 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::admin_api::{AdminRequest, AdminResponse, SOCKET_FILE_NAME, execute, socket};
+use crate::admin_api::{
+    AdminRequest, AdminResponse, ClientSettings, SOCKET_FILE_NAME, execute, socket,
+};
 use crate::app::{self, OpenError};
 use crate::config::{Config, Overrides};
 
@@ -69,8 +71,99 @@ pub enum Command {
         #[arg(long)]
         client: Option<String>,
     },
+    /// The business's multi-tenant Entra app for customer portals.
+    PortalApp {
+        #[command(subcommand)]
+        command: PortalAppCommand,
+    },
+    /// Clients (customer companies) and their portals.
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
     /// Check the configuration and print what it resolves to.
     CheckConfig,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PortalAppCommand {
+    /// Show the portal app registration (never the secret).
+    Show,
+    /// Change it; only the options given change.
+    Set {
+        #[arg(long)]
+        client_id: Option<String>,
+        /// Read the client secret value from standard input.
+        #[arg(long)]
+        client_secret_stdin: bool,
+        /// YYYY-MM-DD ("" clears it).
+        #[arg(long)]
+        secret_expires: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// List clients.
+    List,
+    /// Add a client (password + TOTP sign-in by default).
+    Add {
+        /// Short name: the portal lives at /p/<slug>.
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Show one client.
+    Show { slug: String },
+    /// Change a client's settings; only the options given change.
+    Set {
+        slug: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// The client's Entra Directory (tenant) ID ("" clears it).
+        #[arg(long)]
+        tenant_id: Option<String>,
+        /// Email + password sign-in.
+        #[arg(long, value_enum)]
+        password: Option<OnOff>,
+        /// Password users must use TOTP.
+        #[arg(long, value_enum)]
+        mfa_required: Option<OnOff>,
+        /// Sign in with Microsoft.
+        #[arg(long, value_enum)]
+        sso: Option<OnOff>,
+        /// Create users on first Microsoft sign-in.
+        #[arg(long, value_enum)]
+        jit: Option<OnOff>,
+        /// Allowed email domains for new users, comma-separated ("" = any).
+        #[arg(long)]
+        domains: Option<String>,
+        /// Guest accounts of the client's tenant may sign in.
+        #[arg(long, value_enum)]
+        guests: Option<OnOff>,
+        /// Accent colour like #1f4e79 ("" = default).
+        #[arg(long)]
+        accent: Option<String>,
+        /// A PNG or JPEG logo of at most 64 KiB ("" removes it).
+        #[arg(long, value_name = "FILE")]
+        logo: Option<PathBuf>,
+        /// Session idle timeout like 30m ("default" = the configured one).
+        #[arg(long)]
+        session_idle: Option<String>,
+        /// Session lifetime like 12h ("default" = the configured one).
+        #[arg(long)]
+        session_absolute: Option<String>,
+        /// Disable (off) or re-enable (on) the portal.
+        #[arg(long, value_enum)]
+        enabled: Option<OnOff>,
+    },
+    /// Remove a client with all its users, sessions and audit history.
+    Remove { slug: String },
+    /// Print the admin-consent link to send to the client's Entra admin.
+    ConsentLink { slug: String },
+    /// Test the client's tenant and the portal app's consent there.
+    Test { slug: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -266,6 +359,23 @@ fn dispatch(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             on: matches!(state, OnOff::On),
             client,
         },
+        Command::PortalApp { command } => match command {
+            PortalAppCommand::Show => AdminRequest::PortalAppShow,
+            PortalAppCommand::Set {
+                client_id,
+                client_secret_stdin,
+                secret_expires,
+            } => AdminRequest::PortalAppSet {
+                client_id,
+                client_secret: if client_secret_stdin {
+                    Some(read_secret("client secret")?)
+                } else {
+                    None
+                },
+                secret_expires,
+            },
+        },
+        Command::Client { command } => client_request(command)?,
     };
     let response = perform(&config, &request)?;
     Ok(print(&response, json))
@@ -328,6 +438,69 @@ fn sso_request(command: SsoCommand) -> anyhow::Result<AdminRequest> {
         SsoCommand::Enable => AdminRequest::SsoEnable,
         SsoCommand::Disable => AdminRequest::SsoDisable,
         SsoCommand::Test => AdminRequest::SsoTest,
+    })
+}
+
+fn on(value: Option<OnOff>) -> Option<bool> {
+    value.map(|v| matches!(v, OnOff::On))
+}
+
+fn client_request(command: ClientCommand) -> anyhow::Result<AdminRequest> {
+    use base64::Engine;
+    Ok(match command {
+        ClientCommand::List => AdminRequest::ClientList,
+        ClientCommand::Add { slug, name } => AdminRequest::ClientAdd { slug, name },
+        ClientCommand::Show { slug } => AdminRequest::ClientShow { slug },
+        ClientCommand::Remove { slug } => AdminRequest::ClientRemove { slug },
+        ClientCommand::ConsentLink { slug } => AdminRequest::ClientConsentLink { slug },
+        ClientCommand::Test { slug } => AdminRequest::ClientTest { slug },
+        ClientCommand::Set {
+            slug,
+            name,
+            tenant_id,
+            password,
+            mfa_required,
+            sso,
+            jit,
+            domains,
+            guests,
+            accent,
+            logo,
+            session_idle,
+            session_absolute,
+            enabled,
+        } => {
+            let logo_base64 = match logo {
+                None => None,
+                Some(path) if path.as_os_str().is_empty() => Some(String::new()),
+                Some(path) => {
+                    let bytes = std::fs::read(&path)
+                        .with_context(|| format!("while reading the logo {}", path.display()))?;
+                    if bytes.len() > crate::domain::client::LOGO_LIMIT {
+                        anyhow::bail!("the logo {} is larger than 64 KiB", path.display());
+                    }
+                    Some(base64::engine::general_purpose::STANDARD.encode(bytes))
+                }
+            };
+            AdminRequest::ClientSet {
+                slug,
+                settings: ClientSettings {
+                    name,
+                    tenant_id,
+                    password: on(password),
+                    mfa_required: on(mfa_required),
+                    sso: on(sso),
+                    jit: on(jit),
+                    domains,
+                    guests: on(guests),
+                    accent,
+                    logo_base64,
+                    session_idle,
+                    session_absolute,
+                    enabled: on(enabled),
+                },
+            }
+        }
     })
 }
 

@@ -304,9 +304,26 @@ async fn run(
         AdminRequest::SsoOnly {
             on,
             client: Some(slug),
+        } => super::clients::sso_only(services, slug, on).await?,
+        AdminRequest::PortalAppShow => super::clients::portal_app_show(services).await?,
+        AdminRequest::PortalAppSet {
+            client_id,
+            client_secret,
+            secret_expires,
         } => {
-            let _ = (on, services.client_realm(&slug)?);
-            return Err(ServiceError::NotFound("client"));
+            super::clients::portal_app_set(services, client_id, client_secret, secret_expires)
+                .await?
         }
+        AdminRequest::ClientList => super::clients::list(services).await?,
+        AdminRequest::ClientAdd { slug, name } => super::clients::add(services, slug, name).await?,
+        AdminRequest::ClientShow { slug } => super::clients::show(services, &slug).await?,
+        AdminRequest::ClientSet { slug, settings } => {
+            super::clients::set(services, slug, settings).await?
+        }
+        AdminRequest::ClientRemove { slug } => super::clients::remove(services, slug).await?,
+        AdminRequest::ClientConsentLink { slug } => {
+            super::clients::consent_link(services, slug).await?
+        }
+        AdminRequest::ClientTest { slug } => super::clients::test(services, slug).await?,
     })
 }

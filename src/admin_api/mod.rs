@@ -2,6 +2,7 @@
 //! the CLI reaches a running server over its Unix socket (`socket`) or opens the
 //! stopped server's store itself. Requests and responses are JSON.
 
+mod clients;
 pub mod execute;
 pub mod socket;
 mod sso;
@@ -78,6 +79,52 @@ pub enum AdminRequest {
         on: bool,
         client: Option<String>,
     },
+    PortalAppShow,
+    PortalAppSet {
+        client_id: Option<String>,
+        client_secret: Option<String>,
+        secret_expires: Option<String>,
+    },
+    ClientList,
+    ClientAdd {
+        slug: String,
+        name: String,
+    },
+    ClientShow {
+        slug: String,
+    },
+    ClientSet {
+        slug: String,
+        settings: ClientSettings,
+    },
+    ClientRemove {
+        slug: String,
+    },
+    ClientConsentLink {
+        slug: String,
+    },
+    ClientTest {
+        slug: String,
+    },
+}
+
+/// The client settings `gatehouse client set` can change; `None` leaves a value.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ClientSettings {
+    pub name: Option<String>,
+    pub tenant_id: Option<String>,
+    pub password: Option<bool>,
+    pub mfa_required: Option<bool>,
+    pub sso: Option<bool>,
+    pub jit: Option<bool>,
+    pub domains: Option<String>,
+    pub guests: Option<bool>,
+    pub accent: Option<String>,
+    /// A PNG or JPEG, base64; `Some("")` removes the logo.
+    pub logo_base64: Option<String>,
+    pub session_idle: Option<String>,
+    pub session_absolute: Option<String>,
+    pub enabled: Option<bool>,
 }
 
 /// The answer to one request.

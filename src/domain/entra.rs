@@ -109,6 +109,8 @@ pub struct TokenClaims {
     pub email: Option<String>,
     pub preferred_username: Option<String>,
     pub name: Option<String>,
+    /// Set for guests: the identity provider of their home directory.
+    pub idp: Option<String>,
 }
 
 /// What the token must match.
@@ -159,6 +161,9 @@ pub struct SsoIdentity {
     pub email: Option<String>,
     pub preferred_username: Option<String>,
     pub name: Option<String>,
+    /// A guest (B2B) account: it lives in another directory and was invited into this
+    /// tenant. Entra marks guests with an `idp` claim naming their home directory.
+    pub guest: bool,
 }
 
 impl SsoIdentity {
@@ -221,12 +226,17 @@ pub fn check_claims(claims: &TokenClaims, expected: &Expected) -> Result<SsoIden
         .clone()
         .filter(|o| !o.is_empty())
         .ok_or(Rejection::MissingObjectId)?;
+    let guest = claims
+        .idp
+        .as_deref()
+        .is_some_and(|idp| !idp.to_ascii_lowercase().contains(&tid));
     Ok(SsoIdentity {
         tenant: tid,
         object_id: oid,
         email: claims.email.clone(),
         preferred_username: claims.preferred_username.clone(),
         name: claims.name.clone(),
+        guest,
     })
 }
 
@@ -284,7 +294,18 @@ mod tests {
             email: Some("Ann@Contoso.com".into()),
             preferred_username: Some("ann@contoso.com".into()),
             name: Some("Ann".into()),
+            idp: None,
         }
+    }
+
+    #[test]
+    fn guests_are_recognised_by_idp() {
+        let mut claims = good();
+        assert!(!check_claims(&claims, &expected(1_010)).unwrap().guest);
+        claims.idp = Some("https://sts.windows.net/00000000-0000-0000-0000-0000000000aa/".into());
+        assert!(check_claims(&claims, &expected(1_010)).unwrap().guest);
+        claims.idp = Some("live.com".into());
+        assert!(check_claims(&claims, &expected(1_010)).unwrap().guest);
     }
 
     fn expected(now: i64) -> Expected<'static> {

@@ -2,6 +2,7 @@
 //! No actix, no redb, no tokio in here; everything is testable with plain values.
 
 pub mod audit;
+pub mod client;
 pub mod entra;
 pub mod password;
 pub mod redirect;

@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod clients;
 pub mod enrolment;
 pub mod hashing;
 pub mod invites;
@@ -244,9 +245,19 @@ impl Services {
         self.store.write(f)
     }
 
-    /// Session lifetimes for `realm`.
-    pub fn lifetimes(&self, _realm: Realm) -> Lifetimes {
-        self.settings.staff_lifetimes
+    /// Session lifetimes for `realm`: the configured ones, or a client's override.
+    pub fn lifetimes(&self, r: &impl crate::store::Tables, realm: Realm) -> Result<Lifetimes> {
+        use crate::store::prelude::ClientReads;
+        let mut lifetimes = self.settings.staff_lifetimes;
+        if let Realm::Client(id) = realm
+            && let Some(client) = r.client(id)?
+        {
+            lifetimes.idle_secs = client.idle_timeout_secs.unwrap_or(lifetimes.idle_secs);
+            lifetimes.absolute_secs = client
+                .absolute_timeout_secs
+                .unwrap_or(lifetimes.absolute_secs);
+        }
+        Ok(lifetimes)
     }
 
     /// The stored key of a session token.
@@ -265,12 +276,13 @@ impl Services {
         origin: &Origin,
     ) -> Result<NewSession> {
         let token = SecretToken::generate()?;
+        let lifetimes = self.lifetimes(w, user.realm)?;
         let mut session = Session::start(
             user.id,
             user.realm,
             stage,
             auth,
-            self.lifetimes(user.realm),
+            lifetimes,
             origin,
             self.clock.now(),
         );

@@ -8,6 +8,7 @@
 //! case can read and write in one transaction.
 
 pub mod audit;
+pub mod clients;
 pub mod codec;
 pub mod migrations;
 pub mod sessions;
@@ -187,6 +188,7 @@ impl Tables for Writer {
 /// read works in read and write transactions alike.
 pub mod prelude {
     pub use super::audit::AuditReads;
+    pub use super::clients::ClientReads;
     pub use super::sessions::SessionReads;
     pub use super::settings::SettingReads;
     pub use super::tokens::TokenReads;

@@ -46,6 +46,14 @@ pub const ONE_TIME_TOKENS: TableDefinition<[u8; 32], &[u8]> =
 /// Key: sequence number / Value: `domain::audit::AuditEvent` record.
 pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit-1");
 
+/// Clients (customer companies) and their portal settings.
+/// Key: client id (UUID as u128) / Value: `domain::client::Client` record.
+pub const CLIENTS: TableDefinition<u128, &[u8]> = TableDefinition::new("clients-1");
+
+/// Slug index, unique, written with `CLIENTS` in the same transaction.
+/// Key: slug / Value: client id.
+pub const CLIENTS_BY_SLUG: TableDefinition<&str, u128> = TableDefinition::new("clients-by-slug-1");
+
 /// Settings an admin edits (SSO, portal app, SSO-only…), one record per name.
 /// Key: setting name / Value: the setting's record.
 pub const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings-1");

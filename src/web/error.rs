@@ -32,6 +32,9 @@ pub enum WebError {
     /// Signed in, but not a staff admin.
     #[error("admins only")]
     AdminOnly,
+    /// The client's portal is switched off.
+    #[error("portal disabled")]
+    PortalDisabled,
 }
 
 pub type WebResult<T> = Result<T, WebError>;
@@ -85,6 +88,11 @@ impl WebError {
             WebError::SignInRequired { .. } => {
                 shown(StatusCode::SEE_OTHER, "Sign in", "Please sign in.")
             }
+            WebError::PortalDisabled => shown(
+                StatusCode::FORBIDDEN,
+                "Portal disabled",
+                "This portal is currently disabled. Contact your provider.",
+            ),
             WebError::AdminOnly => shown(
                 StatusCode::FORBIDDEN,
                 "Admins only",

@@ -19,12 +19,22 @@ pub const ACCOUNT_SESSIONS_REVOKE: &str = "/account/sessions/revoke";
 
 /// Where portal pages live; the realm pages above are mounted under it too.
 pub const PORTAL_SCOPE: &str = "/p/{slug}";
+pub const PORTAL_BRAND_CSS: &str = "/brand.css";
+pub const PORTAL_LOGO: &str = "/logo";
+pub const SSO_CONSENT: &str = "/sso/consent";
 
 pub const ADMIN: &str = "/admin";
 pub const ADMIN_USERS: &str = "/admin/users";
 pub const ADMIN_USER: &str = "/admin/users/{id}";
 pub const ADMIN_USER_ACTION: &str = "/admin/users/{id}/{action}";
 pub const ADMIN_AUDIT: &str = "/admin/audit";
+pub const ADMIN_CLIENTS: &str = "/admin/clients";
+pub const ADMIN_CLIENT: &str = "/admin/clients/{slug}";
+pub const ADMIN_CLIENT_ACTION: &str = "/admin/clients/{slug}/do/{action}";
+pub const ADMIN_CLIENT_USERS: &str = "/admin/clients/{slug}/users";
+pub const ADMIN_CLIENT_USER: &str = "/admin/clients/{slug}/users/{id}";
+pub const ADMIN_CLIENT_USER_ACTION: &str = "/admin/clients/{slug}/users/{id}/{action}";
+pub const ADMIN_PORTAL: &str = "/admin/portal";
 pub const ADMIN_SSO: &str = "/admin/sso";
 pub const ADMIN_SSO_ENABLE: &str = "/admin/sso/enable";
 pub const ADMIN_SSO_DISABLE: &str = "/admin/sso/disable";

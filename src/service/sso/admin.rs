@@ -34,14 +34,14 @@ fn invalid(message: impl Into<String>) -> ServiceError {
 }
 
 /// Parses `YYYY-MM-DD`.
-fn parse_date(text: &str) -> Option<String> {
+pub(crate) fn parse_date(text: &str) -> Option<String> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     time::Date::parse(text.trim(), &format)
         .ok()
         .map(|d| d.format(&format).unwrap_or_default())
 }
 
-fn parse_domains(text: &str) -> Result<Vec<String>> {
+pub(crate) fn parse_domains(text: &str) -> Result<Vec<String>> {
     let mut domains = Vec::new();
     for part in text
         .split([',', ' ', '\n'])

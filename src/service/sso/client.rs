@@ -107,6 +107,8 @@ struct EntraExtra {
     oid: Option<String>,
     #[serde(default)]
     nbf: Option<i64>,
+    #[serde(default)]
+    idp: Option<String>,
 }
 
 impl AdditionalClaims for EntraExtra {}
@@ -505,6 +507,7 @@ fn check_token(
             .name()
             .and_then(|n| n.get(None))
             .map(|n| n.to_string()),
+        idp: extra.idp.clone(),
     })
 }
 

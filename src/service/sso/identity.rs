@@ -35,6 +35,12 @@ impl Services {
         app: &AppConfig,
     ) -> Result<Result<User, Refusal>> {
         let now = self.clock.now();
+        if identity.guest && !app.allow_guests {
+            return Ok(Err((
+                SsoFailure::NotRegistered,
+                "guest accounts may not sign in here".to_owned(),
+            )));
+        }
         if let Some(mut user) = w.user_by_sso(realm, &identity.tenant, &identity.object_id)? {
             if !user.is_active() {
                 return Ok(Err((

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod client;
 pub mod flow;
 pub mod identity;
+pub mod portal;
 pub mod settings;
 
 use crate::domain::entra::SsoIdentity;
@@ -13,7 +14,7 @@ use crate::domain::user::Realm;
 use crate::store::prelude::*;
 
 use super::{NewSession, Result, ServiceError, Services};
-use settings::{SECRET_CONTEXT, StaffSso};
+use settings::{PORTAL_SECRET_CONTEXT, PortalApp, SECRET_CONTEXT, StaffSso};
 
 /// Why a Microsoft sign-in did not succeed, as the user is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +72,8 @@ pub struct AppConfig {
     pub enabled: bool,
     pub jit: bool,
     pub allowed_domains: Vec<String>,
+    /// Guest (B2B) accounts of the tenant may sign in.
+    pub allow_guests: bool,
 }
 
 impl AppConfig {
@@ -108,9 +111,38 @@ impl Services {
                     enabled: sso.enabled,
                     jit: sso.jit,
                     allowed_domains: sso.allowed_domains,
+                    allow_guests: true,
                 }))
             }
-            Realm::Client(_) => Ok(None),
+            Realm::Client(id) => {
+                let (client, portal) = self.store.read(|r| {
+                    Ok::<_, crate::store::StoreError>((r.client(id)?, r.setting::<PortalApp>()?))
+                })?;
+                let (Some(client), Some(sealed)) = (
+                    client,
+                    portal
+                        .client_secret
+                        .as_ref()
+                        .filter(|_| portal.is_configured()),
+                ) else {
+                    return Ok(None);
+                };
+                let Some(tenant) = client.tenant_id.clone() else {
+                    return Ok(None);
+                };
+                let secret = String::from_utf8(self.keys.open(sealed, PORTAL_SECRET_CONTEXT)?)
+                    .map_err(|_| ServiceError::Internal("client secret is not text".to_owned()))?;
+                Ok(Some(AppConfig {
+                    app: SsoApp::Portal(client.id),
+                    tenant,
+                    client_id: portal.client_id,
+                    client_secret: secret,
+                    enabled: client.sso_enabled && client.enabled,
+                    jit: client.jit,
+                    allowed_domains: client.allowed_domains,
+                    allow_guests: client.allow_guests,
+                }))
+            }
         }
     }
 
@@ -121,7 +153,13 @@ impl Services {
                 let sso = self.staff_sso()?;
                 Ok(sso.enabled && sso.is_configured())
             }
-            Realm::Client(_) => Ok(false),
+            Realm::Client(id) => {
+                let (client, portal) = self.store.read(|r| {
+                    Ok::<_, crate::store::StoreError>((r.client(id)?, r.setting::<PortalApp>()?))
+                })?;
+                Ok(portal.is_configured()
+                    && client.is_some_and(|c| c.enabled && c.sso_enabled && c.tenant_id.is_some()))
+            }
         }
     }
 

@@ -120,3 +120,33 @@ mod tests {
         assert_eq!(expiry_warning("not a date", now), None);
     }
 }
+
+/// The business's multi-tenant portal app registration, used in every client's
+/// tenant.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalApp {
+    #[serde(default)]
+    pub client_id: String,
+    /// Sealed under `PORTAL_SECRET_CONTEXT`; never shown again.
+    #[serde(default)]
+    pub client_secret: Option<Sealed>,
+    #[serde(default)]
+    pub secret_expires: Option<String>,
+}
+
+impl Record for PortalApp {
+    const KIND: &'static str = "portal app settings";
+}
+
+impl Setting for PortalApp {
+    const NAME: &'static str = "portal-app";
+}
+
+/// The context the portal app's client secret is sealed under.
+pub const PORTAL_SECRET_CONTEXT: &str = "sso-client-secret:portal";
+
+impl PortalApp {
+    pub fn is_configured(&self) -> bool {
+        !self.client_id.is_empty() && self.client_secret.is_some()
+    }
+}

@@ -1,5 +1,6 @@
 //! The admin console (staff admins only): dashboard, staff users, audit log.
 
+mod clients;
 mod sso;
 mod users;
 
@@ -22,6 +23,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(paths::ADMIN_USERS, web::post().to(users::invite))
         .route(paths::ADMIN_USER, web::get().to(users::detail))
         .route(paths::ADMIN_USER_ACTION, web::post().to(users::action))
+        .route(paths::ADMIN_PORTAL, web::get().to(clients::portal))
+        .route(paths::ADMIN_PORTAL, web::post().to(clients::save_portal))
+        .route(paths::ADMIN_CLIENTS, web::get().to(clients::list))
+        .route(paths::ADMIN_CLIENTS, web::post().to(clients::create))
+        .route(paths::ADMIN_CLIENT, web::get().to(clients::detail))
+        .route(paths::ADMIN_CLIENT, web::post().to(clients::save))
+        .route(paths::ADMIN_CLIENT_ACTION, web::post().to(clients::action))
+        .route(paths::ADMIN_CLIENT_USERS, web::get().to(users::list))
+        .route(paths::ADMIN_CLIENT_USERS, web::post().to(users::invite))
+        .route(paths::ADMIN_CLIENT_USER, web::get().to(users::detail))
+        .route(
+            paths::ADMIN_CLIENT_USER_ACTION,
+            web::post().to(users::action),
+        )
         .route(paths::ADMIN_AUDIT, web::get().to(audit))
         .route(paths::ADMIN_SSO, web::get().to(sso::page))
         .route(paths::ADMIN_SSO, web::post().to(sso::save))
@@ -41,6 +56,8 @@ fn admin_chrome<'a>(title: &'a str, me: &'a SignedIn, csrf: &'a str) -> Chrome<'
     Chrome {
         title,
         brand: "Gatehouse admin",
+        style_url: None,
+        logo_url: None,
         nav: Some(Nav {
             user_name: me.user.name_or_email(),
             account_url: staff.account(),

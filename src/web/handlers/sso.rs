@@ -13,6 +13,7 @@ use crate::domain::sso::{STATE_PARAMETER_MAX, SsoPurpose, TRANSACTION_LIFETIME_S
 use crate::domain::user::Realm;
 use crate::service::sso::SsoOutcome;
 use crate::service::sso::flow::{SsoCallback, SsoStart};
+use crate::service::sso::portal::{ConsentCallback, ConsentOutcome};
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::{WebError, WebResult};
 use crate::web::request::{ClientOrigin, CurrentUser, RealmCtx, StaffAdmin};
@@ -139,10 +140,56 @@ pub async fn callback(
 
 /// The pages of `realm`.
 fn realm_ctx(state: &AppState, realm: Realm) -> WebResult<RealmCtx> {
-    match realm {
-        Realm::Staff => Ok(RealmCtx::staff(state)),
-        Realm::Client(_) => Err(WebError::NotFound),
-    }
+    RealmCtx::for_realm(state, realm)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConsentQuery {
+    admin_consent: Option<String>,
+    tenant: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// `GET /sso/consent`: where a client's Entra admin lands after the consent prompt.
+pub async fn consent(
+    req: HttpRequest,
+    origin: ClientOrigin,
+    query: web::Query<ConsentQuery>,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    let q = query.into_inner();
+    let callback = ConsentCallback {
+        admin_consent: q.admin_consent,
+        tenant: q.tenant,
+        state: q.state.filter(|s| s.len() <= STATE_PARAMETER_MAX),
+        error: q.error,
+        error_description: q.error_description,
+        origin: origin.0,
+    };
+    let (status, title, message) = match state.services.finish_consent(callback).await? {
+        ConsentOutcome::Granted { client } => (StatusCode::OK, "Consent granted", format!("Thank you: {client}'s users can now sign in to their portal with their Microsoft accounts.")),
+        ConsentOutcome::Failed { client, error, description } => (
+            StatusCode::BAD_REQUEST,
+            "Consent not granted",
+            format!("Microsoft reported that consent for {client} was not granted ({error}): {description}"),
+        ),
+        ConsentOutcome::TenantMismatch { client, claimed, expected } => (
+            StatusCode::BAD_REQUEST,
+            "Consent from another tenant",
+            format!("Consent came from tenant {claimed}, but {client} is set up for tenant {expected}. Nothing was changed; ask the provider to check the tenant ID."),
+        ),
+        ConsentOutcome::Refused => (
+            StatusCode::BAD_REQUEST,
+            "Link not valid",
+            "This consent answer is not valid: the link was already used, has expired, or was not made by this site. Ask the provider for a new link.".to_owned(),
+        ),
+    };
+    Ok(html(
+        status,
+        views::errors::page_with_link(title, &message, "Close", "/"),
+    ))
 }
 
 #[derive(Debug, Deserialize)]

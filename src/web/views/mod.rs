@@ -3,6 +3,8 @@
 
 pub mod account;
 pub mod admin;
+pub mod admin_users;
+pub mod clients;
 pub mod components;
 pub mod errors;
 pub mod layout;
