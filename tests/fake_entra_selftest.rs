@@ -56,6 +56,7 @@ fn user() -> FakeUser {
         name: "Ada Lovelace".into(),
         email: Some("ada@contoso.com".into()),
         preferred_username: Some("ada@contoso.onmicrosoft.com".into()),
+        idp: None,
     }
 }
 

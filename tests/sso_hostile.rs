@@ -273,3 +273,35 @@ async fn an_unreachable_authority_gives_a_clear_page() {
     );
     let _ = Role::Member;
 }
+
+#[actix_web::test]
+async fn a_token_of_another_kind_is_not_a_state_and_is_not_consumed() {
+    let (app, _fake) = app_with_entra().await;
+    configure_staff_sso(&app, true, "").await;
+    let invitation = app
+        .services
+        .invite(
+            AdminActor::cli(),
+            Realm::Staff,
+            "inv@contoso.com".into(),
+            "Inv".into(),
+            Role::Member,
+        )
+        .await
+        .unwrap();
+    let path = invitation
+        .link
+        .trim_start_matches("http://localhost:8080")
+        .to_owned();
+    let token = path.rsplit('/').next().unwrap();
+    let mut browser = app.browser();
+    let page = browser
+        .get(&format!("/sso/callback?code=x&state={token}"))
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        browser.get(&path).await.status,
+        StatusCode::OK,
+        "the invitation still works"
+    );
+}

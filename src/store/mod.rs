@@ -132,6 +132,34 @@ impl Store {
         Ok(value)
     }
 
+    /// The number of rows in every table, by table name (tests, `gatehouse doctor`).
+    pub fn table_sizes(&self) -> Result<Vec<(String, u64)>> {
+        use redb::{ReadableTableMetadata, TableHandle};
+        use tables::*;
+        let txn = self.db.begin_read()?;
+        let mut sizes = Vec::new();
+        macro_rules! count {
+            ($($t:expr),*) => {$(
+                sizes.push(($t.name().to_owned(), txn.open_table($t)?.len()?));
+            )*};
+        }
+        count!(
+            META,
+            USERS,
+            USERS_BY_EMAIL,
+            SSO_IDENTITIES,
+            SESSIONS,
+            SESSIONS_BY_USER,
+            SESSIONS_BY_EXPIRY,
+            ONE_TIME_TOKENS,
+            AUDIT,
+            SETTINGS,
+            CLIENTS,
+            CLIENTS_BY_SLUG
+        );
+        Ok(sizes)
+    }
+
     /// Checks every page's checksum; for `gatehouse doctor`.
     pub fn check_integrity(&mut self) -> Result<bool> {
         self.db

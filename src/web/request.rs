@@ -251,13 +251,27 @@ impl FromRequest for StaffAdmin {
     type Error = WebError;
     type Future = Ready<Result<Self, WebError>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        ready(current_user(req, payload).and_then(|cu| {
-            if cu.ctx.realm == Realm::Staff && cu.me.user.role == Role::Admin {
-                Ok(StaffAdmin(cu.me))
-            } else {
-                Err(WebError::AdminOnly)
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // Always the staff realm, whatever the path's parameters are called.
+        let state = AppState::of(req);
+        let ctx = RealmCtx::staff(state);
+        ready(match ctx.signed_in(req, state) {
+            Ok(Some(me)) if me.user.role == Role::Admin => Ok(StaffAdmin(me)),
+            Ok(Some(_)) => Err(WebError::AdminOnly),
+            Ok(None) => {
+                let here = req
+                    .uri()
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/");
+                let login = if req.method() == actix_web::http::Method::GET {
+                    ctx.paths.login_then(here)
+                } else {
+                    ctx.paths.login()
+                };
+                Err(WebError::SignInRequired { login })
             }
-        }))
+            Err(e) => Err(e),
+        })
     }
 }

@@ -63,6 +63,7 @@ pub fn user(oid: &str, email: &str) -> FakeUser {
         name: format!("User {oid}"),
         email: Some(email.into()),
         preferred_username: Some(email.into()),
+        idp: None,
     }
 }
 

@@ -144,7 +144,11 @@ impl Services {
         let taken = self
             .blocking(move |s| {
                 Ok(s.store.write(|w| {
-                    let found = w.one_time_token(&key)?;
+                    // Only sign-in transactions are taken; another kind of token
+                    // (an invitation, a consent link) is left alone.
+                    let found = w
+                        .one_time_token(&key)?
+                        .filter(|t| matches!(t.purpose, TokenPurpose::SsoSignIn { .. }));
                     if found.is_some() {
                         w.delete_one_time_token(&key)?;
                     }

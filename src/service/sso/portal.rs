@@ -228,10 +228,12 @@ impl Services {
                     tracing::warn!("admin-consent callback with an unknown or used state");
                     return Ok(ConsentOutcome::Refused);
                 };
-                w.delete_one_time_token(&key)?;
+                // Another kind of token (an invitation, a sign-in) is left alone.
                 let TokenPurpose::Consent { client_id } = record.purpose else {
+                    tracing::warn!("admin-consent callback with a state that is not a consent link");
                     return Ok(ConsentOutcome::Refused);
                 };
+                w.delete_one_time_token(&key)?;
                 let now = s.clock.now();
                 let Some(mut client) = w.client(client_id)?.filter(|_| record.expires_at > now) else {
                     return Ok(ConsentOutcome::Refused);

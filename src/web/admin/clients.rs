@@ -241,6 +241,7 @@ fn render_client(
 
 #[derive(Debug, Deserialize)]
 pub struct SlugPath {
+    #[serde(rename = "client")]
     slug: String,
 }
 
@@ -351,6 +352,7 @@ pub async fn save(
 
 #[derive(Debug, Deserialize)]
 pub struct ActionPath {
+    #[serde(rename = "client")]
     slug: String,
     action: String,
 }

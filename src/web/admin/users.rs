@@ -43,7 +43,7 @@ impl FromRequest for UserScope {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = AppState::of(req);
-        ready(match req.match_info().get("slug") {
+        ready(match req.match_info().get("client") {
             None => Ok(UserScope {
                 realm: Realm::Staff,
                 title: "Staff users".to_owned(),

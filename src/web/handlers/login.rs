@@ -119,7 +119,7 @@ pub async fn login_form(
         csrf: &csrf.0,
         next: next.as_deref(),
         options: state.services.login_options(ctx.realm)?,
-        emergency: query.emergency.is_some(),
+        emergency: query.emergency.is_some() && ctx.realm.is_staff(),
     };
     Ok(page.render(StatusCode::OK, "", None, notice))
 }
@@ -143,7 +143,7 @@ pub async fn login_submit(
         csrf: &csrf.0,
         next: next.as_deref(),
         options: state.services.login_options(ctx.realm)?,
-        emergency: form.emergency.is_some(),
+        emergency: form.emergency.is_some() && ctx.realm.is_staff(),
     };
     let attempt = PasswordAttempt {
         realm: ctx.realm,

@@ -94,6 +94,9 @@ pub(super) fn claims(facts: &Facts<'_>, hostile: Hostile) -> Map<String, Value> 
     if let Some(email) = &user.email {
         c.insert("email".into(), json!(email));
     }
+    if let Some(idp) = &user.idp {
+        c.insert("idp".into(), json!(idp));
+    }
     c.insert("name".into(), json!(user.name));
     if let Some(nonce) = nonce {
         c.insert("nonce".into(), json!(nonce));

@@ -64,6 +64,9 @@ pub struct FakeUser {
     pub name: String,
     pub email: Option<String>,
     pub preferred_username: Option<String>,
+    /// For a guest (B2B) account: its home identity provider, sent as the `idp`
+    /// claim (members have none).
+    pub idp: Option<String>,
 }
 
 impl FakeUser {
@@ -76,6 +79,7 @@ impl FakeUser {
             name: name.to_owned(),
             email: Some(email.to_owned()),
             preferred_username: Some(email.to_owned()),
+            idp: None,
         }
     }
 }
