@@ -421,3 +421,40 @@ async fn removing_a_client_leaves_nothing_of_it_behind() {
     );
     let _ = Realm::Staff;
 }
+
+#[actix_web::test]
+async fn the_portal_app_page_saves_validates_and_never_shows_the_secret() {
+    let (app, _fake) = portals().await;
+    let mut ops = admin(&app).await;
+    let page = ops.get("/admin/portal").await;
+    assert!(
+        page.has("Multitenant")
+            && page.has("http://localhost:8080/sso/callback")
+            && page.has("http://localhost:8080/sso/consent")
+    );
+    assert!(!page.has(crate::common::portal::PORTAL_SECRET));
+    let before = app.services.portal_app().unwrap();
+    for (fields, message) in [
+        (vec![("client_id", "not-a-guid")], "GUID"),
+        (vec![("secret_expires", "next year")], "YYYY-MM-DD"),
+    ] {
+        let page = ops.post("/admin/portal", &fields).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{fields:?}");
+        assert!(page.has(message), "{message}");
+    }
+    assert_eq!(app.services.portal_app().unwrap(), before, "unchanged");
+    let page = ops
+        .post(
+            "/admin/portal",
+            &[
+                ("client_secret", "brand-new-secret-value"),
+                ("secret_expires", "2027-02-28"),
+            ],
+        )
+        .await;
+    assert!(
+        page.has("Portal app saved")
+            && page.has("expires on 2027-02-28")
+            && !page.has("brand-new-secret-value")
+    );
+}
