@@ -9,6 +9,8 @@ mod admin_console;
 mod bad_input;
 mod cli;
 mod fake_entra_selftest;
+mod forward_auth;
+mod forward_auth_nginx;
 mod login_flow;
 mod persistence;
 mod portal_admin;

@@ -188,19 +188,27 @@ async fn request_log(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let method = req.method().clone();
+    // Machine paths (forward-auth checks, health, assets) are the bulk of requests;
+    // they are logged at debug level to keep the hot path and the log lean.
+    let machine = is_machine_path(req.path());
     let res = next.call(req).await?;
-    let route = res
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "(unmatched)".to_owned());
-    tracing::info!(
-        target: "gatehouse::http",
-        %method,
-        route = %route,
-        status = res.status().as_u16(),
-        ms = started.elapsed().as_secs_f64() * 1000.0,
-        "request"
-    );
+    let status = res.status().as_u16();
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if machine {
+        if tracing::enabled!(target: "gatehouse::http", tracing::Level::DEBUG) {
+            let route = res
+                .request()
+                .match_pattern()
+                .unwrap_or_else(|| "(unmatched)".to_owned());
+            tracing::debug!(target: "gatehouse::http", %method, route = %route, status, ms, "request");
+        }
+    } else {
+        let route = res
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "(unmatched)".to_owned());
+        tracing::info!(target: "gatehouse::http", %method, route = %route, status, ms, "request");
+    }
     Ok(res)
 }
 
