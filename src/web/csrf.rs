@@ -43,6 +43,13 @@ pub fn token_for(state: &AppState, cookie_value: &str) -> String {
     URL_SAFE_NO_PAD.encode(state.services.keys.csrf_mac(cookie_value.as_bytes()))
 }
 
+/// Whether `sent` is the form token for the CSRF cookie value `cookie_value`
+/// (compared in constant time; an empty token never matches).
+pub fn token_matches(state: &AppState, cookie_value: &str, sent: &str) -> bool {
+    let expected = token_for(state, cookie_value);
+    !sent.is_empty() && bool::from(expected.as_bytes().ct_eq(sent.as_bytes()))
+}
+
 /// Whether the request's Origin / Sec-Fetch-Site headers allow a state change.
 /// Requests without either (non-browser clients) rely on the token alone.
 pub fn origin_allowed(req: &HttpRequest, state: &AppState) -> bool {
@@ -137,10 +144,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
                 .map(|(_, v)| v.as_str())
                 .unwrap_or_default();
             let cookie = req.cookie(state.cookies.csrf_name());
-            let valid = cookie.is_some_and(|c| {
-                let expected = token_for(state, c.value());
-                !sent.is_empty() && bool::from(expected.as_bytes().ct_eq(sent.as_bytes()))
-            });
+            let valid = cookie.is_some_and(|c| token_matches(state, c.value(), sent));
             if !valid {
                 return Err(WebError::Csrf);
             }

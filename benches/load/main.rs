@@ -1,0 +1,544 @@
+//! Gatehouse's load benchmarks, each measured side by side with its physical limit in
+//! the same run, and the one table of all results (rows 1–7 of issue 7), printed and
+//! written to `target/bench-report.md`:
+//!
+//! 1. forward-auth (`/api/authz/auth-request`, valid session, 64 connections) against a
+//!    bare actix-web handler returning the same headers without any lookup;
+//! 2. the same over 100,000 users and 1,000,000 sessions against 1,000 sessions;
+//! 3. full HTTP password sign-ins up to the TOTP step (4 × cores clients) against raw
+//!    Argon2id verifications on every core;
+//! 4. peak RSS of the real `gatehouse serve` while 500 clients post passwords at once;
+//! 5. its idle RSS after start-up over the large store;
+//! 6. its cold start (process start to `/healthz` answering) over the same store;
+//! 7. the criterion micro-benchmarks of `benches/hot_paths.rs` (read from criterion's
+//!    output; cargo runs that bench first).
+//!
+//! Load rows alternate their two sides round by round, so drift on a shared machine
+//! hits both alike. Knobs (environment): `GATEHOUSE_BENCH_SECS` (measuring seconds per
+//! side per round, default 3), `GATEHOUSE_BENCH_ROUNDS` (default 3),
+//! `GATEHOUSE_BENCH_USERS` / `GATEHOUSE_BENCH_SESSIONS` (the large store, default
+//! 100,000 / 1,000,000), `GATEHOUSE_BENCH_KEEP=1` (keep the data directories).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod client;
+mod process;
+mod report;
+mod servers;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use argon2::{Argon2, PasswordHash, PasswordVerifier};
+
+use gatehouse::domain::password::{HashParams, PasswordHashing};
+use gatehouse::service::{ServiceSettings, Services};
+
+use client::{Sample, Window};
+use common::{Install, Population};
+use process::Spawned;
+use report::{Goal, Row, mib, nanos, thousands};
+
+/// Connections of the forward-auth rows.
+const FORWARD_AUTH_CONNECTIONS: usize = 64;
+/// Clients posting at once in the login storm.
+const STORM_CLIENTS: usize = 500;
+/// Sessions each forward-auth run cycles through.
+const HIT_SESSIONS: usize = 1_000;
+/// The small store of rows 1–3.
+const SMALL: Population = Population {
+    users: 100,
+    sessions: 1_000,
+};
+/// Process starts whose median is the cold-start figure.
+const COLD_STARTS: usize = 5;
+/// Memory every process may use besides the Argon2 blocks (row 4's goal).
+const BASE_BUDGET_MIB: u64 = 64;
+const IDLE_BUDGET_MIB: f64 = 20.0;
+const COLD_START_BUDGET_MS: f64 = 300.0;
+
+struct Settings {
+    secs: f64,
+    rounds: usize,
+    warm_up: Duration,
+    large: Population,
+    keep: bool,
+    cores: usize,
+}
+
+impl Settings {
+    fn from_env() -> Settings {
+        Settings {
+            secs: common::secs_from_env("GATEHOUSE_BENCH_SECS", 3.0),
+            rounds: common::count_from_env("GATEHOUSE_BENCH_ROUNDS", 3),
+            warm_up: Duration::from_millis(500),
+            large: Population {
+                users: common::count_from_env("GATEHOUSE_BENCH_USERS", 100_000),
+                sessions: common::count_from_env("GATEHOUSE_BENCH_SESSIONS", 1_000_000),
+            },
+            keep: std::env::var_os("GATEHOUSE_BENCH_KEEP").is_some(),
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+
+    fn measure(&self) -> Duration {
+        Duration::from_secs_f64(self.secs)
+    }
+
+    fn window(&self) -> Window {
+        Window::after(self.warm_up, self.measure())
+    }
+}
+
+fn main() {
+    // `cargo test --benches` runs this without `--bench`: nothing to check there.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("the load benchmark runs under `cargo bench`");
+        return;
+    }
+    let started = Instant::now();
+    let settings = Settings::from_env();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(settings.cores)
+        .enable_all()
+        .build()
+        .expect("the load generator's runtime");
+    let data = common::bench_data_dir();
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+
+    progress(&format!(
+        "seeding {} users / {} sessions, and {} / {}",
+        thousands(settings.large.users as f64),
+        thousands(settings.large.sessions as f64),
+        SMALL.users,
+        SMALL.sessions
+    ));
+    let small = common::seed(&data.join("small"), SMALL);
+    let large = common::seed(&data.join("large"), settings.large);
+    notes.push(format!(
+        "Large store: {} staff users and {} active sessions, seeded through `store::bulk` in {:.1} s ({} MiB file); small store: {} users, {} sessions.",
+        thousands(large.population.users as f64),
+        thousands(large.population.sessions as f64),
+        large.seed_secs,
+        large.store_bytes() / (1024 * 1024),
+        SMALL.users,
+        SMALL.sessions,
+    ));
+
+    {
+        let (small_server, small_services) = servers::gatehouse(&small);
+        let (large_server, large_services) = servers::gatehouse(&large);
+        let bare = servers::bare();
+
+        forward_auth_rows(&settings, &runtime, &bare, &small_server, &large_server, &mut rows);
+        login_rows(&settings, &runtime, &small_server, &small_services, &mut rows);
+
+        bare.stop();
+        small_server.stop();
+        large_server.stop();
+        close(small_services);
+        close(large_services);
+    }
+
+    startup_rows(&large, &mut rows);
+    storm_row(&settings, &runtime, &large, &mut rows);
+    micro_rows(&mut rows);
+
+    notes.push(format!(
+        "Load rows: {} rounds of {:.1} s per side (after {:.1} s warm-up each), sides alternating; generator: hyper HTTP/1.1 keep-alive connections on {} tokio threads in the same process as the in-process servers (both sides share the cores with it alike).",
+        settings.rounds,
+        settings.secs,
+        settings.warm_up.as_secs_f64(),
+        settings.cores
+    ));
+    notes.push(
+        "Rows 4–6 run the release `gatehouse serve` binary as its own process over the large store; memory from `/proc/<pid>/status` (VmHWM = peak, VmRSS = now). The store file is in the OS page cache (warm disk), so cold start means a cold process.".to_owned(),
+    );
+    notes.push(
+        "Row 7: criterion medians from `benches/hot_paths.rs` (ratio = limit time / Gatehouse time).".to_owned(),
+    );
+    let verdicts: Vec<bool> = rows.iter().filter_map(Row::met).collect();
+    notes.push(format!(
+        "Goals met: {} of {}.",
+        verdicts.iter().filter(|m| **m).count(),
+        verdicts.len()
+    ));
+    notes.push(format!(
+        "Load benchmark wall time: {:.0} s.",
+        started.elapsed().as_secs_f64()
+    ));
+
+    let text = report::render(&rows, &notes);
+    println!("\n{text}");
+    report::write(&common::target_dir().join("bench-report.md"), &text);
+    if !settings.keep {
+        let _ = std::fs::remove_dir_all(&data);
+    }
+}
+
+fn progress(message: &str) {
+    eprintln!("[bench] {message}");
+}
+
+/// Closes a store opened in this process (the spawned server needs it to itself).
+fn close(services: Arc<Services>) {
+    match Arc::try_unwrap(services) {
+        Ok(services) => drop(services),
+        Err(_) => panic!("a stopped bench server still holds its store"),
+    }
+}
+
+/// Rows 1 and 2.
+fn forward_auth_rows(
+    settings: &Settings,
+    runtime: &tokio::runtime::Runtime,
+    bare: &servers::Running,
+    small: &servers::Running,
+    large: &servers::Running,
+    rows: &mut Vec<Row>,
+) {
+    let small_tokens = Arc::new(hit_tokens(SMALL));
+    let large_tokens = Arc::new(hit_tokens(settings.large));
+    let run = |addr: SocketAddr, tokens: &Arc<Vec<String>>, sample: &mut Sample| {
+        let round = runtime.block_on(client::forward_auth_round(
+            addr,
+            Arc::clone(tokens),
+            FORWARD_AUTH_CONNECTIONS,
+            settings.window(),
+        ));
+        sample.add_round(round);
+    };
+
+    progress("row 1: forward-auth against the bare handler");
+    let (mut gate, mut limit) = (Sample::default(), Sample::default());
+    for _ in 0..settings.rounds {
+        run(bare.addr, &small_tokens, &mut limit);
+        run(small.addr, &small_tokens, &mut gate);
+    }
+    let problem = load_problem(&[&gate, &limit]);
+    rows.push(
+        Row::new(
+            "1",
+            format!("forward-auth `auth-request`, valid session, {FORWARD_AUTH_CONNECTIONS} connections: throughput"),
+        )
+        .sides(
+            format!("{} req/s", thousands(gate.rate())),
+            format!("{} req/s (bare actix-web handler)", thousands(limit.rate())),
+        )
+        .ratio(gate.rate() / limit.rate(), Goal::AtLeast(0.7))
+        .problem(problem.clone()),
+    );
+    rows.push(
+        Row::new("1", "… p99 latency (ratio = limit / Gatehouse)")
+            .sides(
+                format!("{:.2} ms", gate.quantile_ms(0.99)),
+                format!("{:.2} ms", limit.quantile_ms(0.99)),
+            )
+            .ratio(limit.quantile_ms(0.99) / gate.quantile_ms(0.99), Goal::None)
+            .problem(problem),
+    );
+
+    progress("row 2: forward-auth over the large store against the small one");
+    let (mut big, mut small_sample) = (Sample::default(), Sample::default());
+    for _ in 0..settings.rounds {
+        run(large.addr, &large_tokens, &mut big);
+        run(small.addr, &small_tokens, &mut small_sample);
+    }
+    let problem = load_problem(&[&big, &small_sample]);
+    rows.push(
+        Row::new(
+            "2",
+            format!(
+                "forward-auth at scale: {} users, {} sessions vs {} sessions: throughput",
+                thousands(settings.large.users as f64),
+                thousands(settings.large.sessions as f64),
+                thousands(SMALL.sessions as f64)
+            ),
+        )
+        .sides(
+            format!("{} req/s", thousands(big.rate())),
+            format!("{} req/s", thousands(small_sample.rate())),
+        )
+        .ratio(big.rate() / small_sample.rate(), Goal::AtLeast(0.9))
+        .problem(problem.clone()),
+    );
+    rows.push(
+        Row::new("2", "… p99 latency (ratio = small / large)")
+            .sides(
+                format!("{:.2} ms", big.quantile_ms(0.99)),
+                format!("{:.2} ms", small_sample.quantile_ms(0.99)),
+            )
+            .ratio(
+                small_sample.quantile_ms(0.99) / big.quantile_ms(0.99),
+                Goal::None,
+            )
+            .problem(problem),
+    );
+}
+
+/// The sessions a forward-auth run cycles through: `HIT_SESSIONS` spread over the
+/// whole store (and so over many users).
+fn hit_tokens(population: Population) -> Vec<String> {
+    let count = HIT_SESSIONS.min(population.sessions);
+    let stride = (population.sessions / count).max(1);
+    let stride = if stride > 1 { stride + 1 } else { stride };
+    (0..count)
+        .map(|i| common::session_token((i * stride) % population.sessions))
+        .collect()
+}
+
+fn load_problem(samples: &[&Sample]) -> Option<String> {
+    samples.iter().find(|s| s.errors > 0 || s.count() == 0).map(|s| {
+        format!(
+            "{} errors, {} answers; first: {}",
+            s.errors,
+            s.count(),
+            s.first_error.as_deref().unwrap_or("none")
+        )
+    })
+}
+
+/// Row 3.
+fn login_rows(
+    settings: &Settings,
+    runtime: &tokio::runtime::Runtime,
+    server: &servers::Running,
+    services: &Services,
+    rows: &mut Vec<Row>,
+) {
+    let clients = 4 * settings.cores;
+    let params = services.settings.hash_params;
+    let hash = PasswordHashing::new(params).hash(common::PASSWORD);
+    progress(&format!(
+        "row 3: {clients} clients signing in against raw Argon2id on {} threads",
+        settings.cores
+    ));
+    let (mut gate, mut limit) = (Sample::default(), Sample::default());
+    for _ in 0..settings.rounds {
+        limit.add_round(argon2_round(&hash, settings.cores, settings.window()));
+        let round = runtime.block_on(client::login_round(
+            server.addr,
+            SMALL.users,
+            clients,
+            settings.window(),
+        ));
+        gate.add_round(round);
+    }
+    let problem = load_problem(&[&gate, &limit]);
+    rows.push(
+        Row::new(
+            "3",
+            format!("password sign-in (GET /login, POST → 303 /login/mfa), {clients} clients: sign-ins/s"),
+        )
+        .sides(
+            format!("{:.1} /s", gate.rate()),
+            format!(
+                "{:.1} /s (raw Argon2id verifies, m={} KiB t={} p={}, {} threads)",
+                limit.rate(),
+                params.memory_kib,
+                params.iterations,
+                params.parallelism,
+                settings.cores
+            ),
+        )
+        .ratio(gate.rate() / limit.rate(), Goal::AtLeast(0.85))
+        .problem(problem.clone()),
+    );
+    rows.push(
+        Row::new("3", "… p99 latency of a sign-in vs of one verify")
+            .sides(
+                format!("{:.1} ms", gate.quantile_ms(0.99)),
+                format!("{:.1} ms", limit.quantile_ms(0.99)),
+            )
+            .problem(problem),
+    );
+}
+
+/// One round of raw Argon2id verifications of `hash` on `threads` threads.
+fn argon2_round(hash: &str, threads: usize, window: Window) -> Vec<client::LoopResult> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(move || {
+                    let parsed = PasswordHash::new(hash).expect("a PHC string");
+                    let argon2 = Argon2::default();
+                    let mut result = client::LoopResult::new(window);
+                    loop {
+                        let began = Instant::now();
+                        let ok = argon2
+                            .verify_password(common::PASSWORD.as_bytes(), &parsed)
+                            .map_err(|e| e.to_string());
+                        if !result.record(began, ok) {
+                            break;
+                        }
+                    }
+                    result
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("an Argon2 thread panicked"))
+            .collect()
+    })
+}
+
+/// Rows 5 and 6: cold starts of the real binary over the large store, and its idle
+/// memory after the last one.
+fn startup_rows(large: &Install, rows: &mut Vec<Row>) {
+    progress("rows 5 and 6: cold starts and idle memory of gatehouse serve");
+    let mut starts = Vec::new();
+    let mut idle_kib = 0;
+    for i in 0..COLD_STARTS {
+        let mut server = Spawned::start(large);
+        starts.push(server.wait_healthy().as_secs_f64() * 1000.0);
+        if i + 1 == COLD_STARTS {
+            std::thread::sleep(Duration::from_secs(2));
+            idle_kib = server.status_kib("VmRSS");
+        }
+        server.stop();
+    }
+    starts.sort_by(f64::total_cmp);
+    let median = starts[starts.len() / 2];
+    let population = format!(
+        "{} users, {} sessions",
+        thousands(large.population.users as f64),
+        thousands(large.population.sessions as f64)
+    );
+    rows.push(
+        Row::new(
+            "5",
+            format!("idle RSS after start-up ({population})"),
+        )
+        .sides(
+            format!("{} (VmRSS)", mib(idle_kib)),
+            format!("{IDLE_BUDGET_MIB:.0} MiB budget"),
+        )
+        .ratio(idle_kib as f64 / 1024.0 / IDLE_BUDGET_MIB, Goal::AtMost(1.0)),
+    );
+    rows.push(
+        Row::new(
+            "6",
+            format!("cold start: process start → /healthz 200 ({population})"),
+        )
+        .sides(
+            format!(
+                "{median:.0} ms (median of {COLD_STARTS}; {:.0}–{:.0})",
+                starts[0],
+                starts[starts.len() - 1]
+            ),
+            format!("{COLD_START_BUDGET_MS:.0} ms budget"),
+        )
+        .ratio(median / COLD_START_BUDGET_MS, Goal::AtMost(1.0)),
+    );
+}
+
+/// Row 4: the login storm against the real binary.
+fn storm_row(
+    settings: &Settings,
+    runtime: &tokio::runtime::Runtime,
+    large: &Install,
+    rows: &mut Vec<Row>,
+) {
+    progress(&format!(
+        "row 4: {STORM_CLIENTS} clients posting passwords at once to gatehouse serve"
+    ));
+    let config = servers::config(large, 9);
+    let permits = ServiceSettings::from_config(&config).hash_permits as u64;
+    let argon2_kib = u64::from(HashParams::RECOMMENDED.memory_kib);
+    let budget_kib = BASE_BUDGET_MIB * 1024 + permits * argon2_kib;
+
+    let mut server = Spawned::start(large);
+    server.wait_healthy();
+    let before_kib = server.status_kib("VmHWM");
+    let began = Instant::now();
+    let results = runtime.block_on(client::login_storm(
+        server.addr,
+        settings.large.users,
+        STORM_CLIENTS,
+    ));
+    let storm_secs = began.elapsed().as_secs_f64();
+    let peak_kib = server.status_kib("VmHWM");
+    let after_kib = server.status_kib("VmRSS");
+    server.stop();
+
+    let mut sample = Sample::default();
+    sample.add_round(results);
+    let problem = (sample.errors > 0 || sample.count() != STORM_CLIENTS).then(|| {
+        format!(
+            "{} of {STORM_CLIENTS} reached the TOTP step; first error: {}",
+            sample.count(),
+            sample.first_error.as_deref().unwrap_or("none")
+        )
+    });
+    rows.push(
+        Row::new(
+            "4",
+            format!("peak RSS while {STORM_CLIENTS} clients post passwords at once"),
+        )
+        .sides(
+            format!(
+                "{} (VmHWM; {} at start, {} after; storm {:.1} s, p99 {:.0} ms)",
+                mib(peak_kib),
+                mib(before_kib),
+                mib(after_kib),
+                storm_secs,
+                sample.quantile_ms(0.99)
+            ),
+            format!(
+                "{} budget (64 MiB + {permits} hash permits × {} KiB)",
+                mib(budget_kib),
+                argon2_kib
+            ),
+        )
+        .ratio(peak_kib as f64 / budget_kib as f64, Goal::AtMost(1.0))
+        .problem(problem),
+    );
+}
+
+/// Row 7, from criterion's output of `benches/hot_paths.rs`.
+fn micro_rows(rows: &mut Vec<Row>) {
+    let micro = [
+        (
+            "totp_verify",
+            "TOTP verify (unseal seed, check ±1 step)",
+            "3 × HMAC-SHA1",
+        ),
+        (
+            "session_lookup",
+            "session lookup (`session_for`: session + user, 1,000 sessions)",
+            "one redb point read",
+        ),
+        (
+            "csrf_check",
+            "CSRF token check (HMAC-SHA256 + constant-time compare)",
+            "one HMAC-SHA256",
+        ),
+        (
+            "login_write",
+            "login write transaction (user, session + indexes, audit; durable)",
+            "empty durable redb commit",
+        ),
+    ];
+    let dir = common::criterion_dir();
+    for (group, what, limit_name) in micro {
+        let median = |side: &str| -> Option<f64> {
+            let path = dir.join(group).join(side).join("new").join("estimates.json");
+            let text = std::fs::read_to_string(path).ok()?;
+            let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+            json["median"]["point_estimate"].as_f64()
+        };
+        let row = Row::new("7", format!("micro: {what}"));
+        rows.push(match (median("gatehouse"), median("limit")) {
+            (Some(gate), Some(limit)) => row
+                .sides(nanos(gate), format!("{} ({limit_name})", nanos(limit)))
+                .ratio(limit / gate, Goal::None),
+            _ => row.sides("—", "—").problem(Some(
+                "no criterion results; run `cargo bench` (hot_paths runs first)".to_owned(),
+            )),
+        });
+    }
+}

@@ -1,0 +1,161 @@
+//! Bulk loading, for the benchmarks only (`benches/`): seeding a store with 100,000
+//! users and a million sessions one durable transaction at a time would take hours.
+//! Here each call writes many rows in one transaction committed without fsync
+//! (`Durability::None`), and [`Store::bulk_finish`] ends the load with one durable
+//! commit, which makes every earlier commit durable too.
+//!
+//! Nothing in the product calls this. It checks nothing either: callers hand in unique
+//! ids, emails and session keys, no SSO links, and a crash in the middle of a load
+//! loses the load.
+
+use redb::Durability;
+
+use super::codec;
+use super::sessions::SessionKey;
+use super::tables::{SESSIONS, SESSIONS_BY_EXPIRY, SESSIONS_BY_USER, USERS, USERS_BY_EMAIL};
+use super::{Result, Store, StoreError, Writer};
+use crate::domain::session::Session;
+use crate::domain::user::User;
+
+impl Store {
+    /// Inserts `users` with their email index rows, in one transaction that is not
+    /// yet durable.
+    pub fn bulk_insert_users(&self, users: &[User]) -> Result<()> {
+        let mut sorted: Vec<&User> = users.iter().collect();
+        sorted.sort_by_key(|u| u.id.as_u128());
+        self.write_unsynced(|w| {
+            let mut table = w.table_mut(USERS)?;
+            for user in &sorted {
+                table.insert(user.id.as_u128(), codec::encode(*user)?.as_slice())?;
+            }
+            drop(table);
+            let mut by_email = w.table_mut(USERS_BY_EMAIL)?;
+            for user in &sorted {
+                by_email.insert(
+                    (user.realm.key().as_str(), user.email.as_str()),
+                    user.id.as_u128(),
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Inserts sessions with their per-user and per-expiry index rows, in one
+    /// transaction that is not yet durable.
+    pub fn bulk_insert_sessions(&self, sessions: &[(SessionKey, Session)]) -> Result<()> {
+        // Rows in key order fill B-tree pages front to back: faster, and a denser file.
+        let mut by_key: Vec<&(SessionKey, Session)> = sessions.iter().collect();
+        by_key.sort_by_key(|(key, _)| *key);
+        let mut by_user: Vec<(u128, SessionKey, i64)> = sessions
+            .iter()
+            .map(|(key, s)| (s.user_id.as_u128(), *key, s.expires_at.0))
+            .collect();
+        by_user.sort_unstable();
+        let mut by_expiry: Vec<(i64, SessionKey)> = sessions
+            .iter()
+            .map(|(key, s)| (s.purge_after().0, *key))
+            .collect();
+        by_expiry.sort_unstable();
+        self.write_unsynced(|w| {
+            let mut table = w.table_mut(SESSIONS)?;
+            for (key, session) in &by_key {
+                table.insert(key, codec::encode(session)?.as_slice())?;
+            }
+            drop(table);
+            let mut index = w.table_mut(SESSIONS_BY_USER)?;
+            for (user, key, expires) in &by_user {
+                index.insert((*user, *key), *expires)?;
+            }
+            drop(index);
+            let mut index = w.table_mut(SESSIONS_BY_EXPIRY)?;
+            for entry in &by_expiry {
+                index.insert(*entry, ())?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Ends a bulk load: one durable commit, after which everything loaded survives
+    /// a crash.
+    pub fn bulk_finish(&self) -> Result<()> {
+        self.write(|_| Ok::<_, StoreError>(()))
+    }
+
+    fn write_unsynced(&self, f: impl FnOnce(&mut Writer) -> Result<()>) -> Result<()> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(Durability::None)
+            .map_err(|e| StoreError::Io(e.to_string()))?;
+        let mut writer = Writer { txn };
+        f(&mut writer)?;
+        writer.txn.commit()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::session::{AuthMethod, Lifetimes, Origin, Stage};
+    use crate::domain::time::Timestamp;
+    use crate::domain::user::{Email, Realm, Role, UserStatus};
+    use crate::store::prelude::*;
+
+    #[test]
+    fn bulk_rows_read_back_like_written_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let store = Store::open(&path).unwrap();
+        let users: Vec<User> = (0..50)
+            .map(|i| {
+                User::new(
+                    Realm::Staff,
+                    Email::parse(&format!("user{i}@example.com")).unwrap(),
+                    format!("User {i}"),
+                    Role::Member,
+                    UserStatus::Active,
+                    Timestamp(1),
+                )
+            })
+            .collect();
+        store.bulk_insert_users(&users).unwrap();
+        let sessions: Vec<(SessionKey, Session)> = (0..200u8)
+            .map(|i| {
+                let session = Session::start(
+                    users[usize::from(i) % users.len()].id,
+                    Realm::Staff,
+                    Stage::Active,
+                    AuthMethod::PasswordTotp,
+                    Lifetimes {
+                        idle_secs: 60,
+                        absolute_secs: 100 + i64::from(i),
+                    },
+                    &Origin::default(),
+                    Timestamp(0),
+                );
+                ([i; 32], session)
+            })
+            .collect();
+        store.bulk_insert_sessions(&sessions).unwrap();
+        store.bulk_finish().unwrap();
+        drop(store);
+
+        let store = Store::open(&path).unwrap();
+        let found = store
+            .read(|r| r.user_by_email(Realm::Staff, &Email::parse("user7@example.com").unwrap()))
+            .unwrap();
+        assert_eq!(found.map(|u| u.id), Some(users[7].id));
+        assert_eq!(store.read(|r| r.count_sessions()).unwrap(), 200);
+        assert_eq!(
+            store.read(|r| r.session(&[9; 32])).unwrap(),
+            Some(sessions[9].1.clone())
+        );
+        assert_eq!(
+            store.read(|r| r.sessions_of_user(users[0].id)).unwrap().len(),
+            4
+        );
+        let purged = store
+            .write(|w| w.purge_expired_sessions(Timestamp(150), 1_000))
+            .unwrap();
+        assert_eq!(purged, 50);
+    }
+}
