@@ -10,7 +10,7 @@
 //!   indexes, audit event; durable), against an empty durable redb commit (the fsync).
 //!
 //! `benches/load` reads the medians from criterion's output and puts them in the one
-//! table. `GATEHOUSE_BENCH_QUICK=1` shortens every measurement.
+//! table. `GH_BENCH_QUICK=1` shortens every measurement.
 
 mod common;
 
@@ -226,7 +226,7 @@ fn hot_paths(c: &mut Criterion) {
 }
 
 fn settings() -> Criterion {
-    let quick = std::env::var_os("GATEHOUSE_BENCH_QUICK").is_some();
+    let quick = std::env::var_os("GH_BENCH_QUICK").is_some();
     let (warm_up, measure, samples) = if quick {
         (0.3, 0.7, 10)
     } else {

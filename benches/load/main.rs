@@ -14,10 +14,10 @@
 //!    output; cargo runs that bench first).
 //!
 //! Load rows alternate their two sides round by round, so drift on a shared machine
-//! hits both alike. Knobs (environment): `GATEHOUSE_BENCH_SECS` (measuring seconds per
-//! side per round, default 3), `GATEHOUSE_BENCH_ROUNDS` (default 3),
-//! `GATEHOUSE_BENCH_USERS` / `GATEHOUSE_BENCH_SESSIONS` (the large store, default
-//! 100,000 / 1,000,000), `GATEHOUSE_BENCH_KEEP=1` (keep the data directories).
+//! hits both alike. Knobs (environment): `GH_BENCH_SECS` (measuring seconds per
+//! side per round, default 3), `GH_BENCH_ROUNDS` (default 3),
+//! `GH_BENCH_USERS` / `GH_BENCH_SESSIONS` (the large store, default
+//! 100,000 / 1,000,000), `GH_BENCH_KEEP=1` (keep the data directories).
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -71,14 +71,14 @@ struct Settings {
 impl Settings {
     fn from_env() -> Settings {
         Settings {
-            secs: common::secs_from_env("GATEHOUSE_BENCH_SECS", 3.0),
-            rounds: common::count_from_env("GATEHOUSE_BENCH_ROUNDS", 3),
+            secs: common::secs_from_env("GH_BENCH_SECS", 3.0),
+            rounds: common::count_from_env("GH_BENCH_ROUNDS", 3),
             warm_up: Duration::from_millis(500),
             large: Population {
-                users: common::count_from_env("GATEHOUSE_BENCH_USERS", 100_000),
-                sessions: common::count_from_env("GATEHOUSE_BENCH_SESSIONS", 1_000_000),
+                users: common::count_from_env("GH_BENCH_USERS", 100_000),
+                sessions: common::count_from_env("GH_BENCH_SESSIONS", 1_000_000),
             },
-            keep: std::env::var_os("GATEHOUSE_BENCH_KEEP").is_some(),
+            keep: std::env::var_os("GH_BENCH_KEEP").is_some(),
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }

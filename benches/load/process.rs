@@ -32,13 +32,18 @@ impl Spawned {
         std::fs::write(&config, config_toml(install, port)).expect("write the bench config");
         let log = parent.join(format!("{name}.log"));
         let stderr = File::create(&log).expect("create the server log");
+        let mut command = Command::new(BIN);
+        // Only the config file written here configures the server.
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("GATEHOUSE_") {
+                command.env_remove(name);
+            }
+        }
         let spawned_at = Instant::now();
-        let child = Command::new(BIN)
+        let child = command
             .arg("--config")
             .arg(&config)
             .arg("serve")
-            .env_remove("GATEHOUSE_CONFIG")
-            .env_remove("GATEHOUSE_DATA_DIR")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr)
