@@ -1,7 +1,11 @@
 //! Password rules and Argon2id hashing. Synchronous and CPU-heavy by design: callers
 //! run it on a blocking thread under the hashing semaphore, never on the executor.
 
-use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+use std::sync::Mutex;
+
+use argon2::password_hash::phc::{Output, ParamsString, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
+use subtle::ConstantTimeEq;
 
 /// Shortest password accepted when one is set.
 pub const MIN_LENGTH: usize = 8;
@@ -56,11 +60,9 @@ impl HashParams {
         parallelism: 1,
     };
 
-    fn argon2(&self) -> Argon2<'static> {
+    fn argon2_params(&self) -> Params {
         // The parameters are constants checked by a test; `Params::new` cannot fail for them.
-        let params = Params::new(self.memory_kib, self.iterations, self.parallelism, None)
-            .unwrap_or_default();
-        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        Params::new(self.memory_kib, self.iterations, self.parallelism, None).unwrap_or_default()
     }
 }
 
@@ -76,26 +78,44 @@ pub enum Verified {
 }
 
 /// Hashes and verifies passwords with fixed parameters.
-#[derive(Debug, Clone)]
 pub struct PasswordHashing {
     params: HashParams,
-    /// A hash of a random password, verified when the user does not exist so that
-    /// an unknown email costs the same as a wrong password.
+    /// A well-formed hash of nothing anyone can type (random salt and random output),
+    /// verified when the user does not exist so that an unknown email costs the same
+    /// Argon2 work as a wrong password. Building it costs no hashing at start-up.
     dummy_hash: String,
+    /// Argon2 working memory (`memory_kib` KiB each), kept for reuse: at most one
+    /// buffer per hash that ever ran at the same time, so callers that cap concurrent
+    /// hashes cap this memory too. A fresh allocation per hash would not be bounded:
+    /// glibc keeps a freed 19 MiB block in the arena of whichever thread hashed, and a
+    /// login storm through many blocking threads grew RSS by arenas × 19 MiB.
+    memory: Mutex<Vec<Vec<Block>>>,
 }
+
+impl std::fmt::Debug for PasswordHashing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordHashing")
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Salt and output lengths of the hashes we write.
+const SALT_LEN: usize = 16;
+const OUTPUT_LEN: usize = 32;
 
 impl PasswordHashing {
     pub fn new(params: HashParams) -> PasswordHashing {
-        let mut dummy_password = [0u8; 32];
+        let mut random = [0u8; SALT_LEN + OUTPUT_LEN];
         // Without OS randomness the dummy stays all-zero, which only costs its secrecy,
         // and the dummy never authenticates anyone anyway.
-        let _ = getrandom::fill(&mut dummy_password);
-        let mut hashing = PasswordHashing {
+        let _ = getrandom::fill(&mut random);
+        let (salt, output) = random.split_at(SALT_LEN);
+        PasswordHashing {
             params,
-            dummy_hash: String::new(),
-        };
-        hashing.dummy_hash = hashing.hash(&hex::encode(dummy_password));
-        hashing
+            dummy_hash: phc_string(&params.argon2_params(), salt, output).unwrap_or_default(),
+            memory: Mutex::new(Vec::new()),
+        }
     }
 
     pub fn params(&self) -> HashParams {
@@ -104,19 +124,24 @@ impl PasswordHashing {
 
     /// A PHC string for `password` with a fresh random salt.
     pub fn hash(&self, password: &str) -> String {
-        let mut salt = [0u8; 16];
+        let mut salt = [0u8; SALT_LEN];
         if getrandom::fill(&mut salt).is_err() {
             // No OS randomness: refuse to produce a hash anyone could predict.
             return String::from("!unavailable");
         }
-        match self
-            .params
-            .argon2()
-            .hash_password_with_salt(password.as_bytes(), &salt)
-        {
-            Ok(hash) => hash.to_string(),
-            Err(_) => String::from("!unavailable"),
-        }
+        let params = self.params.argon2_params();
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+        let mut output = [0u8; OUTPUT_LEN];
+        self.compute(
+            &argon2,
+            params.block_count(),
+            password.as_bytes(),
+            &salt,
+            &mut output,
+        )
+        .ok()
+        .and_then(|()| phc_string(&params, &salt, &output))
+        .unwrap_or_else(|| String::from("!unavailable"))
     }
 
     /// Checks `password` against `stored`; a stored hash with other parameters is
@@ -132,9 +157,7 @@ impl PasswordHashing {
                 && p.t_cost() == self.params.iterations
                 && p.p_cost() == self.params.parallelism
         }) && parsed.algorithm.as_str() == "argon2id";
-        let ok = Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
+        let ok = self.matches(password, &parsed);
         match (ok, same_params) {
             (false, _) => Verified::No,
             (true, true) => Verified::Yes,
@@ -144,17 +167,88 @@ impl PasswordHashing {
 
     /// Does the work of one verification and always fails; used for unknown users.
     pub fn burn(&self, password: &str) {
-        let _ = self.verify_dummy(password);
+        if let Ok(parsed) = PasswordHash::new(&self.dummy_hash) {
+            let _ = self.matches(password, &parsed);
+        }
     }
 
-    fn verify_dummy(&self, password: &str) -> bool {
-        PasswordHash::new(&self.dummy_hash).is_ok_and(|parsed| {
-            self.params
-                .argon2()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
+    /// Whether Argon2 of `password` with the salt and parameters of `parsed` gives
+    /// its output (compared in constant time).
+    fn matches(&self, password: &str, parsed: &PasswordHash) -> bool {
+        let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+            return false;
+        };
+        let Ok(algorithm) = Algorithm::try_from(parsed.algorithm.as_str()) else {
+            return false;
+        };
+        let version = match parsed.version.map(Version::try_from) {
+            None => Version::default(),
+            Some(Ok(version)) => version,
+            Some(Err(_)) => return false,
+        };
+        let Ok(params) = Params::try_from(parsed) else {
+            return false;
+        };
+        let blocks = params.block_count();
+        let argon2 = Argon2::new(algorithm, version, params);
+        let mut output = vec![0u8; expected.len()];
+        self.compute(&argon2, blocks, password.as_bytes(), salt, &mut output)
+            .is_ok()
+            && bool::from(output.as_slice().ct_eq(expected.as_bytes()))
     }
+
+    /// Runs Argon2 (whose parameters need `blocks` memory blocks) in a reused buffer.
+    fn compute(
+        &self,
+        argon2: &Argon2,
+        blocks: usize,
+        password: &[u8],
+        salt: &[u8],
+        output: &mut [u8],
+    ) -> Result<(), argon2::Error> {
+        let mut memory = self.take_memory(blocks);
+        let result =
+            argon2.hash_password_into_with_memory(password, salt, output, &mut memory[..blocks]);
+        self.return_memory(memory);
+        result
+    }
+
+    fn take_memory(&self, blocks: usize) -> Vec<Block> {
+        if let Ok(mut pool) = self.memory.lock()
+            && pool.last().is_some_and(|m| m.len() >= blocks)
+            && let Some(memory) = pool.pop()
+        {
+            return memory;
+        }
+        vec![Block::new(); blocks]
+    }
+
+    fn return_memory(&self, memory: Vec<Block>) {
+        // Only buffers for the configured parameters are kept; one made for an old
+        // hash with other parameters is freed.
+        if memory.len() == self.params.argon2_params().block_count()
+            && let Ok(mut pool) = self.memory.lock()
+        {
+            pool.push(memory);
+        }
+    }
+
+    /// Argon2 buffers currently kept for reuse (for tests).
+    pub fn buffers_kept(&self) -> usize {
+        self.memory.lock().map_or(0, |pool| pool.len())
+    }
+}
+
+/// The PHC string of an Argon2 output.
+fn phc_string(params: &Params, salt: &[u8], output: &[u8]) -> Option<String> {
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).ok()?,
+        salt: Some(Salt::new(salt).ok()?),
+        hash: Some(Output::new(output).ok()?),
+    };
+    Some(hash.to_string())
 }
 
 #[cfg(test)]
@@ -192,6 +286,90 @@ mod tests {
         );
         assert_eq!(hashing.verify("wrong horse battery", &hash), Verified::No);
         assert_eq!(hashing.verify("anything", "not a hash"), Verified::No);
+    }
+
+    #[test]
+    fn hashes_interoperate_with_the_argon2_crate() {
+        use argon2::{PasswordHasher, PasswordVerifier};
+        let hashing = cheap();
+        // A hash written by the crate's own hasher (as older builds stored them).
+        let theirs = HashParams {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        }
+        .argon2_params();
+        let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, theirs)
+            .hash_password_with_salt(b"correct horse battery", &[9u8; 16])
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            hashing.verify("correct horse battery", &theirs),
+            Verified::Yes
+        );
+        assert_eq!(hashing.verify("correct horse", &theirs), Verified::No);
+        // And ours verifies with the crate's verifier.
+        let ours = hashing.hash("correct horse battery");
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse battery", &parsed)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn unknown_users_cost_a_verification_and_never_match() {
+        let hashing = cheap();
+        assert!(
+            hashing
+                .dummy_hash
+                .starts_with("$argon2id$v=19$m=64,t=1,p=1$")
+        );
+        assert_eq!(hashing.buffers_kept(), 0, "no hashing at construction");
+        hashing.burn("anything");
+        assert_eq!(
+            hashing.buffers_kept(),
+            1,
+            "the dummy verification ran Argon2"
+        );
+        assert_eq!(hashing.verify("", &hashing.dummy_hash), Verified::No);
+    }
+
+    #[test]
+    fn working_memory_is_reused_not_reallocated() {
+        let hashing = cheap();
+        let hash = hashing.hash("correct horse battery");
+        for _ in 0..5 {
+            assert_eq!(
+                hashing.verify("correct horse battery", &hash),
+                Verified::Yes
+            );
+        }
+        assert_eq!(hashing.buffers_kept(), 1);
+        std::thread::scope(|scope| {
+            for _ in 0..3 {
+                scope.spawn(|| {
+                    for _ in 0..5 {
+                        hashing.verify("correct horse battery", &hash);
+                    }
+                });
+            }
+        });
+        assert!(hashing.buffers_kept() <= 3, "{}", hashing.buffers_kept());
+        // A hash with other parameters borrows a buffer of its own, not kept after.
+        let other = PasswordHashing::new(HashParams {
+            memory_kib: 128,
+            iterations: 1,
+            parallelism: 1,
+        })
+        .hash("correct horse battery");
+        let kept = hashing.buffers_kept();
+        assert!(matches!(
+            hashing.verify("correct horse battery", &other),
+            Verified::YesRehash(_)
+        ));
+        assert_eq!(hashing.buffers_kept(), kept);
     }
 
     #[test]
