@@ -137,9 +137,25 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     socket_task.abort();
     maintenance_task.abort();
     let _ = std::fs::remove_file(&socket_path);
+    wait_for_last_handle(&services).await;
     let flushed = services.flush_activity();
     tracing::info!(?flushed, "stopped");
     Ok(())
+}
+
+/// Waits (at most ten seconds) until `services` is the only handle left, so that
+/// dropping it closes the store cleanly. actix's worker threads drop their copies of
+/// the app state only after the server future resolved; a process that exits before
+/// they do leaves the store marked open, and the next start then repairs the whole
+/// file (seconds, and the file pulled into the page cache, for a large store).
+async fn wait_for_last_handle(services: &Arc<Services>) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while Arc::strong_count(services) > 1 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    if Arc::strong_count(services) > 1 {
+        tracing::warn!("shutting down with the store still in use; the next start may repair it");
+    }
 }
 
 /// Waits for SIGTERM or SIGINT.
