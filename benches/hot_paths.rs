@@ -64,13 +64,19 @@ fn totp_verify(c: &mut Criterion, services: &Services) {
     let factor = user.totp.clone().expect("seeded TOTP factor");
     let context = totp_context(user.id);
     let now = SystemClock.now();
-    let seed = services.keys.open(&factor.secret, &context).expect("unseal");
+    let seed = services
+        .keys
+        .open(&factor.secret, &context)
+        .expect("unseal");
     let code = TotpSecret::from_bytes(seed.clone()).code_at(now.0 as u64, 6);
 
     let mut group = c.benchmark_group("totp_verify");
     group.bench_function("gatehouse", |b| {
         b.iter(|| {
-            let seed = services.keys.open(&factor.secret, &context).expect("unseal");
+            let seed = services
+                .keys
+                .open(&factor.secret, &context)
+                .expect("unseal");
             let step = TotpSecret::from_bytes(seed).verify(black_box(&code), now, Some(0));
             assert!(step.is_some());
         })

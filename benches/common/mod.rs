@@ -109,9 +109,7 @@ pub fn seed(dir: &Path, population: Population) -> Install {
     let mut ids = Vec::with_capacity(population.users);
     for start in (0..population.users).step_by(BATCH) {
         let end = (start + BATCH).min(population.users);
-        let users: Vec<User> = (start..end)
-            .map(|i| user(i, &hash, &keys, now))
-            .collect();
+        let users: Vec<User> = (start..end).map(|i| user(i, &hash, &keys, now)).collect();
         ids.extend(users.iter().map(|u| u.id));
         store.bulk_insert_users(&users).expect("insert users");
     }
@@ -141,7 +139,9 @@ pub fn seed(dir: &Path, population: Population) -> Install {
                 (key, session)
             })
             .collect();
-        store.bulk_insert_sessions(&sessions).expect("insert sessions");
+        store
+            .bulk_insert_sessions(&sessions)
+            .expect("insert sessions");
     }
     store.bulk_finish().expect("final durable commit");
     drop(store);

@@ -121,7 +121,8 @@ impl LoopResult {
                 Ok(()) => {
                     self.done += 1;
                     self.last = Some(now);
-                    self.latencies_us.push(now.duration_since(began).as_micros() as u64);
+                    self.latencies_us
+                        .push(now.duration_since(began).as_micros() as u64);
                 }
                 Err(e) => self.fail(e),
             }

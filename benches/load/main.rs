@@ -133,8 +133,21 @@ fn main() {
         let (large_server, large_services) = servers::gatehouse(&large);
         let bare = servers::bare();
 
-        forward_auth_rows(&settings, &runtime, &bare, &small_server, &large_server, &mut rows);
-        login_rows(&settings, &runtime, &small_server, &small_services, &mut rows);
+        forward_auth_rows(
+            &settings,
+            &runtime,
+            &bare,
+            &small_server,
+            &large_server,
+            &mut rows,
+        );
+        login_rows(
+            &settings,
+            &runtime,
+            &small_server,
+            &small_services,
+            &mut rows,
+        );
 
         bare.stop();
         small_server.stop();
@@ -291,14 +304,17 @@ fn hit_tokens(population: Population) -> Vec<String> {
 }
 
 fn load_problem(samples: &[&Sample]) -> Option<String> {
-    samples.iter().find(|s| s.errors > 0 || s.count() == 0).map(|s| {
-        format!(
-            "{} errors, {} answers; first: {}",
-            s.errors,
-            s.count(),
-            s.first_error.as_deref().unwrap_or("none")
-        )
-    })
+    samples
+        .iter()
+        .find(|s| s.errors > 0 || s.count() == 0)
+        .map(|s| {
+            format!(
+                "{} errors, {} answers; first: {}",
+                s.errors,
+                s.count(),
+                s.first_error.as_deref().unwrap_or("none")
+            )
+        })
 }
 
 /// Row 3.
@@ -409,15 +425,15 @@ fn startup_rows(large: &Install, rows: &mut Vec<Row>) {
         thousands(large.population.sessions as f64)
     );
     rows.push(
-        Row::new(
-            "5",
-            format!("idle RSS after start-up ({population})"),
-        )
-        .sides(
-            format!("{} (VmRSS)", mib(idle_kib)),
-            format!("{IDLE_BUDGET_MIB:.0} MiB budget"),
-        )
-        .ratio(idle_kib as f64 / 1024.0 / IDLE_BUDGET_MIB, Goal::AtMost(1.0)),
+        Row::new("5", format!("idle RSS after start-up ({population})"))
+            .sides(
+                format!("{} (VmRSS)", mib(idle_kib)),
+                format!("{IDLE_BUDGET_MIB:.0} MiB budget"),
+            )
+            .ratio(
+                idle_kib as f64 / 1024.0 / IDLE_BUDGET_MIB,
+                Goal::AtMost(1.0),
+            ),
     );
     rows.push(
         Row::new(
@@ -526,7 +542,11 @@ fn micro_rows(rows: &mut Vec<Row>) {
     let dir = common::criterion_dir();
     for (group, what, limit_name) in micro {
         let median = |side: &str| -> Option<f64> {
-            let path = dir.join(group).join(side).join("new").join("estimates.json");
+            let path = dir
+                .join(group)
+                .join(side)
+                .join("new")
+                .join("estimates.json");
             let text = std::fs::read_to_string(path).ok()?;
             let json: serde_json::Value = serde_json::from_str(&text).ok()?;
             json["median"]["point_estimate"].as_f64()

@@ -68,7 +68,10 @@ impl Spawned {
             if let Some(child) = self.child.as_mut()
                 && let Ok(Some(status)) = child.try_wait()
             {
-                panic!("gatehouse serve exited ({status}); see {}", self.log.display());
+                panic!(
+                    "gatehouse serve exited ({status}); see {}",
+                    self.log.display()
+                );
             }
             assert!(
                 Instant::now() < deadline,

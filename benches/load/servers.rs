@@ -90,10 +90,7 @@ pub fn bare() -> Running {
     let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
     run(addr, |addr| {
         Ok(HttpServer::new(|| {
-            App::new().route(
-                gatehouse::web::paths::AUTH_REQUEST,
-                web::get().to(allow),
-            )
+            App::new().route(gatehouse::web::paths::AUTH_REQUEST, web::get().to(allow))
         })
         .disable_signals()
         .shutdown_timeout(1)

@@ -150,7 +150,10 @@ mod tests {
             Some(sessions[9].1.clone())
         );
         assert_eq!(
-            store.read(|r| r.sessions_of_user(users[0].id)).unwrap().len(),
+            store
+                .read(|r| r.sessions_of_user(users[0].id))
+                .unwrap()
+                .len(),
             4
         );
         let purged = store
