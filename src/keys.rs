@@ -93,8 +93,10 @@ impl KeySource {
 pub struct Keys {
     master: [u8; 32],
     aead: XChaCha20Poly1305,
-    token_key: [u8; 32],
-    csrf_key: [u8; 32],
+    /// HMAC-SHA256 keyed for token hashes and for CSRF tokens. Each use clones the
+    /// keyed state, so the key's two padding blocks are hashed once, not per call.
+    token_mac: Hmac<Sha256>,
+    csrf_mac: Hmac<Sha256>,
 }
 
 impl std::fmt::Debug for Keys {
@@ -159,8 +161,8 @@ impl Keys {
         Keys {
             master,
             aead: XChaCha20Poly1305::new(&aead_key.into()),
-            token_key: derive(b"token-hash"),
-            csrf_key: derive(b"csrf"),
+            token_mac: keyed(&derive(b"token-hash")),
+            csrf_mac: keyed(&derive(b"csrf")),
         }
     }
 
@@ -207,20 +209,24 @@ impl Keys {
     /// The keyed hash under which a bearer token of kind `purpose` is stored.
     pub fn token_hash(&self, purpose: &str, token: &str) -> [u8; 32] {
         mac(
-            &self.token_key,
+            &self.token_mac,
             &[purpose.as_bytes(), &[0], token.as_bytes()],
         )
     }
 
     /// A MAC for CSRF tokens.
     pub fn csrf_mac(&self, data: &[u8]) -> [u8; 32] {
-        mac(&self.csrf_key, &[data])
+        mac(&self.csrf_mac, &[data])
     }
 }
 
-fn mac(key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
+fn keyed(key: &[u8; 32]) -> Hmac<Sha256> {
     // HMAC accepts keys of any length, so `new_from_slice` cannot fail here.
-    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!())
+}
+
+fn mac(keyed: &Hmac<Sha256>, parts: &[&[u8]]) -> [u8; 32] {
+    let mut m = keyed.clone();
     for part in parts {
         m.update(part);
     }

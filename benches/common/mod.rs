@@ -5,8 +5,8 @@
 //! Seeding uses the store's bulk path (`store::bulk`): large transactions committed
 //! without fsync, then one durable commit. Every user gets the same Argon2id hash (one
 //! hash computed at the configured parameters, so each login still costs one real
-//! verification) and their own sealed TOTP seed, so a correct password leads to the
-//! TOTP step.
+//! verification), their own sealed TOTP seed and ten hashed recovery codes (the
+//! record of a typical enrolled user), so a correct password leads to the TOTP step.
 
 #![allow(dead_code)] // each benchmark uses part of this module
 
@@ -170,6 +170,12 @@ fn user(i: usize, hash: &str, keys: &Keys, now: Timestamp) -> User {
         last_step: 0,
         enrolled_at: now,
     });
+    // Like every user with an authenticator: ten recovery codes, stored as keyed hashes.
+    user.recovery_codes = (0..10)
+        .map(|n| {
+            hex::encode(keys.token_hash(&format!("recovery:{}", user.id), &format!("{i}-{n}")))
+        })
+        .collect();
     user
 }
 

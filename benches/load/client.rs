@@ -139,6 +139,11 @@ impl LoopResult {
         }
     }
 
+    /// Operations counted.
+    pub fn count(&self) -> usize {
+        self.latencies_us.len()
+    }
+
     fn rate(&self) -> f64 {
         match self.last {
             Some(last) if self.done > 0 => {
@@ -275,6 +280,29 @@ pub async fn forward_auth_round(
         }));
     }
     join(tasks).await
+}
+
+/// The headers of an allowed forward-auth answer for session `token` (without those
+/// every actix answer carries anyway), for the bare handler to send back.
+pub async fn allowed_headers(addr: SocketAddr, token: &str) -> Vec<(String, Vec<u8>)> {
+    let mut connection = Connection::open(addr).await.expect("connect");
+    let cookie = format!("gh_session={token}");
+    let answer = connection
+        .send(
+            Method::GET,
+            gatehouse::web::paths::AUTH_REQUEST,
+            &[(header::COOKIE, &cookie)],
+            Bytes::new(),
+        )
+        .await
+        .expect("a forward-auth answer");
+    expect_status(&answer, StatusCode::OK).expect("an allowed forward-auth answer");
+    answer
+        .headers
+        .iter()
+        .filter(|(name, _)| *name != header::DATE && *name != header::CONTENT_LENGTH)
+        .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
+        .collect()
 }
 
 /// One round of password sign-ins: `clients` loops, each a fresh browser per sign-in

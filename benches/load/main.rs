@@ -3,7 +3,8 @@
 //! written to `target/bench-report.md`:
 //!
 //! 1. forward-auth (`/api/authz/auth-request`, valid session, 64 connections) against a
-//!    bare actix-web handler returning the same headers without any lookup;
+//!    bare actix-web handler returning the same headers (those of a real answer,
+//!    captured at start) without any lookup;
 //! 2. the same over 100,000 users and 1,000,000 sessions against 1,000 sessions;
 //! 3. full HTTP password sign-ins up to the TOTP step (4 × cores clients) against raw
 //!    Argon2id verifications on every core;
@@ -17,7 +18,8 @@
 //! hits both alike. Knobs (environment): `GH_BENCH_SECS` (measuring seconds per
 //! side per round, default 3), `GH_BENCH_ROUNDS` (default 3),
 //! `GH_BENCH_USERS` / `GH_BENCH_SESSIONS` (the large store, default
-//! 100,000 / 1,000,000), `GH_BENCH_KEEP=1` (keep the data directories).
+//! 100,000 / 1,000,000), `GH_BENCH_ROWS=1,3` (run only these rows), `GH_BENCH_KEEP=1`
+//! (keep the data directories).
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -66,6 +68,8 @@ struct Settings {
     large: Population,
     keep: bool,
     cores: usize,
+    /// Rows to run (all when empty).
+    only: Vec<u32>,
 }
 
 impl Settings {
@@ -80,7 +84,17 @@ impl Settings {
             },
             keep: std::env::var_os("GH_BENCH_KEEP").is_some(),
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            only: std::env::var("GH_BENCH_ROWS")
+                .unwrap_or_default()
+                .split(',')
+                .filter_map(|r| r.trim().parse().ok())
+                .collect(),
         }
+    }
+
+    /// Whether row `row` is to run.
+    fn runs(&self, row: u32) -> bool {
+        self.only.is_empty() || self.only.contains(&row)
     }
 
     fn measure(&self) -> Duration {
@@ -131,7 +145,11 @@ fn main() {
     {
         let (small_server, small_services) = servers::gatehouse(&small);
         let (large_server, large_services) = servers::gatehouse(&large);
-        let bare = servers::bare();
+        let headers = runtime.block_on(client::allowed_headers(
+            small_server.addr,
+            &common::session_token(0),
+        ));
+        let bare = servers::bare(headers);
 
         forward_auth_rows(
             &settings,
@@ -141,13 +159,15 @@ fn main() {
             &large_server,
             &mut rows,
         );
-        login_rows(
-            &settings,
-            &runtime,
-            &small_server,
-            &small_services,
-            &mut rows,
-        );
+        if settings.runs(3) {
+            login_rows(
+                &settings,
+                &runtime,
+                &small_server,
+                &small_services,
+                &mut rows,
+            );
+        }
 
         bare.stop();
         small_server.stop();
@@ -156,9 +176,15 @@ fn main() {
         close(large_services);
     }
 
-    startup_rows(&large, &mut rows);
-    storm_row(&settings, &runtime, &large, &mut rows);
-    micro_rows(&mut rows);
+    if settings.runs(5) || settings.runs(6) {
+        startup_rows(&large, &mut rows);
+    }
+    if settings.runs(4) {
+        storm_row(&settings, &runtime, &large, &mut rows);
+    }
+    if settings.runs(7) {
+        micro_rows(&mut rows);
+    }
 
     notes.push(format!(
         "Load rows: {} rounds of {:.1} s per side (after {:.1} s warm-up each), sides alternating; generator: hyper HTTP/1.1 keep-alive connections on {} tokio threads in the same process as the in-process servers (both sides share the cores with it alike).",
@@ -192,6 +218,25 @@ fn main() {
     }
 }
 
+/// CPU time (user + system) this process used so far, in seconds.
+fn process_cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn progress(message: &str) {
     eprintln!("[bench] {message}");
 }
@@ -216,20 +261,58 @@ fn forward_auth_rows(
     let small_tokens = Arc::new(hit_tokens(SMALL));
     let large_tokens = Arc::new(hit_tokens(settings.large));
     let run = |addr: SocketAddr, tokens: &Arc<Vec<String>>, sample: &mut Sample| {
+        let cpu_before = process_cpu_secs();
+        let wall = Instant::now();
         let round = runtime.block_on(client::forward_auth_round(
             addr,
             Arc::clone(tokens),
             FORWARD_AUTH_CONNECTIONS,
             settings.window(),
         ));
+        let cpu = process_cpu_secs() - cpu_before;
+        let wall = wall.elapsed().as_secs_f64();
+        let done: usize = round.iter().map(|r| r.count()).sum();
         sample.add_round(round);
+        progress(&format!(
+            "  {addr}: {} req/s; this process (servers + generator) used {:.2} of {} cores, {:.1} µs CPU per request",
+            thousands(sample.rates.last().copied().unwrap_or(0.0)),
+            cpu / wall,
+            settings.cores,
+            cpu * 1e6 / done.max(1) as f64 * (settings.secs / wall),
+        ));
     };
 
+    if settings.runs(1) {
+        row_1(settings, &run, bare, small, &small_tokens, rows);
+    }
+    if settings.runs(2) {
+        row_2(
+            settings,
+            &run,
+            small,
+            large,
+            &small_tokens,
+            &large_tokens,
+            rows,
+        );
+    }
+}
+
+type Run<'a> = dyn Fn(SocketAddr, &Arc<Vec<String>>, &mut Sample) + 'a;
+
+fn row_1(
+    settings: &Settings,
+    run: &Run,
+    bare: &servers::Running,
+    small: &servers::Running,
+    small_tokens: &Arc<Vec<String>>,
+    rows: &mut Vec<Row>,
+) {
     progress("row 1: forward-auth against the bare handler");
     let (mut gate, mut limit) = (Sample::default(), Sample::default());
     for _ in 0..settings.rounds {
-        run(bare.addr, &small_tokens, &mut limit);
-        run(small.addr, &small_tokens, &mut gate);
+        run(bare.addr, small_tokens, &mut limit);
+        run(small.addr, small_tokens, &mut gate);
     }
     let problem = load_problem(&[&gate, &limit]);
     rows.push(
@@ -253,12 +336,22 @@ fn forward_auth_rows(
             .ratio(limit.quantile_ms(0.99) / gate.quantile_ms(0.99), Goal::None)
             .problem(problem),
     );
+}
 
+fn row_2(
+    settings: &Settings,
+    run: &Run,
+    small: &servers::Running,
+    large: &servers::Running,
+    small_tokens: &Arc<Vec<String>>,
+    large_tokens: &Arc<Vec<String>>,
+    rows: &mut Vec<Row>,
+) {
     progress("row 2: forward-auth over the large store against the small one");
     let (mut big, mut small_sample) = (Sample::default(), Sample::default());
     for _ in 0..settings.rounds {
-        run(large.addr, &large_tokens, &mut big);
-        run(small.addr, &small_tokens, &mut small_sample);
+        run(large.addr, large_tokens, &mut big);
+        run(small.addr, small_tokens, &mut small_sample);
     }
     let problem = load_problem(&[&big, &small_sample]);
     rows.push(

@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::http::header;
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{App, HttpResponse, HttpServer, web};
 
 use gatehouse::config::Config;
@@ -84,13 +84,26 @@ pub fn gatehouse(install: &Install) -> (Running, Arc<Services>) {
     (running, services)
 }
 
-/// The bare handler: the same identity headers as an allowed forward-auth check,
-/// without looking anything up.
-pub fn bare() -> Running {
+/// The bare handler: answers with exactly `headers` (the header set of a real
+/// allowed forward-auth answer, identity and security headers alike) without looking
+/// anything up.
+pub fn bare(headers: Vec<(String, Vec<u8>)>) -> Running {
+    let headers: Vec<(HeaderName, HeaderValue)> = headers
+        .into_iter()
+        .filter_map(|(name, value)| {
+            Some((
+                HeaderName::from_bytes(name.as_bytes()).ok()?,
+                HeaderValue::from_bytes(&value).ok()?,
+            ))
+        })
+        .collect();
+    let headers = web::Data::new(headers);
     let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
-    run(addr, |addr| {
-        Ok(HttpServer::new(|| {
-            App::new().route(gatehouse::web::paths::AUTH_REQUEST, web::get().to(allow))
+    run(addr, move |addr| {
+        Ok(HttpServer::new(move || {
+            App::new()
+                .app_data(headers.clone())
+                .route(gatehouse::web::paths::AUTH_REQUEST, web::get().to(allow))
         })
         .disable_signals()
         .shutdown_timeout(1)
@@ -99,16 +112,12 @@ pub fn bare() -> Running {
     })
 }
 
-async fn allow() -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header(("remote-user", "0b6f7e38-4f5e-4c1e-9b0a-2f6d8c3a1e55"))
-        .insert_header(("remote-email", "user000001@bench.example"))
-        .insert_header(("remote-name", "Bench User 1"))
-        .insert_header(("remote-realm", "staff"))
-        .insert_header(("remote-role", "member"))
-        .insert_header(("remote-auth", "password+totp"))
-        .finish()
+async fn allow(headers: web::Data<Vec<(HeaderName, HeaderValue)>>) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    for (name, value) in headers.iter() {
+        response.insert_header((name.clone(), value.clone()));
+    }
+    response.finish()
 }
 
 /// Runs the server `make` builds (inside its own actix system) on a new thread.

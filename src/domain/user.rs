@@ -267,6 +267,25 @@ impl User {
     }
 }
 
+/// The part of a user that a session check and the forward-auth identity headers
+/// need. Read on every forward-auth request, it is decoded from the user record
+/// without the password hash, factors and recovery codes.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct UserIdentity {
+    pub id: UserId,
+    pub realm: Realm,
+    pub email: Email,
+    pub display_name: String,
+    pub role: Role,
+    pub status: UserStatus,
+}
+
+impl UserIdentity {
+    pub fn is_active(&self) -> bool {
+        self.status == UserStatus::Active
+    }
+}
+
 /// Cleans a display name: trimmed, control characters removed, at most 200 characters.
 pub fn clean_display_name(input: &str) -> String {
     input

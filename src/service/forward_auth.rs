@@ -75,27 +75,30 @@ impl Services {
             let Some(key) = key else {
                 return Ok((Decision::SignIn, None));
             };
-            let Some(signed_in) = self.live_session(r, realm, key, Stage::Active)? else {
+            // Only the identity part of the user record is decoded: this runs on every
+            // request of every protected app.
+            let Some((session, user)) =
+                self.live_session_with(r, realm, key, Stage::Active, |id| r.user_identity(id))?
+            else {
                 return Ok((Decision::SignIn, None));
             };
-            if admin && signed_in.user.role != Role::Admin {
-                return Ok((Decision::MissingRole, Some(signed_in)));
+            if admin && user.role != Role::Admin {
+                return Ok((Decision::MissingRole, Some(session)));
             }
-            let user = &signed_in.user;
             let identity = Identity {
                 user_id: user.id,
-                email: user.email.to_string(),
-                name: user.display_name.clone(),
+                email: String::from(user.email.as_str()),
+                name: user.display_name,
                 realm,
                 client,
                 role: user.role,
-                auth: signed_in.session.auth,
+                auth: session.auth,
             };
-            Ok((Decision::Allow(identity), Some(signed_in)))
+            Ok((Decision::Allow(identity), Some(session)))
         })?;
-        let (decision, signed_in) = decided;
-        if let Some(signed_in) = &signed_in {
-            self.note_activity(signed_in);
+        let (decision, session) = decided;
+        if let (Some(key), Some(session)) = (key, &session) {
+            self.note_session_activity(&key, session);
         }
         Ok(decision)
     }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use crate::domain::audit::{Actor, AuditEvent, AuditKind};
 use crate::domain::session::{Origin, Session, Stage};
 use crate::domain::time::Timestamp;
-use crate::domain::user::{Realm, User};
+use crate::domain::user::{Realm, User, UserId, UserIdentity};
 use crate::store::prelude::*;
 use crate::store::sessions::SessionKey;
 
@@ -39,6 +39,31 @@ impl Activity {
             .lock()
             .map(|mut m| m.drain().collect())
             .unwrap_or_default()
+    }
+}
+
+/// What a session check needs to know about the session's user, whichever part of
+/// the user record was read.
+pub(crate) trait SessionUser {
+    fn realm(&self) -> Realm;
+    fn is_active(&self) -> bool;
+}
+
+impl SessionUser for User {
+    fn realm(&self) -> Realm {
+        self.realm
+    }
+    fn is_active(&self) -> bool {
+        User::is_active(self)
+    }
+}
+
+impl SessionUser for UserIdentity {
+    fn realm(&self) -> Realm {
+        self.realm
+    }
+    fn is_active(&self) -> bool {
+        UserIdentity::is_active(self)
     }
 }
 
@@ -85,6 +110,20 @@ impl Services {
         key: SessionKey,
         stage: Stage,
     ) -> Result<Option<SignedIn>> {
+        let found = self.live_session_with(r, realm, key, stage, |id| r.user(id))?;
+        Ok(found.map(|(session, user)| SignedIn { key, session, user }))
+    }
+
+    /// [`Self::live_session`]'s rules with the user read by `load` (the whole record,
+    /// or only the part a caller needs).
+    pub(crate) fn live_session_with<U: SessionUser>(
+        &self,
+        r: &impl Tables,
+        realm: Realm,
+        key: SessionKey,
+        stage: Stage,
+        load: impl FnOnce(UserId) -> crate::store::Result<Option<U>>,
+    ) -> Result<Option<(Session, U)>> {
         let now = self.clock.now();
         let Some(session) = r.session(&key)? else {
             return Ok(None);
@@ -96,10 +135,10 @@ impl Services {
         if !session.is_live(now, latest) {
             return Ok(None);
         }
-        let Some(user) = r.user(session.user_id)? else {
+        let Some(user) = load(session.user_id)? else {
             return Ok(None);
         };
-        if user.realm != realm || !user.is_active() {
+        if user.realm() != realm || !user.is_active() {
             return Ok(None);
         }
         // A disabled or removed client's portal grants nothing, at once.
@@ -108,21 +147,23 @@ impl Services {
         {
             return Ok(None);
         }
-        Ok(Some(SignedIn { key, session, user }))
+        Ok(Some((session, user)))
     }
 
     /// Notes that a full session was used, at most once a minute per session.
     pub(crate) fn note_activity(&self, signed_in: &SignedIn) {
-        if signed_in.session.stage != Stage::Active {
+        self.note_session_activity(&signed_in.key, &signed_in.session);
+    }
+
+    /// [`Self::note_activity`] for session `key`.
+    pub(crate) fn note_session_activity(&self, key: &SessionKey, session: &Session) {
+        if session.stage != Stage::Active {
             return;
         }
         let now = self.clock.now();
-        let seen = self
-            .activity
-            .latest(&signed_in.key)
-            .unwrap_or(signed_in.session.last_seen);
+        let seen = self.activity.latest(key).unwrap_or(session.last_seen);
         if now.secs_since(seen) >= TOUCH_INTERVAL_SECS {
-            self.activity.note(signed_in.key, now);
+            self.activity.note(*key, now);
         }
     }
 

@@ -25,19 +25,25 @@ pub fn encode<T: Record>(value: &T) -> Result<Vec<u8>, StoreError> {
 }
 
 pub fn decode<T: Record>(bytes: &[u8]) -> Result<T, StoreError> {
+    decode_part::<T, T>(bytes)
+}
+
+/// Decodes some fields of a record of type `R` into `T`, skipping the others (for hot
+/// paths that need little of a large record). `T` is never written back.
+pub fn decode_part<R: Record, T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
     match bytes.split_first() {
-        Some((&version, json)) if version == T::VERSION => {
+        Some((&version, json)) if version == R::VERSION => {
             serde_json::from_slice(json).map_err(|e| StoreError::Corrupt {
-                kind: T::KIND,
+                kind: R::KIND,
                 detail: e.to_string(),
             })
         }
         Some((&version, _)) => Err(StoreError::Corrupt {
-            kind: T::KIND,
+            kind: R::KIND,
             detail: format!("unknown record version {version}"),
         }),
         None => Err(StoreError::Corrupt {
-            kind: T::KIND,
+            kind: R::KIND,
             detail: "empty record".to_owned(),
         }),
     }

@@ -6,7 +6,7 @@ use redb::{ReadableTable, ReadableTableMetadata};
 use super::codec::{self, Record};
 use super::tables::{SSO_IDENTITIES, USERS, USERS_BY_EMAIL};
 use super::{Result, StoreError, Tables, Writer};
-use crate::domain::user::{Email, Realm, User, UserId};
+use crate::domain::user::{Email, Realm, User, UserId, UserIdentity};
 
 impl Record for User {
     const KIND: &'static str = "user";
@@ -18,6 +18,15 @@ pub trait UserReads: Tables {
         let table = self.table(USERS)?;
         let found = table.get(id.as_u128())?;
         found.map(|v| codec::decode(v.value())).transpose()
+    }
+
+    /// The identity part of a user (see [`UserIdentity`]), without decoding the rest.
+    fn user_identity(&self, id: UserId) -> Result<Option<UserIdentity>> {
+        let table = self.table(USERS)?;
+        let found = table.get(id.as_u128())?;
+        found
+            .map(|v| codec::decode_part::<User, UserIdentity>(v.value()))
+            .transpose()
     }
 
     fn user_by_email(&self, realm: Realm, email: &Email) -> Result<Option<User>> {
@@ -240,6 +249,29 @@ mod tests {
                 .unwrap()
                 .len(),
             1
+        );
+    }
+
+    #[test]
+    fn the_identity_part_reads_like_the_whole_record() {
+        let store = Store::in_memory().unwrap();
+        let mut ann = user("ann@example.com");
+        ann.password_hash = Some("$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaA".into());
+        ann.recovery_codes = vec!["ab".repeat(32); 10];
+        store.write(|w| w.put_user(&ann)).unwrap();
+        let identity = store.read(|r| r.user_identity(ann.id)).unwrap().unwrap();
+        assert_eq!(identity.id, ann.id);
+        assert_eq!(identity.realm, ann.realm);
+        assert_eq!(identity.email, ann.email);
+        assert_eq!(identity.display_name, ann.display_name);
+        assert_eq!(identity.role, ann.role);
+        assert_eq!(identity.status, ann.status);
+        assert!(identity.is_active());
+        assert!(
+            store
+                .read(|r| r.user_identity(UserId::random()))
+                .unwrap()
+                .is_none()
         );
     }
 

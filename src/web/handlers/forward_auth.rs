@@ -111,21 +111,30 @@ fn plain(mut builder: actix_web::HttpResponseBuilder) -> HttpResponse {
         .finish()
 }
 
+/// The identity headers (names checked once, at compile time, not per answer).
+const REMOTE_USER: HeaderName = HeaderName::from_static("remote-user");
+const REMOTE_EMAIL: HeaderName = HeaderName::from_static("remote-email");
+const REMOTE_NAME: HeaderName = HeaderName::from_static("remote-name");
+const REMOTE_REALM: HeaderName = HeaderName::from_static("remote-realm");
+const REMOTE_CLIENT: HeaderName = HeaderName::from_static("remote-client");
+const REMOTE_ROLE: HeaderName = HeaderName::from_static("remote-role");
+const REMOTE_AUTH: HeaderName = HeaderName::from_static("remote-auth");
+
 fn allowed(identity: &Identity) -> HttpResponse {
     let mut response = HttpResponse::Ok();
     response.insert_header((header::CACHE_CONTROL, "no-store"));
-    let mut set = |name: &'static str, value: &str| {
+    let mut set = |name: HeaderName, value: &str| {
         // Names and emails never hold control characters (they are cleaned on input);
         // anything a header cannot carry is left out rather than failing the check.
         if let Ok(value) = HeaderValue::from_bytes(value.as_bytes()) {
-            response.insert_header((HeaderName::from_static(name), value));
+            response.insert_header((name, value));
         }
     };
-    set("remote-user", &identity.user_id.to_string());
-    set("remote-email", &identity.email);
-    set("remote-name", &identity.name);
+    set(REMOTE_USER, &identity.user_id.to_string());
+    set(REMOTE_EMAIL, &identity.email);
+    set(REMOTE_NAME, &identity.name);
     set(
-        "remote-realm",
+        REMOTE_REALM,
         if identity.client.is_some() {
             "client"
         } else {
@@ -133,10 +142,10 @@ fn allowed(identity: &Identity) -> HttpResponse {
         },
     );
     if let Some(slug) = &identity.client {
-        set("remote-client", slug);
+        set(REMOTE_CLIENT, slug);
     }
-    set("remote-role", identity.role.as_str());
-    set("remote-auth", identity.auth.as_header());
+    set(REMOTE_ROLE, identity.role.as_str());
+    set(REMOTE_AUTH, identity.auth.as_header());
     response.finish()
 }
 

@@ -25,21 +25,24 @@ use crate::service::login::LoginStep;
 use crate::service::sessions::SignedIn;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(paths::HOME, web::get().to(home))
-        .route(paths::HEALTHZ, web::get().to(health::healthz))
-        .route(paths::ASSETS, web::get().to(assets::serve))
-        .route(paths::SETUP, web::get().to(onboarding::setup_form))
-        .route(paths::SETUP, web::post().to(onboarding::setup_submit))
-        .route(paths::SSO_CALLBACK, web::get().to(sso::callback))
-        .route(paths::SSO_CONSENT, web::get().to(sso::consent))
-        .route(
-            paths::FORWARD_AUTH,
-            web::get().to(forward_auth::forward_auth),
-        )
-        .route(
-            paths::AUTH_REQUEST,
-            web::get().to(forward_auth::auth_request),
-        );
+    // Routes are tried in order. The forward-auth checks come first: every request of
+    // every protected app is one, and each pattern tried before them (the dynamic ones
+    // run a regex) costs them time.
+    cfg.route(
+        paths::AUTH_REQUEST,
+        web::get().to(forward_auth::auth_request),
+    )
+    .route(
+        paths::FORWARD_AUTH,
+        web::get().to(forward_auth::forward_auth),
+    )
+    .route(paths::HOME, web::get().to(home))
+    .route(paths::HEALTHZ, web::get().to(health::healthz))
+    .route(paths::ASSETS, web::get().to(assets::serve))
+    .route(paths::SETUP, web::get().to(onboarding::setup_form))
+    .route(paths::SETUP, web::post().to(onboarding::setup_submit))
+    .route(paths::SSO_CALLBACK, web::get().to(sso::callback))
+    .route(paths::SSO_CONSENT, web::get().to(sso::consent));
     realm_routes(cfg);
     cfg.service(
         web::scope(paths::PORTAL_SCOPE)
