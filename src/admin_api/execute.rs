@@ -277,5 +277,9 @@ async fn run(
             );
             AdminResponse::ok(text, data)
         }
+        AdminRequest::Status => crate::ops::status::respond(services).await?,
+        AdminRequest::Backup { path, with_key } => {
+            crate::ops::backup::respond(services, path, with_key).await?
+        }
     })
 }

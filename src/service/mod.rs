@@ -9,6 +9,7 @@ pub mod enrolment;
 pub mod hashing;
 pub mod invites;
 pub mod login;
+pub mod observe;
 pub mod policy;
 pub mod sessions;
 pub mod setup;
@@ -28,6 +29,7 @@ use crate::domain::token::SecretToken;
 use crate::domain::totp::NoRandomness;
 use crate::domain::user::{Realm, User};
 use crate::keys::{Keys, Unseal};
+use crate::metrics::Metrics;
 use crate::store::{Store, StoreError, Writer};
 
 use hashing::Hashing;
@@ -147,6 +149,7 @@ pub struct Services {
     pub hashing: Hashing,
     pub throttle: Throttle,
     pub activity: Activity,
+    pub metrics: Metrics,
 }
 
 impl std::fmt::Debug for Services {
@@ -157,12 +160,14 @@ impl std::fmt::Debug for Services {
 
 impl Services {
     pub fn new(
-        store: Store,
+        mut store: Store,
         keys: Keys,
         clock: Arc<dyn Clock>,
         settings: ServiceSettings,
     ) -> Result<Services> {
         let hashing = Hashing::new(settings.hash_params, settings.hash_permits);
+        let metrics = Metrics::new();
+        store.observe_commits(metrics.commit_observer());
         let services = Services {
             store,
             keys,
@@ -171,6 +176,7 @@ impl Services {
             hashing,
             throttle: Throttle::default(),
             activity: Activity::default(),
+            metrics,
         };
         services.bind_key_to_store()?;
         Ok(services)

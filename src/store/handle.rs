@@ -116,7 +116,10 @@ impl Handle {
 
     /// Exclusive access, for integrity checks.
     pub fn get_mut(&mut self) -> Option<&mut Db> {
-        self.db.get_mut().unwrap_or_else(|p| p.into_inner()).as_mut()
+        self.db
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_mut()
     }
 
     /// Records that the database failed an I/O operation and must be reopened.

@@ -169,10 +169,7 @@ impl Store {
         let mut writer = Writer { txn };
         let value = f(&mut writer)?;
         let started = Instant::now();
-        writer
-            .txn
-            .commit()
-            .map_err(|e| self.failure(e.into()))?;
+        writer.txn.commit().map_err(|e| self.failure(e.into()))?;
         if let Some(observe) = &self.on_commit {
             observe(started.elapsed());
         }

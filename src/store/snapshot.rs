@@ -1,4 +1,5 @@
-//! Consistent copies of the store (`gatehouse backup`): every table of one read
+//! Consistent copies of the store (`gatehouse backup`), and facts read from store
+//! files without changing them. A snapshot copies every table of one read
 //! transaction is copied, typed, into a fresh redb file, which is committed durably
 //! and then counted again to verify it. Writers keep going meanwhile: a redb read
 //! transaction is a snapshot and does not block them.
@@ -19,7 +20,7 @@ use redb::{
 use serde::{Deserialize, Serialize};
 
 use super::tables::*;
-use super::{Result, Store, StoreError};
+use super::{Result, Store, StoreError, Tables};
 
 /// Rows per table name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,20 +83,73 @@ pub fn count_rows(path: &Path) -> Result<TableCounts> {
     Ok(counts)
 }
 
-/// The schema version recorded in a redb file, read without modifying it.
-pub fn schema_version_of(path: &Path) -> Result<Option<u64>> {
-    let db = redb::Builder::new().open_read_only(path)?;
+/// Checks that `path` is an intact redb file — every page checksum verified, which
+/// opens it for writing, so use it on copies — and returns its schema version
+/// (`None` when the file has no Gatehouse metadata).
+pub fn check_file(path: &Path) -> Result<Option<u64>> {
+    use std::io::Read;
+    const REDB_MAGIC: &[u8] = b"redb\x1a\x0a\xa9\x0d\x0a";
+    let mut head = [0u8; 9];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .map_err(|e| StoreError::Io(format!("cannot read {}: {e}", path.display())))?;
+    if head != REDB_MAGIC {
+        return Err(StoreError::Corrupt {
+            kind: "store file",
+            detail: "not a redb database".to_owned(),
+        });
+    }
+    let db = redb::Builder::new()
+        .set_check_integrity_on_open(true)
+        .create(path)
+        .map_err(|e| StoreError::Corrupt {
+            kind: "store file",
+            detail: e.to_string(),
+        })?;
+    version_in(&db)
+}
+
+/// Opens the existing store file at `path` on its own, verifying every page checksum
+/// (repairing what redb can), and reads the schema version. For `doctor` on a stopped
+/// server; fails with [`StoreError::InUse`] while a server runs, and with
+/// [`StoreError::Corrupt`] for a damaged file (where a plain open might panic).
+pub fn verify_in_place(path: &Path) -> Result<Option<u64>> {
+    let db = match redb::Builder::new()
+        .set_check_integrity_on_open(true)
+        .open(path)
+    {
+        Ok(db) => db,
+        Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Err(StoreError::InUse),
+        Err(e) => {
+            return Err(StoreError::Corrupt {
+                kind: "store file",
+                detail: e.to_string(),
+            });
+        }
+    };
+    version_in(&db)
+}
+
+fn version_in(db: &impl ReadableDatabase) -> Result<Option<u64>> {
     let txn = db.begin_read()?;
     let meta = match txn.open_table(META) {
         Ok(meta) => meta,
         Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let version = meta.get(super::migrations::VERSION_KEY)?.map(|v| {
-        let bytes: [u8; 8] = v.value().try_into().unwrap_or_default();
-        u64::from_le_bytes(bytes)
-    });
-    Ok(version)
+    let found = meta.get(super::migrations::VERSION_KEY)?;
+    Ok(found.map(|v| version_from(v.value())))
+}
+
+/// The schema version recorded in an open store (0 when none).
+pub fn schema_version(r: &impl Tables) -> Result<u64> {
+    let meta = r.table(META)?;
+    let found = meta.get(super::migrations::VERSION_KEY)?;
+    Ok(found.map(|v| version_from(v.value())).unwrap_or(0))
+}
+
+fn version_from(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes(bytes.try_into().unwrap_or_default())
 }
 
 /// Copies every table Gatehouse has, typed, from `from` into `to`.
@@ -124,6 +178,7 @@ fn copy<K: redb::Key + 'static, V: redb::Value + 'static>(
         Ok(table) => table,
         // A table this build knows but the store never created: nothing to copy.
         Err(redb::TableError::TableDoesNotExist(_)) => {
+            to.open_table(def)?;
             counts.0.insert(def.name().to_owned(), 0);
             return Ok(());
         }
@@ -185,11 +240,16 @@ mod tests {
         assert_eq!(counts.rows(USERS_BY_EMAIL.name()), 1);
         assert_eq!(count_rows(&path).unwrap(), counts, "verified by recounting");
         let mode = std::fs::metadata(&path).unwrap().permissions();
-        assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777, 0o600);
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+            0o600
+        );
 
         let copy = Store::open(&path).unwrap();
         let email = Email::parse("ann@example.com").unwrap();
-        let found = copy.read(|r| r.user_by_email(Realm::Staff, &email)).unwrap();
+        let found = copy
+            .read(|r| r.user_by_email(Realm::Staff, &email))
+            .unwrap();
         assert_eq!(found.unwrap().display_name, "Ann");
     }
 
@@ -256,11 +316,30 @@ mod tests {
     }
 
     #[test]
-    fn reads_the_schema_version_without_opening_for_writing() {
+    fn checks_files_and_reads_their_schema_version() {
         let dir = tempfile::tempdir().unwrap();
         let store = sample_store(dir.path());
-        drop(store);
-        let version = schema_version_of(&dir.path().join("live.redb")).unwrap();
+        let copy = dir.path().join("copy.redb");
+        store.snapshot_to(&copy).unwrap();
+        let version = check_file(&copy).unwrap();
         assert_eq!(version, Some(super::super::migrations::CURRENT_VERSION));
+
+        let junk = dir.path().join("junk.redb");
+        std::fs::write(&junk, b"this is not a database at all").unwrap();
+        assert!(matches!(check_file(&junk), Err(StoreError::Corrupt { .. })));
+
+        // A redb file damaged after it was written is refused, not trusted: flip the
+        // bytes of the page that holds the user record.
+        let mut bytes = std::fs::read(&copy).unwrap();
+        let at = bytes
+            .windows(15)
+            .position(|w| w == b"ann@example.com")
+            .expect("the record is in the file");
+        for b in &mut bytes[at..at + 15] {
+            *b ^= 0x5a;
+        }
+        let damaged = dir.path().join("damaged.redb");
+        std::fs::write(&damaged, &bytes).unwrap();
+        assert!(check_file(&damaged).is_err());
     }
 }

@@ -7,6 +7,7 @@ pub mod cookies;
 pub mod csrf;
 pub mod error;
 pub mod handlers;
+pub mod metrics;
 pub mod paths;
 pub mod request;
 pub mod views;
@@ -103,6 +104,7 @@ pub fn app(
 pub fn configure(cfg: &mut web::ServiceConfig) {
     handlers::routes(cfg);
     admin::routes(cfg);
+    cfg.route(metrics::METRICS, web::get().to(metrics::on_main_listener));
 }
 
 /// Paths whose responses are not pages (no CSRF cookie, long caching for assets).
@@ -110,7 +112,7 @@ fn is_machine_path(path: &str) -> bool {
     path.starts_with("/assets/")
         || path.starts_with("/api/")
         || path == paths::HEALTHZ
-        || path == "/metrics"
+        || path == metrics::METRICS
 }
 
 /// Security headers on every response (DESIGN §9).
@@ -184,19 +186,25 @@ async fn request_log(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let method = req.method().clone();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
     let res = next.call(req).await?;
     let route = res
         .request()
         .match_pattern()
         .unwrap_or_else(|| "(unmatched)".to_owned());
+    let took = started.elapsed();
     tracing::info!(
         target: "gatehouse::http",
         %method,
         route = %route,
         status = res.status().as_u16(),
-        ms = started.elapsed().as_secs_f64() * 1000.0,
+        ms = took.as_secs_f64() * 1000.0,
         "request"
     );
+    if let Some(state) = state {
+        let status = res.status().as_u16();
+        (state.services.metrics).http_request(&route, method.as_str(), status, took);
+    }
     Ok(res)
 }
 
