@@ -13,7 +13,7 @@ fn main() {
                 .map(|d| d.as_secs())
                 .unwrap_or(0)
         });
-    println!("cargo:rustc-env=GATEHOUSE_BUILD_UNIX={built}");
+    println!("cargo:rustc-env=BUILT_AT_UNIX={built}");
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
     println!("cargo:rerun-if-changed=build.rs");
 }

@@ -221,7 +221,7 @@ fn gather(config: &Config) -> anyhow::Result<Context<'_>> {
         config,
         euid: rustix::process::geteuid().as_raw(),
         now: SystemClock.now(),
-        built_at: Timestamp(env!("GATEHOUSE_BUILD_UNIX").parse().unwrap_or(0)),
+        built_at: Timestamp(env!("BUILT_AT_UNIX").parse().unwrap_or(0)),
         key_source: KeySource::locate(&config.data_dir, config.master_key_file.as_deref(), true),
         store,
     })
