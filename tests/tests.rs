@@ -9,6 +9,7 @@ mod admin_console;
 mod bad_input;
 mod cli;
 mod login_flow;
+mod ops_backup;
 mod ops_metrics;
 mod persistence;
 mod sessions;
