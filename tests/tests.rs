@@ -14,3 +14,5 @@ mod ops_metrics;
 mod persistence;
 mod sessions;
 mod web_security;
+mod ops_doctor;
+mod ops_crash;
