@@ -53,7 +53,12 @@ impl Rng {
 
 /// Invites users through the CLI (the admin socket; after the kill, the store
 /// directly) until told to stop.
-fn invite_until(install_config: std::path::PathBuf, round: usize, stop: Arc<AtomicBool>, ledger: Ledger) {
+fn invite_until(
+    install_config: std::path::PathBuf,
+    round: usize,
+    stop: Arc<AtomicBool>,
+    ledger: Ledger,
+) {
     let mut n = 0;
     while !stop.load(Ordering::Relaxed) {
         let email = format!("r{round}-u{n}@example.com");
@@ -97,7 +102,7 @@ async fn browse_until_dead(base: String, stop: Arc<AtomicBool>, ledger: Ledger) 
                 .filter(|(_, a)| a.totp && !a.unused_codes.is_empty())
                 .min_by_key(|(_, a)| a.used_codes);
             // Alternate between onboarding and signing in, so both keep happening.
-            let pick = if turn % 2 == 0 {
+            let pick = if turn.is_multiple_of(2) {
                 enrolled.or(fresh)
             } else {
                 fresh.or(enrolled)
@@ -168,7 +173,12 @@ async fn sign_in(base: &str, email: &str, code: &str, ledger: &Ledger) -> Option
         .await?;
     assert_eq!(page.location, "/login/mfa", "{email}: {}", page.status);
     // Whatever happens next, this code is spent or in flight: never try it again.
-    ledger.lock().unwrap().get_mut(email)?.unused_codes.retain(|c| c != code);
+    ledger
+        .lock()
+        .unwrap()
+        .get_mut(email)?
+        .unused_codes
+        .retain(|c| c != code);
     let page = browser.try_post("/login/mfa", &[("code", code)]).await?;
     assert_eq!(page.location, "/account", "{email}: {}", page.status);
     let cookie = browser.cookies.get("gh_session")?.clone();
@@ -198,7 +208,10 @@ fn check_store(install: &Install, ledger: &BTreeMap<String, Acked>, round: usize
             assert_eq!(user["status"], "active", "round {round}: {email}");
         }
         if acked.totp {
-            assert_eq!(user["totp"], true, "round {round}: {email} lost its authenticator");
+            assert_eq!(
+                user["totp"], true,
+                "round {round}: {email} lost its authenticator"
+            );
             let left = user["recovery_codes_left"].as_u64().unwrap() as usize;
             assert!(
                 left <= 10 - acked.used_codes,
@@ -226,7 +239,13 @@ fn kill_9_at_random_moments_loses_no_acknowledged_write() {
     let started = Instant::now();
     let install = Install::new();
     install.cli_ok(
-        &["admin", "create", "--email", "ops@example.com", "--password-stdin"],
+        &[
+            "admin",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--password-stdin",
+        ],
         "a long passphrase\n",
     );
     let ledger: Ledger = Arc::default();

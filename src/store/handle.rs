@@ -2,14 +2,22 @@
 //! failure. redb latches a failed write (disk full, file system gone read-only): every
 //! later write, and every read of a page not in its cache, fails until the database
 //! is closed and opened again. So after such a failure the next store operation
-//! reopens the file — read-write if the disk allows it, otherwise read-only, so reads
-//! keep being served while writes are refused — and later operations keep trying to
-//! get back to read-write. Only storage mechanics live here; no decisions.
+//! reopens the file — read-write if the disk allows it, otherwise for reading only, so
+//! reads keep being served while writes are refused — and later operations keep
+//! trying to get back to read-write. Only storage mechanics live here; no decisions.
+//!
+//! Reading only: redb's read-only open refuses a file that needs recovery, which a file
+//! last opened for writing and never closed cleanly does; the file cannot be repaired
+//! on a read-only disk either. Then the file is copied into memory, where redb repairs
+//! it back to its last durable commit — every acknowledged write — and reads are served
+//! from that copy until the file is writable again. Gatehouse stores are small (a few
+//! MiB), so the copy costs little.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
+use redb::backends::{FileBackend, InMemoryBackend};
 use redb::{Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, StorageBackend};
 
 use super::{Result, StoreError};
@@ -23,13 +31,41 @@ type OpenFn<T> = Box<dyn Fn() -> Result<T> + Send + Sync>;
 pub(super) struct Opener {
     pub read_write: OpenFn<Database>,
     pub read_only: OpenFn<ReadOnlyDatabase>,
+    /// A copy in memory, for reading when the file cannot be opened otherwise.
+    pub copy: OpenFn<Database>,
+}
+
+/// Page cache for an in-memory copy: its pages are in memory already.
+const COPY_CACHE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Reads everything `source` holds into a new in-memory database (which redb then
+/// repairs, in memory, if it needs to).
+fn in_memory_copy(source: &dyn StorageBackend) -> Result<Database> {
+    let io = |e: std::io::Error| StoreError::Io(e.to_string());
+    let len = source.len().map_err(io)?;
+    let size = usize::try_from(len).map_err(|_| StoreError::Io("store too large".to_owned()))?;
+    let mut bytes = vec![0; size];
+    source.read(0, &mut bytes).map_err(io)?;
+    let copy = InMemoryBackend::new();
+    copy.set_len(len).map_err(io)?;
+    copy.write(0, &bytes).map_err(io)?;
+    Ok(redb::Builder::new()
+        .set_cache_size(COPY_CACHE_BYTES)
+        .create_with_backend(copy)?)
 }
 
 impl Opener {
     /// Reopens the file at `path` with `builder`'s settings.
     pub fn path(path: std::path::PathBuf, cache_bytes: usize) -> Opener {
         let rw_path = path.clone();
+        let copy_path = path.clone();
         Opener {
+            copy: Box::new(move || {
+                let file =
+                    std::fs::File::open(&copy_path).map_err(|e| StoreError::Io(e.to_string()))?;
+                let backend = FileBackend::new(file)?;
+                in_memory_copy(&backend)
+            }),
             read_write: Box::new(move || {
                 Ok(redb::Builder::new()
                     .set_cache_size(cache_bytes)
@@ -49,7 +85,12 @@ impl Opener {
     ) -> Opener {
         let make = Arc::new(make);
         let ro_make = Arc::clone(&make);
+        let copy_make = Arc::clone(&make);
         Opener {
+            copy: Box::new(move || {
+                let backend = copy_make().map_err(|e| StoreError::Io(e.to_string()))?;
+                in_memory_copy(&backend)
+            }),
             read_write: Box::new(move || {
                 let backend = make().map_err(|e| StoreError::Io(e.to_string()))?;
                 Ok(redb::Builder::new().create_with_backend(backend)?)
@@ -62,16 +103,18 @@ impl Opener {
     }
 }
 
-/// The open database: writable, or read-only after a write failure.
+/// The open database: writable, or for reading only after a write failure.
 pub(super) enum Db {
     ReadWrite(Database),
     ReadOnly(ReadOnlyDatabase),
+    /// An in-memory copy of the file; never written to.
+    Copy(Database),
 }
 
 impl Db {
     pub fn begin_read(&self) -> std::result::Result<ReadTransaction, redb::TransactionError> {
         match self {
-            Db::ReadWrite(db) => db.begin_read(),
+            Db::ReadWrite(db) | Db::Copy(db) => db.begin_read(),
             Db::ReadOnly(db) => db.begin_read(),
         }
     }
@@ -147,22 +190,31 @@ impl Handle {
             }
             *last = Some(now);
         }
-        // Closing the failed database releases its file lock, so it can be opened again.
-        *slot = None;
+        // An in-memory copy holds no lock on the file and stays useful until the file
+        // opens for writing; anything else must be closed first to release its lock.
+        let serving_copy = matches!(*slot, Some(Db::Copy(_)));
+        if !serving_copy {
+            *slot = None;
+        }
         match (opener.read_write)() {
             Ok(db) => {
                 *slot = Some(Db::ReadWrite(db));
                 self.needs_reopen.store(false, Ordering::Release);
                 tracing::warn!("store reopened for reading and writing after an I/O failure");
             }
+            Err(_) if serving_copy => {}
             Err(e) => {
                 tracing::error!(error = %e, "store cannot be reopened for writing; serving reads only");
-                match (opener.read_only)() {
-                    Ok(db) => *slot = Some(Db::ReadOnly(db)),
-                    Err(e) => {
-                        tracing::error!(error = %e, "store cannot be reopened at all");
-                    }
-                }
+                *slot = match (opener.read_only)() {
+                    Ok(db) => Some(Db::ReadOnly(db)),
+                    Err(_) => match (opener.copy)() {
+                        Ok(db) => Some(Db::Copy(db)),
+                        Err(e) => {
+                            tracing::error!(error = %e, "store cannot be read at all");
+                            None
+                        }
+                    },
+                };
             }
         }
     }

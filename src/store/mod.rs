@@ -155,7 +155,7 @@ impl Store {
         let guard = self.handle.get()?;
         let db = match guard.as_ref() {
             Some(Db::ReadWrite(db)) => db,
-            Some(Db::ReadOnly(_)) | None => {
+            Some(Db::ReadOnly(_) | Db::Copy(_)) | None => {
                 return Err(StoreError::Io(
                     "the store is read-only after a write failure (disk full or read-only file system?)"
                         .to_owned(),
@@ -180,6 +180,7 @@ impl Store {
     /// failure (which redb latches until the database is reopened).
     fn failure(&self, e: redb::Error) -> StoreError {
         if let redb::Error::Io(_) | redb::Error::PreviousIo | redb::Error::DatabaseClosed = e {
+            tracing::error!(error = %e, "store I/O failure (disk full or read-only?); writes fail until it clears");
             self.handle.failed();
         }
         StoreError::Io(e.to_string())
@@ -191,7 +192,7 @@ impl Store {
             Some(Db::ReadWrite(db)) => db
                 .check_integrity()
                 .map_err(|e| StoreError::Io(e.to_string())),
-            Some(Db::ReadOnly(_)) | None => Err(StoreError::Io(
+            Some(Db::ReadOnly(_) | Db::Copy(_)) | None => Err(StoreError::Io(
                 "the store is not open for writing; cannot check it".to_owned(),
             )),
         }
