@@ -163,7 +163,7 @@ pub const CHECKS: &[Check] = &[
 
 /// `gatehouse doctor`.
 pub fn run(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
-    let context = gather(config)?;
+    let context = gather(config);
     let findings: Vec<Finding> = CHECKS.iter().flat_map(|check| check(&context)).collect();
     Ok(report(&findings, json))
 }
@@ -198,10 +198,11 @@ fn report(findings: &[Finding], json: bool) -> ExitCode {
 
 /// Collects the facts: file metadata is read by the checks themselves; the store's
 /// state needs the server or an open.
-fn gather(config: &Config) -> anyhow::Result<Context<'_>> {
+fn gather(config: &Config) -> Context<'_> {
     let store_path = config.data_dir.join(STORE_FILE_NAME);
-    let store = match files::running_server(config)? {
-        Some(answer) if answer.ok => {
+    let store = match files::running_server(config) {
+        Err(e) => StoreState::Unreadable(format!("{e:#}")),
+        Ok(Some(answer)) if answer.ok => {
             let socket_uid = std::fs::metadata(config.data_dir.join(SOCKET_FILE_NAME))
                 .map(|m| m.uid())
                 .unwrap_or(u32::MAX);
@@ -213,18 +214,18 @@ fn gather(config: &Config) -> anyhow::Result<Context<'_>> {
                 ),
             }
         }
-        Some(answer) => StoreState::Unreadable(format!("the running server: {}", answer.text)),
-        None if !store_path.exists() => StoreState::Absent,
-        None => check_stopped_store(config, &store_path),
+        Ok(Some(answer)) => StoreState::Unreadable(format!("the running server: {}", answer.text)),
+        Ok(None) if !store_path.exists() => StoreState::Absent,
+        Ok(None) => check_stopped_store(config, &store_path),
     };
-    Ok(Context {
+    Context {
         config,
         euid: rustix::process::geteuid().as_raw(),
         now: SystemClock.now(),
         built_at: Timestamp(env!("BUILT_AT_UNIX").parse().unwrap_or(0)),
         key_source: KeySource::locate(&config.data_dir, config.master_key_file.as_deref(), true),
         store,
-    })
+    }
 }
 
 /// Opens a stopped server's store: page checksums first (before anything trusts the
