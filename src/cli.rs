@@ -10,7 +10,9 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::admin_api::{AdminRequest, AdminResponse, SOCKET_FILE_NAME, execute, socket};
+use crate::admin_api::{
+    AdminRequest, AdminResponse, ClientSettings, SOCKET_FILE_NAME, execute, socket,
+};
 use crate::app::{self, OpenError};
 use crate::config::{Config, Overrides};
 use crate::ops;
@@ -57,6 +59,29 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+    /// Staff sign-in with Microsoft Entra ID.
+    Sso {
+        #[command(subcommand)]
+        command: SsoCommand,
+    },
+    /// Allow only Microsoft sign-in (staff-wide, or for one client with --client).
+    /// `off` always works, even when Microsoft is unreachable.
+    SsoOnly {
+        #[arg(value_enum)]
+        state: OnOff,
+        #[arg(long)]
+        client: Option<String>,
+    },
+    /// The business's multi-tenant Entra app for customer portals.
+    PortalApp {
+        #[command(subcommand)]
+        command: PortalAppCommand,
+    },
+    /// Clients (customer companies) and their portals.
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
     /// Check the configuration and print what it resolves to.
     CheckConfig,
     /// Write a consistent snapshot of the store to FILE, while the server runs or not.
@@ -83,6 +108,120 @@ pub enum Command {
     Doctor,
     /// Ask the local server's /healthz; exit 0 when healthy (for container health checks).
     Healthcheck,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PortalAppCommand {
+    /// Show the portal app registration (never the secret).
+    Show,
+    /// Change it; only the options given change.
+    Set {
+        #[arg(long)]
+        client_id: Option<String>,
+        /// Read the client secret value from standard input.
+        #[arg(long)]
+        client_secret_stdin: bool,
+        /// YYYY-MM-DD ("" clears it).
+        #[arg(long)]
+        secret_expires: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// List clients.
+    List,
+    /// Add a client (password + TOTP sign-in by default).
+    Add {
+        /// Short name: the portal lives at /p/<slug>.
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Show one client.
+    Show { slug: String },
+    /// Change a client's settings; only the options given change.
+    Set {
+        slug: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// The client's Entra Directory (tenant) ID ("" clears it).
+        #[arg(long)]
+        tenant_id: Option<String>,
+        /// Email + password sign-in.
+        #[arg(long, value_enum)]
+        password: Option<OnOff>,
+        /// Password users must use TOTP.
+        #[arg(long, value_enum)]
+        mfa_required: Option<OnOff>,
+        /// Sign in with Microsoft.
+        #[arg(long, value_enum)]
+        sso: Option<OnOff>,
+        /// Create users on first Microsoft sign-in.
+        #[arg(long, value_enum)]
+        jit: Option<OnOff>,
+        /// Allowed email domains for new users, comma-separated ("" = any).
+        #[arg(long)]
+        domains: Option<String>,
+        /// Guest accounts of the client's tenant may sign in.
+        #[arg(long, value_enum)]
+        guests: Option<OnOff>,
+        /// Accent colour like #1f4e79 ("" = default).
+        #[arg(long)]
+        accent: Option<String>,
+        /// A PNG or JPEG logo of at most 64 KiB ("" removes it).
+        #[arg(long, value_name = "FILE")]
+        logo: Option<PathBuf>,
+        /// Session idle timeout like 30m ("default" = the configured one).
+        #[arg(long)]
+        session_idle: Option<String>,
+        /// Session lifetime like 12h ("default" = the configured one).
+        #[arg(long)]
+        session_absolute: Option<String>,
+        /// Disable (off) or re-enable (on) the portal.
+        #[arg(long, value_enum)]
+        enabled: Option<OnOff>,
+    },
+    /// Remove a client with all its users, sessions and audit history.
+    Remove { slug: String },
+    /// Print the admin-consent link to send to the client's Entra admin.
+    ConsentLink { slug: String },
+    /// Test the client's tenant and the portal app's consent there.
+    Test { slug: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SsoCommand {
+    /// Show the settings (never the secret).
+    Show,
+    /// Change settings; only the options given change.
+    Set {
+        /// Directory (tenant) ID, or a verified domain of the tenant.
+        #[arg(long)]
+        tenant_id: Option<String>,
+        /// Application (client) ID of the app registration.
+        #[arg(long)]
+        client_id: Option<String>,
+        /// Read the client secret value from standard input.
+        #[arg(long)]
+        client_secret_stdin: bool,
+        /// The secret's expiry date, YYYY-MM-DD ("" clears it).
+        #[arg(long)]
+        secret_expires: Option<String>,
+        /// Create users on first Microsoft sign-in.
+        #[arg(long, value_enum)]
+        jit: Option<OnOff>,
+        /// Email domains allowed for just-in-time users, comma-separated ("" = any).
+        #[arg(long)]
+        domains: Option<String>,
+    },
+    /// Turn Microsoft sign-in on.
+    Enable,
+    /// Turn Microsoft sign-in off.
+    Disable,
+    /// Test discovery, signing keys and the client secret against Microsoft.
+    Test,
 }
 
 #[derive(Debug, Subcommand)]
@@ -251,6 +390,28 @@ fn dispatch(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             password: read_secret("password")?,
         },
         Command::User { command } => user_request(command),
+        Command::Sso { command } => sso_request(command)?,
+        Command::SsoOnly { state, client } => AdminRequest::SsoOnly {
+            on: matches!(state, OnOff::On),
+            client,
+        },
+        Command::PortalApp { command } => match command {
+            PortalAppCommand::Show => AdminRequest::PortalAppShow,
+            PortalAppCommand::Set {
+                client_id,
+                client_secret_stdin,
+                secret_expires,
+            } => AdminRequest::PortalAppSet {
+                client_id,
+                client_secret: if client_secret_stdin {
+                    Some(read_secret("client secret")?)
+                } else {
+                    None
+                },
+                secret_expires,
+            },
+        },
+        Command::Client { command } => client_request(command)?,
     };
     let response = perform(&config, &request)?;
     Ok(print(&response, json))
@@ -286,6 +447,97 @@ fn user_request(command: UserCommand) -> AdminRequest {
             on: matches!(state, OnOff::On),
         },
     }
+}
+
+fn sso_request(command: SsoCommand) -> anyhow::Result<AdminRequest> {
+    Ok(match command {
+        SsoCommand::Show => AdminRequest::SsoShow,
+        SsoCommand::Set {
+            tenant_id,
+            client_id,
+            client_secret_stdin,
+            secret_expires,
+            jit,
+            domains,
+        } => AdminRequest::SsoSet {
+            tenant_id,
+            client_id,
+            client_secret: if client_secret_stdin {
+                Some(read_secret("client secret")?)
+            } else {
+                None
+            },
+            secret_expires,
+            jit: jit.map(|j| matches!(j, OnOff::On)),
+            domains,
+        },
+        SsoCommand::Enable => AdminRequest::SsoEnable,
+        SsoCommand::Disable => AdminRequest::SsoDisable,
+        SsoCommand::Test => AdminRequest::SsoTest,
+    })
+}
+
+fn on(value: Option<OnOff>) -> Option<bool> {
+    value.map(|v| matches!(v, OnOff::On))
+}
+
+fn client_request(command: ClientCommand) -> anyhow::Result<AdminRequest> {
+    use base64::Engine;
+    Ok(match command {
+        ClientCommand::List => AdminRequest::ClientList,
+        ClientCommand::Add { slug, name } => AdminRequest::ClientAdd { slug, name },
+        ClientCommand::Show { slug } => AdminRequest::ClientShow { slug },
+        ClientCommand::Remove { slug } => AdminRequest::ClientRemove { slug },
+        ClientCommand::ConsentLink { slug } => AdminRequest::ClientConsentLink { slug },
+        ClientCommand::Test { slug } => AdminRequest::ClientTest { slug },
+        ClientCommand::Set {
+            slug,
+            name,
+            tenant_id,
+            password,
+            mfa_required,
+            sso,
+            jit,
+            domains,
+            guests,
+            accent,
+            logo,
+            session_idle,
+            session_absolute,
+            enabled,
+        } => {
+            let logo_base64 = match logo {
+                None => None,
+                Some(path) if path.as_os_str().is_empty() => Some(String::new()),
+                Some(path) => {
+                    let bytes = std::fs::read(&path)
+                        .with_context(|| format!("while reading the logo {}", path.display()))?;
+                    if bytes.len() > crate::domain::client::LOGO_LIMIT {
+                        anyhow::bail!("the logo {} is larger than 64 KiB", path.display());
+                    }
+                    Some(base64::engine::general_purpose::STANDARD.encode(bytes))
+                }
+            };
+            AdminRequest::ClientSet {
+                slug,
+                settings: ClientSettings {
+                    name,
+                    tenant_id,
+                    password: on(password),
+                    mfa_required: on(mfa_required),
+                    sso: on(sso),
+                    jit: on(jit),
+                    domains,
+                    guests: on(guests),
+                    accent,
+                    logo_base64,
+                    session_idle,
+                    session_absolute,
+                    enabled: on(enabled),
+                },
+            }
+        }
+    })
 }
 
 /// Reads one secret line from standard input.

@@ -11,6 +11,7 @@ use super::{AdminRequest, AdminResponse};
 use crate::domain::audit::AuditEvent;
 use crate::domain::user::{Realm, Role, User};
 use crate::service::admin::AdminActor;
+use crate::service::sso::admin::SsoUpdate;
 use crate::service::{ServiceError, Services};
 
 /// A user as the CLI shows it.
@@ -277,6 +278,53 @@ async fn run(
             );
             AdminResponse::ok(text, data)
         }
+        AdminRequest::SsoShow => super::sso::show(services).await?,
+        AdminRequest::SsoSet {
+            tenant_id,
+            client_id,
+            client_secret,
+            secret_expires,
+            jit,
+            domains,
+        } => {
+            let update = SsoUpdate {
+                tenant: tenant_id,
+                client_id,
+                client_secret,
+                secret_expires,
+                jit,
+                allowed_domains: domains,
+            };
+            super::sso::set(services, update).await?
+        }
+        AdminRequest::SsoEnable => super::sso::enable(services, true).await?,
+        AdminRequest::SsoDisable => super::sso::enable(services, false).await?,
+        AdminRequest::SsoTest => super::sso::test(services).await?,
+        AdminRequest::SsoOnly { on, client: None } => super::sso::sso_only(services, on).await?,
+        AdminRequest::SsoOnly {
+            on,
+            client: Some(slug),
+        } => super::clients::sso_only(services, slug, on).await?,
+        AdminRequest::PortalAppShow => super::clients::portal_app_show(services).await?,
+        AdminRequest::PortalAppSet {
+            client_id,
+            client_secret,
+            secret_expires,
+        } => {
+            super::clients::portal_app_set(services, client_id, client_secret, secret_expires)
+                .await?
+        }
+        AdminRequest::ClientList => super::clients::list(services).await?,
+        AdminRequest::ClientAdd { slug, name } => super::clients::add(services, slug, name).await?,
+        AdminRequest::ClientShow { slug } => super::clients::show(services, &slug).await?,
+        AdminRequest::ClientSet { slug, settings } => {
+            super::clients::set(services, slug, settings).await?
+        }
+        AdminRequest::ClientRemove { slug } => super::clients::remove(services, slug).await?,
+        AdminRequest::ClientConsentLink { slug } => {
+            super::clients::consent_link(services, slug).await?
+        }
+        AdminRequest::ClientTest { slug } => super::clients::test(services, slug).await?,
         AdminRequest::Status => crate::ops::status::respond(services).await?,
         AdminRequest::Backup { path, with_key } => {
             crate::ops::backup::respond(services, path, with_key).await?

@@ -2,8 +2,10 @@
 //! the CLI reaches a running server over its Unix socket (`socket`) or opens the
 //! stopped server's store itself. Requests and responses are JSON.
 
+mod clients;
 pub mod execute;
 pub mod socket;
+mod sso;
 
 use serde::{Deserialize, Serialize};
 
@@ -61,6 +63,49 @@ pub enum AdminRequest {
         /// Only events after this sequence number, oldest first (for `--follow`).
         after: Option<u64>,
     },
+    SsoShow,
+    SsoSet {
+        tenant_id: Option<String>,
+        client_id: Option<String>,
+        client_secret: Option<String>,
+        secret_expires: Option<String>,
+        jit: Option<bool>,
+        domains: Option<String>,
+    },
+    SsoEnable,
+    SsoDisable,
+    SsoTest,
+    SsoOnly {
+        on: bool,
+        client: Option<String>,
+    },
+    PortalAppShow,
+    PortalAppSet {
+        client_id: Option<String>,
+        client_secret: Option<String>,
+        secret_expires: Option<String>,
+    },
+    ClientList,
+    ClientAdd {
+        slug: String,
+        name: String,
+    },
+    ClientShow {
+        slug: String,
+    },
+    ClientSet {
+        slug: String,
+        settings: ClientSettings,
+    },
+    ClientRemove {
+        slug: String,
+    },
+    ClientConsentLink {
+        slug: String,
+    },
+    ClientTest {
+        slug: String,
+    },
     /// The store's vital facts (`doctor`, and "is a server running?" for `restore`).
     Status,
     /// Writes a consistent snapshot of the store to `path` (a new file; the CLI puts it
@@ -70,6 +115,25 @@ pub enum AdminRequest {
         path: std::path::PathBuf,
         with_key: bool,
     },
+}
+
+/// The client settings `gatehouse client set` can change; `None` leaves a value.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ClientSettings {
+    pub name: Option<String>,
+    pub tenant_id: Option<String>,
+    pub password: Option<bool>,
+    pub mfa_required: Option<bool>,
+    pub sso: Option<bool>,
+    pub jit: Option<bool>,
+    pub domains: Option<String>,
+    pub guests: Option<bool>,
+    pub accent: Option<String>,
+    /// A PNG or JPEG, base64; `Some("")` removes the logo.
+    pub logo_base64: Option<String>,
+    pub session_idle: Option<String>,
+    pub session_absolute: Option<String>,
+    pub enabled: Option<bool>,
 }
 
 /// The answer to one request.

@@ -2,9 +2,12 @@
 //! No actix, no redb, no tokio in here; everything is testable with plain values.
 
 pub mod audit;
+pub mod client;
+pub mod entra;
 pub mod password;
 pub mod redirect;
 pub mod session;
+pub mod sso;
 pub mod throttle;
 pub mod time;
 pub mod token;

@@ -41,6 +41,18 @@ impl Services {
     /// The session that may enrol: a pending enrolment, or a full session of a user
     /// with no factor yet.
     pub fn enrolling_session(&self, realm: Realm, token: &str) -> Result<SignedIn> {
+        let me = self.enrolling_session_unchecked(realm, token)?;
+        // Local TOTP is a password path: refused under SSO-only like the others.
+        if !self.password_allowed(&me.user)? {
+            return Err(ServiceError::Forbidden(
+                "Sign-in here uses Microsoft only; a local authenticator app is not used."
+                    .to_owned(),
+            ));
+        }
+        Ok(me)
+    }
+
+    fn enrolling_session_unchecked(&self, realm: Realm, token: &str) -> Result<SignedIn> {
         if let Some(pending) = self.session_for(realm, token, Stage::PendingEnrolment)? {
             return Ok(pending);
         }

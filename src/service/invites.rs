@@ -38,21 +38,6 @@ pub struct Acceptance {
 }
 
 impl Services {
-    /// The realm of the client with `slug`.
-    pub fn client_realm(&self, slug: &str) -> Result<Realm> {
-        // Clients arrive with the customer-portal feature; until then none exists.
-        let _ = slug;
-        Err(ServiceError::NotFound("client"))
-    }
-
-    /// Path prefix of a realm's pages: empty for staff, `/p/{slug}` for a client.
-    pub fn realm_path(&self, realm: Realm) -> Result<String> {
-        match realm {
-            Realm::Staff => Ok(String::new()),
-            Realm::Client(_) => Err(ServiceError::NotFound("client")),
-        }
-    }
-
     /// Invites `email` to `realm` (or re-issues the link of a still-invited user).
     pub async fn invite(
         self: &Arc<Self>,

@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod clients;
 pub mod enrolment;
 pub mod hashing;
 pub mod invites;
@@ -13,6 +14,7 @@ pub mod observe;
 pub mod policy;
 pub mod sessions;
 pub mod setup;
+pub mod sso;
 pub mod throttle;
 
 use std::sync::Arc;
@@ -70,6 +72,9 @@ pub enum ServiceError {
     /// Clashes with the current state (email taken, last admin…).
     #[error("{0}")]
     Conflict(String),
+    /// Microsoft sign-in could not start or finish.
+    #[error("Microsoft sign-in failed: {0:?}")]
+    Sso(sso::SsoFailure),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// Something that should not happen; the detail goes to the log only.
@@ -101,6 +106,10 @@ pub struct ServiceSettings {
     /// Concurrent Argon2 computations allowed (memory bound).
     pub hash_permits: usize,
     pub redirects: RedirectPolicy,
+    /// Microsoft's login host (`entra.authority_host`), without trailing slash.
+    pub authority_host: String,
+    /// `entra.allow_insecure_loopback`.
+    pub allow_insecure_authority: bool,
 }
 
 impl ServiceSettings {
@@ -114,6 +123,13 @@ impl ServiceSettings {
             hash_params: HashParams::RECOMMENDED,
             hash_permits: std::thread::available_parallelism().map_or(2, |n| n.get()),
             redirects: RedirectPolicy::new(&config.public_url, &config.forward_auth.allowed_hosts),
+            authority_host: config
+                .entra
+                .authority_host
+                .as_str()
+                .trim_end_matches('/')
+                .to_owned(),
+            allow_insecure_authority: config.entra.allow_insecure_loopback,
         }
     }
 
@@ -129,6 +145,8 @@ impl ServiceSettings {
             hash_params: HashParams::RECOMMENDED,
             hash_permits: 2,
             redirects: RedirectPolicy::new(&url, &[]),
+            authority_host: crate::config::DEFAULT_AUTHORITY_HOST.to_owned(),
+            allow_insecure_authority: false,
         }
     }
 }
@@ -149,6 +167,7 @@ pub struct Services {
     pub hashing: Hashing,
     pub throttle: Throttle,
     pub activity: Activity,
+    pub entra: sso::client::EntraClient,
     pub metrics: Metrics,
 }
 
@@ -166,9 +185,14 @@ impl Services {
         settings: ServiceSettings,
     ) -> Result<Services> {
         let hashing = Hashing::new(settings.hash_params, settings.hash_permits);
+        let entra = sso::client::EntraClient::new(
+            &settings.authority_host,
+            settings.allow_insecure_authority,
+        );
         let metrics = Metrics::new();
         store.observe_commits(metrics.commit_observer());
         let services = Services {
+            entra,
             store,
             keys,
             clock,
@@ -227,9 +251,19 @@ impl Services {
         self.store.write(f)
     }
 
-    /// Session lifetimes for `realm`.
-    pub fn lifetimes(&self, _realm: Realm) -> Lifetimes {
-        self.settings.staff_lifetimes
+    /// Session lifetimes for `realm`: the configured ones, or a client's override.
+    pub fn lifetimes(&self, r: &impl crate::store::Tables, realm: Realm) -> Result<Lifetimes> {
+        use crate::store::prelude::ClientReads;
+        let mut lifetimes = self.settings.staff_lifetimes;
+        if let Realm::Client(id) = realm
+            && let Some(client) = r.client(id)?
+        {
+            lifetimes.idle_secs = client.idle_timeout_secs.unwrap_or(lifetimes.idle_secs);
+            lifetimes.absolute_secs = client
+                .absolute_timeout_secs
+                .unwrap_or(lifetimes.absolute_secs);
+        }
+        Ok(lifetimes)
     }
 
     /// The stored key of a session token.
@@ -248,12 +282,13 @@ impl Services {
         origin: &Origin,
     ) -> Result<NewSession> {
         let token = SecretToken::generate()?;
+        let lifetimes = self.lifetimes(w, user.realm)?;
         let mut session = Session::start(
             user.id,
             user.realm,
             stage,
             auth,
-            self.lifetimes(user.realm),
+            lifetimes,
             origin,
             self.clock.now(),
         );

@@ -28,7 +28,8 @@ impl Services {
                 | ServiceError::SignInExpired
                 | ServiceError::NotFound(_)
                 | ServiceError::Forbidden(_)
-                | ServiceError::Conflict(_),
+                | ServiceError::Conflict(_)
+                | ServiceError::Sso(_),
             ) => LoginOutcome::Failure,
         };
         self.metrics.login(realm, method, outcome);

@@ -32,12 +32,15 @@ pub struct RealmPolicy {
     pub mfa_required: bool,
     /// Passwords, local TOTP and recovery codes are refused (break-glass excepted).
     pub sso_only: bool,
+    /// Email + password sign-in is offered at all (a client may turn it off).
+    pub password_login: bool,
 }
 
 impl RealmPolicy {
-    /// Whether `user` may use any password-based path in this realm.
+    /// Whether `user` may use any password-based path in this realm. Break-glass
+    /// exists for staff only.
     pub fn password_allowed(&self, user: &User) -> bool {
-        !self.sso_only || (user.realm.is_staff() && user.break_glass)
+        self.password_login && (!self.sso_only || (user.realm.is_staff() && user.break_glass))
     }
 }
 
@@ -49,13 +52,21 @@ pub fn realm_policy(r: &impl Tables, realm: Realm) -> crate::store::Result<Realm
             Ok(RealmPolicy {
                 mfa_required: true,
                 sso_only: staff.sso_only,
+                password_login: true,
             })
         }
-        // Portal realms are configured per client (customer-portal issue); until a
-        // client exists nothing can sign in there, so the strictest rules apply.
-        Realm::Client(_) => Ok(RealmPolicy {
-            mfa_required: true,
-            sso_only: false,
+        Realm::Client(id) => Ok(match r.client(id)? {
+            Some(client) if client.enabled => RealmPolicy {
+                mfa_required: client.mfa_required,
+                sso_only: client.sso_only,
+                password_login: client.password_login,
+            },
+            // A disabled or removed client: nobody signs in there.
+            _ => RealmPolicy {
+                mfa_required: true,
+                sso_only: true,
+                password_login: false,
+            },
         }),
     }
 }
@@ -65,5 +76,26 @@ impl crate::service::Services {
     pub fn password_allowed(&self, user: &User) -> crate::service::Result<bool> {
         let policy = self.store.read(|r| realm_policy(r, user.realm))?;
         Ok(policy.password_allowed(user))
+    }
+}
+
+/// What the sign-in page of a realm offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoginOptions {
+    /// "Sign in with Microsoft" is available.
+    pub sso: bool,
+    /// SSO-only is on: the password form is shown only as emergency access.
+    pub sso_only: bool,
+}
+
+impl crate::service::Services {
+    /// What `realm`'s sign-in page shows. The page only mirrors the rules; the server
+    /// enforces them on every path regardless.
+    pub fn login_options(&self, realm: Realm) -> crate::service::Result<LoginOptions> {
+        let policy = self.store.read(|r| realm_policy(r, realm))?;
+        Ok(LoginOptions {
+            sso: self.sso_enabled(realm)?,
+            sso_only: policy.sso_only || !policy.password_login,
+        })
     }
 }

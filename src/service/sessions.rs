@@ -87,6 +87,12 @@ impl Services {
             if user.realm != realm || !user.is_active() {
                 return Ok(None);
             }
+            // A disabled or removed client's portal grants nothing, at once.
+            if let Realm::Client(id) = realm
+                && !r.client(id)?.is_some_and(|c| c.enabled)
+            {
+                return Ok(None);
+            }
             Ok(Some(SignedIn { key, session, user }))
         })?;
         if let Some(signed_in) = &found

@@ -80,6 +80,8 @@ fn create_tables_v1(w: &mut Writer) -> Result<()> {
     w.table_mut(ONE_TIME_TOKENS)?;
     w.table_mut(AUDIT)?;
     w.table_mut(SETTINGS)?;
+    w.table_mut(CLIENTS)?;
+    w.table_mut(CLIENTS_BY_SLUG)?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@
 //! case can read and write in one transaction.
 
 pub mod audit;
+pub mod clients;
 pub mod codec;
 mod handle;
 pub mod migrations;
@@ -186,6 +187,36 @@ impl Store {
         StoreError::Io(e.to_string())
     }
 
+    /// The number of rows in every table, by table name (tests, `gatehouse doctor`).
+    pub fn table_sizes(&self) -> Result<Vec<(String, u64)>> {
+        use redb::{ReadableTableMetadata, TableHandle};
+        use tables::*;
+        self.read(|r| {
+            let txn = &r.txn;
+            let mut sizes = Vec::new();
+            macro_rules! count {
+                ($($t:expr),*) => {$(
+                    sizes.push(($t.name().to_owned(), txn.open_table($t)?.len()?));
+                )*};
+            }
+            count!(
+                META,
+                USERS,
+                USERS_BY_EMAIL,
+                SSO_IDENTITIES,
+                SESSIONS,
+                SESSIONS_BY_USER,
+                SESSIONS_BY_EXPIRY,
+                ONE_TIME_TOKENS,
+                AUDIT,
+                SETTINGS,
+                CLIENTS,
+                CLIENTS_BY_SLUG
+            );
+            Ok(sizes)
+        })
+    }
+
     /// Checks every page's checksum; for `gatehouse doctor` and `restore`.
     pub fn check_integrity(&mut self) -> Result<bool> {
         match self.handle.get_mut() {
@@ -247,6 +278,7 @@ impl Tables for Writer {
 /// read works in read and write transactions alike.
 pub mod prelude {
     pub use super::audit::AuditReads;
+    pub use super::clients::ClientReads;
     pub use super::sessions::SessionReads;
     pub use super::settings::SettingReads;
     pub use super::tokens::TokenReads;

@@ -164,6 +164,8 @@ fn copy_every_table(from: &ReadTransaction, to: &WriteTransaction) -> Result<Tab
     copy(from, to, SESSIONS_BY_EXPIRY, &mut counts)?;
     copy(from, to, ONE_TIME_TOKENS, &mut counts)?;
     copy(from, to, AUDIT, &mut counts)?;
+    copy(from, to, CLIENTS, &mut counts)?;
+    copy(from, to, CLIENTS_BY_SLUG, &mut counts)?;
     copy(from, to, SETTINGS, &mut counts)?;
     Ok(counts)
 }

@@ -17,9 +17,10 @@ pub const USERS: TableDefinition<u128, &[u8]> = TableDefinition::new("users-1");
 pub const USERS_BY_EMAIL: TableDefinition<(&str, &str), u128> =
     TableDefinition::new("users-by-email-1");
 
-/// Linked SSO identities, written with `USERS` in the same transaction.
-/// Key: (tenant id or issuer, object id or subject) / Value: user id.
-pub const SSO_IDENTITIES: TableDefinition<(&str, &str), u128> =
+/// Linked SSO identities, written with `USERS` in the same transaction. Keyed per
+/// realm, so one Microsoft account linked in two realms never crosses between them.
+/// Key: (realm key, tenant id or issuer, object id or subject) / Value: user id.
+pub const SSO_IDENTITIES: TableDefinition<(&str, &str, &str), u128> =
     TableDefinition::new("sso-identities-1");
 
 /// Sessions, including half-finished sign-ins.
@@ -44,6 +45,14 @@ pub const ONE_TIME_TOKENS: TableDefinition<[u8; 32], &[u8]> =
 /// The audit trail, oldest first.
 /// Key: sequence number / Value: `domain::audit::AuditEvent` record.
 pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit-1");
+
+/// Clients (customer companies) and their portal settings.
+/// Key: client id (UUID as u128) / Value: `domain::client::Client` record.
+pub const CLIENTS: TableDefinition<u128, &[u8]> = TableDefinition::new("clients-1");
+
+/// Slug index, unique, written with `CLIENTS` in the same transaction.
+/// Key: slug / Value: client id.
+pub const CLIENTS_BY_SLUG: TableDefinition<&str, u128> = TableDefinition::new("clients-by-slug-1");
 
 /// Settings an admin edits (SSO, portal app, SSO-only…), one record per name.
 /// Key: setting name / Value: the setting's record.

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::codec::{self, Record};
 use super::tables::ONE_TIME_TOKENS;
 use super::{Result, Tables, Writer};
+use crate::domain::sso::SsoTransaction;
 use crate::domain::time::Timestamp;
-use crate::domain::user::{Realm, UserId};
+use crate::domain::user::{ClientId, Realm, UserId};
 
 /// What a single-use token is for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,6 +19,10 @@ pub enum TokenPurpose {
     Setup,
     /// Lets an invited user set their password.
     Invite { user_id: UserId },
+    /// A Microsoft sign-in in progress (keyed by its `state`).
+    SsoSignIn { transaction: SsoTransaction },
+    /// An admin-consent link sent to a client's Entra admin (keyed by its `state`).
+    Consent { client_id: ClientId },
 }
 
 /// A stored single-use token.

@@ -32,11 +32,11 @@ pub trait UserReads: Tables {
         }
     }
 
-    /// The user linked to an SSO identity, if any.
-    fn user_by_sso(&self, tenant: &str, subject: &str) -> Result<Option<User>> {
+    /// The user of `realm` linked to an SSO identity, if any.
+    fn user_by_sso(&self, realm: Realm, tenant: &str, subject: &str) -> Result<Option<User>> {
         let id = {
             let index = self.table(SSO_IDENTITIES)?;
-            let found = index.get((tenant, subject))?;
+            let found = index.get((realm.key().as_str(), tenant, subject))?;
             found.map(|v| UserId::from_u128(v.value()))
         };
         match id {
@@ -125,8 +125,11 @@ impl Writer {
         {
             let mut sso = self.table_mut(SSO_IDENTITIES)?;
             for link in &user.sso_links {
-                if let Some(other) = sso.get((link.tenant.as_str(), link.subject.as_str()))?
-                    && other.value() != user.id.as_u128()
+                if let Some(other) = sso.get((
+                    realm_key.as_str(),
+                    link.tenant.as_str(),
+                    link.subject.as_str(),
+                ))? && other.value() != user.id.as_u128()
                 {
                     return Err(StoreError::Conflict(
                         "this Microsoft account is already linked to another user".to_owned(),
@@ -134,19 +137,29 @@ impl Writer {
                 }
             }
             if let Some(prev) = &previous {
+                let prev_realm = prev.realm.key();
                 for old in &prev.sso_links {
-                    let kept = user
-                        .sso_links
-                        .iter()
-                        .any(|l| l.tenant == old.tenant && l.subject == old.subject);
+                    let kept = prev.realm == user.realm
+                        && user
+                            .sso_links
+                            .iter()
+                            .any(|l| l.tenant == old.tenant && l.subject == old.subject);
                     if !kept {
-                        sso.remove((old.tenant.as_str(), old.subject.as_str()))?;
+                        sso.remove((
+                            prev_realm.as_str(),
+                            old.tenant.as_str(),
+                            old.subject.as_str(),
+                        ))?;
                     }
                 }
             }
             for link in &user.sso_links {
                 sso.insert(
-                    (link.tenant.as_str(), link.subject.as_str()),
+                    (
+                        realm_key.as_str(),
+                        link.tenant.as_str(),
+                        link.subject.as_str(),
+                    ),
                     user.id.as_u128(),
                 )?;
             }
@@ -167,8 +180,13 @@ impl Writer {
             .remove((user.realm.key().as_str(), user.email.as_str()))?;
         {
             let mut sso = self.table_mut(SSO_IDENTITIES)?;
+            let realm_key = user.realm.key();
             for link in &user.sso_links {
-                sso.remove((link.tenant.as_str(), link.subject.as_str()))?;
+                sso.remove((
+                    realm_key.as_str(),
+                    link.tenant.as_str(),
+                    link.subject.as_str(),
+                ))?;
             }
         }
         self.table_mut(USERS)?.remove(id.as_u128())?;
@@ -238,14 +256,19 @@ mod tests {
         store.write(|w| w.put_user(&ann)).unwrap();
         assert_eq!(
             store
-                .read(|r| r.user_by_sso("t1", "o1"))
+                .read(|r| r.user_by_sso(Realm::Staff, "t1", "o1"))
                 .unwrap()
                 .map(|u| u.id),
             Some(ann.id)
         );
         ann.sso_links.clear();
         store.write(|w| w.put_user(&ann)).unwrap();
-        assert!(store.read(|r| r.user_by_sso("t1", "o1")).unwrap().is_none());
+        assert!(
+            store
+                .read(|r| r.user_by_sso(Realm::Staff, "t1", "o1"))
+                .unwrap()
+                .is_none()
+        );
         store.write(|w| w.delete_user(ann.id)).unwrap();
         assert!(store.read(|r| r.user(ann.id)).unwrap().is_none());
     }

@@ -7,6 +7,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 
 use crate::service::ServiceError;
+use crate::service::sso::SsoFailure;
 use crate::web::views;
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +32,9 @@ pub enum WebError {
     /// Signed in, but not a staff admin.
     #[error("admins only")]
     AdminOnly,
+    /// The client's portal is switched off.
+    #[error("portal disabled")]
+    PortalDisabled,
 }
 
 pub type WebResult<T> = Result<T, WebError>;
@@ -43,6 +47,12 @@ struct Shown {
 }
 
 impl WebError {
+    /// Status, title and message of the page this error shows.
+    pub fn describe(&self) -> (StatusCode, &'static str, String) {
+        let shown = self.shown();
+        (shown.status, shown.title, shown.message)
+    }
+
     fn shown(&self) -> Shown {
         let shown = |status, title, message: &str| Shown {
             status,
@@ -78,6 +88,11 @@ impl WebError {
             WebError::SignInRequired { .. } => {
                 shown(StatusCode::SEE_OTHER, "Sign in", "Please sign in.")
             }
+            WebError::PortalDisabled => shown(
+                StatusCode::FORBIDDEN,
+                "Portal disabled",
+                "This portal is currently disabled. Contact your provider.",
+            ),
             WebError::AdminOnly => shown(
                 StatusCode::FORBIDDEN,
                 "Admins only",
@@ -136,6 +151,7 @@ impl WebError {
                     title: "Cannot do that",
                     message: message.clone(),
                 },
+                ServiceError::Sso(failure) => sso_shown(failure),
                 ServiceError::Store(_) => shown(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "Temporarily unavailable",
@@ -148,6 +164,67 @@ impl WebError {
                 ),
             },
         }
+    }
+}
+
+/// What a failed Microsoft sign-in tells the user.
+fn sso_shown(failure: &SsoFailure) -> Shown {
+    let shown = |status, title, message: &str| Shown {
+        status,
+        title,
+        message: message.to_owned(),
+    };
+    match failure {
+        SsoFailure::NotAvailable => shown(
+            StatusCode::NOT_FOUND,
+            "Microsoft sign-in is off",
+            "Sign-in with Microsoft is not turned on here.",
+        ),
+        SsoFailure::BadState => shown(
+            StatusCode::BAD_REQUEST,
+            "Sign-in not recognised",
+            "This sign-in answer is not valid here: it was already used, or started in another browser. Please start again.",
+        ),
+        SsoFailure::Expired => shown(
+            StatusCode::BAD_REQUEST,
+            "Sign-in expired",
+            "The sign-in took too long. Please try again.",
+        ),
+        SsoFailure::Unreachable => shown(
+            StatusCode::BAD_GATEWAY,
+            "Microsoft is not answering",
+            "Microsoft could not be reached just now. Try again in a moment; if it keeps happening, tell your administrator.",
+        ),
+        SsoFailure::NotVerified => shown(
+            StatusCode::UNAUTHORIZED,
+            "Sign-in could not be verified",
+            "Microsoft's answer could not be verified, so you were not signed in. Please try again or tell your administrator.",
+        ),
+        SsoFailure::NotRegistered => shown(
+            StatusCode::FORBIDDEN,
+            "Not registered here",
+            "Your Microsoft account is not registered here. Ask your administrator to invite you.",
+        ),
+        SsoFailure::NotLinked => shown(
+            StatusCode::FORBIDDEN,
+            "Account not linked",
+            "An account with your email exists here but is not linked to Microsoft. Sign in with your password, then link Microsoft from your account page — or ask your administrator.",
+        ),
+        SsoFailure::Disabled => shown(
+            StatusCode::FORBIDDEN,
+            "Account disabled",
+            "Your account here is disabled. Ask your administrator.",
+        ),
+        SsoFailure::AlreadyLinked => shown(
+            StatusCode::CONFLICT,
+            "Already linked",
+            "That Microsoft account is already linked to another user here (or you linked the maximum of five).",
+        ),
+        SsoFailure::Provider { description } => Shown {
+            status: StatusCode::UNAUTHORIZED,
+            title: "Microsoft did not sign you in",
+            message: format!("Microsoft reported: {description}"),
+        },
     }
 }
 

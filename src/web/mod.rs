@@ -42,14 +42,18 @@ pub struct AppState {
 impl AppState {
     pub fn new(services: Arc<Services>, config: Arc<Config>) -> AppState {
         let public_origin = config.public_url.origin().ascii_serialization();
-        // Forms may post back to us; after sign-in a 303 may lead to a protected app.
+        // Forms may post back to us; a 303 after a POST may lead to a protected app
+        // (after sign-in) or to Microsoft (linking, test sign-in), and browsers apply
+        // form-action to such redirects.
         let scheme = config.public_url.scheme();
-        let form_targets: String = config
+        let mut form_targets: String = config
             .forward_auth
             .allowed_hosts
             .iter()
             .map(|h| format!(" {scheme}://{h}"))
             .collect();
+        form_targets.push(' ');
+        form_targets.push_str(config.entra.authority_host.as_str().trim_end_matches('/'));
         let csp = format!(
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'{form_targets}; frame-ancestors 'none'; base-uri 'none'"
         );

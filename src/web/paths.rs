@@ -19,12 +19,33 @@ pub const ACCOUNT_SESSIONS_REVOKE: &str = "/account/sessions/revoke";
 
 /// Where portal pages live; the realm pages above are mounted under it too.
 pub const PORTAL_SCOPE: &str = "/p/{slug}";
+pub const PORTAL_BRAND_CSS: &str = "/brand.css";
+pub const PORTAL_LOGO: &str = "/logo";
+pub const SSO_CONSENT: &str = "/sso/consent";
 
 pub const ADMIN: &str = "/admin";
 pub const ADMIN_USERS: &str = "/admin/users";
 pub const ADMIN_USER: &str = "/admin/users/{id}";
 pub const ADMIN_USER_ACTION: &str = "/admin/users/{id}/{action}";
 pub const ADMIN_AUDIT: &str = "/admin/audit";
+pub const ADMIN_CLIENTS: &str = "/admin/clients";
+pub const ADMIN_CLIENT: &str = "/admin/clients/{client}";
+pub const ADMIN_CLIENT_ACTION: &str = "/admin/clients/{client}/do/{action}";
+pub const ADMIN_CLIENT_USERS: &str = "/admin/clients/{client}/users";
+pub const ADMIN_CLIENT_USER: &str = "/admin/clients/{client}/users/{id}";
+pub const ADMIN_CLIENT_USER_ACTION: &str = "/admin/clients/{client}/users/{id}/{action}";
+pub const ADMIN_PORTAL: &str = "/admin/portal";
+pub const ADMIN_SSO: &str = "/admin/sso";
+pub const ADMIN_SSO_ENABLE: &str = "/admin/sso/enable";
+pub const ADMIN_SSO_DISABLE: &str = "/admin/sso/disable";
+pub const ADMIN_SSO_TEST: &str = "/admin/sso/test";
+pub const ADMIN_SSO_TEST_SIGN_IN: &str = "/admin/sso/test-sign-in";
+pub const ADMIN_SSO_ONLY: &str = "/admin/sso/sso-only";
+
+pub const LOGIN_SSO: &str = "/login/sso";
+pub const SSO_CALLBACK: &str = "/sso/callback";
+pub const ACCOUNT_SSO_LINK: &str = "/account/sso/link";
+pub const ACCOUNT_SSO_UNLINK: &str = "/account/sso/unlink";
 
 /// Links to the pages of one realm.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +111,18 @@ impl RealmPaths {
 
     pub fn account_sessions_revoke(&self) -> String {
         self.join(ACCOUNT_SESSIONS_REVOKE)
+    }
+
+    pub fn login_sso(&self) -> String {
+        self.join(LOGIN_SSO)
+    }
+
+    pub fn account_sso_link(&self) -> String {
+        self.join(ACCOUNT_SSO_LINK)
+    }
+
+    pub fn account_sso_unlink(&self) -> String {
+        self.join(ACCOUNT_SSO_UNLINK)
     }
 
     pub fn invite(&self, token: &str) -> String {

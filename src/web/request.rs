@@ -13,9 +13,11 @@ use actix_web::{FromRequest, HttpRequest};
 use super::AppState;
 use super::error::WebError;
 use super::paths::RealmPaths;
+use crate::domain::client::Client;
 use crate::domain::session::{Origin, Stage};
 use crate::domain::user::{Realm, Role};
 use crate::service::sessions::SignedIn;
+use crate::store::prelude::*;
 
 /// The client's address: the peer, or — when the peer is a trusted proxy — the
 /// right-most address in `X-Forwarded-For` that is not itself a trusted proxy.
@@ -107,6 +109,9 @@ pub struct RealmCtx {
     pub brand: String,
     /// The realm's session cookie name.
     pub cookie: String,
+    /// A client's accent stylesheet and logo, when it has them.
+    pub style_url: Option<String>,
+    pub logo_url: Option<String>,
 }
 
 impl RealmCtx {
@@ -116,6 +121,44 @@ impl RealmCtx {
             paths: RealmPaths::staff(),
             brand: "Gatehouse".to_owned(),
             cookie: state.cookies.session_name(None),
+            style_url: None,
+            logo_url: None,
+        }
+    }
+
+    /// The portal of `client`.
+    pub fn portal(state: &AppState, client: &Client) -> RealmCtx {
+        let paths = RealmPaths::portal(&client.slug);
+        let version = client.updated_at.0;
+        RealmCtx {
+            realm: Realm::Client(client.id),
+            style_url: client
+                .accent
+                .as_ref()
+                .map(|_| format!("{}/brand.css?v={version}", paths.prefix())),
+            logo_url: client
+                .logo
+                .as_ref()
+                .map(|_| format!("{}/logo?v={version}", paths.prefix())),
+            paths,
+            brand: client.name.clone(),
+            cookie: state.cookies.session_name(Some(&client.slug)),
+        }
+    }
+
+    /// The pages of `realm` (for responses that learn the realm late, like callbacks).
+    pub fn for_realm(state: &AppState, realm: Realm) -> Result<RealmCtx, WebError> {
+        match realm {
+            Realm::Staff => Ok(RealmCtx::staff(state)),
+            Realm::Client(id) => {
+                let client = state
+                    .services
+                    .store
+                    .read(|r| r.client(id))
+                    .map_err(crate::service::ServiceError::from)?
+                    .ok_or(WebError::NotFound)?;
+                Ok(RealmCtx::portal(state, &client))
+            }
         }
     }
 
@@ -147,8 +190,12 @@ impl FromRequest for RealmCtx {
         let state = AppState::of(req);
         ready(match req.match_info().get("slug") {
             None => Ok(RealmCtx::staff(state)),
-            // Client portals are resolved by the customer-portal feature.
-            Some(_) => Err(WebError::NotFound),
+            Some(slug) => match state.services.store.read(|r| r.client_by_slug(slug)) {
+                Ok(Some(client)) if client.enabled => Ok(RealmCtx::portal(state, &client)),
+                Ok(Some(_)) => Err(WebError::PortalDisabled),
+                Ok(None) => Err(WebError::NotFound),
+                Err(e) => Err(WebError::Service(e.into())),
+            },
         })
     }
 }
@@ -204,13 +251,27 @@ impl FromRequest for StaffAdmin {
     type Error = WebError;
     type Future = Ready<Result<Self, WebError>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        ready(current_user(req, payload).and_then(|cu| {
-            if cu.ctx.realm == Realm::Staff && cu.me.user.role == Role::Admin {
-                Ok(StaffAdmin(cu.me))
-            } else {
-                Err(WebError::AdminOnly)
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // Always the staff realm, whatever the path's parameters are called.
+        let state = AppState::of(req);
+        let ctx = RealmCtx::staff(state);
+        ready(match ctx.signed_in(req, state) {
+            Ok(Some(me)) if me.user.role == Role::Admin => Ok(StaffAdmin(me)),
+            Ok(Some(_)) => Err(WebError::AdminOnly),
+            Ok(None) => {
+                let here = req
+                    .uri()
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/");
+                let login = if req.method() == actix_web::http::Method::GET {
+                    ctx.paths.login_then(here)
+                } else {
+                    ctx.paths.login()
+                };
+                Err(WebError::SignInRequired { login })
             }
-        }))
+            Err(e) => Err(e),
+        })
     }
 }

@@ -388,3 +388,29 @@ pub fn file_contains(path: &Path, needle: &[u8]) -> bool {
     let bytes = std::fs::read(path).unwrap();
     !needle.is_empty() && bytes.windows(needle.len()).any(|w| w == needle)
 }
+
+impl Install {
+    /// `cli`, run on a blocking thread so the test's runtime (which may be serving a
+    /// fake Entra the server calls back into) stays free while the command runs.
+    pub async fn cli_async(&self, args: &[&str], stdin: &str) -> Output {
+        let config = self.config_path();
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let stdin = stdin.to_owned();
+        actix_web::rt::task::spawn_blocking(move || {
+            let mut child = Command::new(BIN)
+                .arg("--config")
+                .arg(config)
+                .args(&args)
+                .env_remove("GATEHOUSE_CONFIG")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("run gatehouse");
+            let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+            child.wait_with_output().unwrap()
+        })
+        .await
+        .unwrap()
+    }
+}

@@ -5,6 +5,9 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod fake_entra;
+pub mod portal;
+pub mod sso;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -213,6 +216,11 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// A fresh browser for `app` (same as `app.browser()`).
+    pub fn clone_from(app: &TestApp) -> Browser {
+        app.browser()
+    }
+
     fn request(&self, method: actix_web::http::Method, path: &str) -> test::TestRequest {
         let mut req = test::TestRequest::default()
             .method(method)
@@ -332,21 +340,37 @@ impl Browser {
         password: &str,
         totp_secret: Option<&str>,
     ) -> Page {
-        self.get("/login").await;
+        self.sign_in_at("", app, email, password, totp_secret).await
+    }
+
+    /// The same on the pages under `prefix` (`""` for staff, `/p/{slug}` for a portal).
+    pub async fn sign_in_at(
+        &mut self,
+        prefix: &str,
+        app: &TestApp,
+        email: &str,
+        password: &str,
+        totp_secret: Option<&str>,
+    ) -> Page {
+        self.get(&format!("{prefix}/login")).await;
         let page = self
-            .post("/login", &[("email", email), ("password", password)])
+            .post(
+                &format!("{prefix}/login"),
+                &[("email", email), ("password", password)],
+            )
             .await;
         match totp_secret {
             Some(secret) => {
                 assert_eq!(
                     page.location(),
-                    "/login/mfa",
+                    format!("{prefix}/login/mfa"),
                     "password step: {}",
                     page.status
                 );
-                self.get("/login/mfa").await;
+                self.get(&format!("{prefix}/login/mfa")).await;
                 let code = app.code(secret, 0);
-                self.post("/login/mfa", &[("code", &code)]).await
+                self.post(&format!("{prefix}/login/mfa"), &[("code", &code)])
+                    .await
             }
             None => page,
         }
@@ -354,7 +378,12 @@ impl Browser {
 
     /// Enrols TOTP from `/mfa/setup`; returns (secret, recovery codes).
     pub async fn enrol(&mut self, app: &TestApp) -> (String, Vec<String>) {
-        let page = self.get("/mfa/setup").await;
+        self.enrol_at("", app).await
+    }
+
+    /// The same under `prefix`.
+    pub async fn enrol_at(&mut self, prefix: &str, app: &TestApp) -> (String, Vec<String>) {
+        let page = self.get(&format!("{prefix}/mfa/setup")).await;
         assert_eq!(page.status, StatusCode::OK, "enrolment page: {}", page.body);
         let secret = page
             .input_value("secret")
@@ -363,7 +392,9 @@ impl Browser {
         assert!(uri.starts_with("otpauth://totp/"), "{uri}");
         assert!(page.has("data:image/svg+xml;base64,"), "QR code shown");
         let code = app.code(&secret, 0);
-        let page = self.post("/mfa/setup", &[("code", &code)]).await;
+        let page = self
+            .post(&format!("{prefix}/mfa/setup"), &[("code", &code)])
+            .await;
         assert_eq!(
             page.status,
             StatusCode::OK,

@@ -1,5 +1,7 @@
 //! The admin console (staff admins only): dashboard, staff users, audit log.
 
+mod clients;
+mod sso;
 mod users;
 
 use actix_web::http::StatusCode;
@@ -9,7 +11,7 @@ use serde::Deserialize;
 use super::csrf::CsrfToken;
 use super::error::WebResult;
 use super::paths;
-use super::request::{RealmCtx, StaffAdmin};
+use super::request::StaffAdmin;
 use super::views::admin::{AuditView, Warning, audit_page, dashboard_page};
 use super::views::layout::{Chrome, Nav};
 use super::{AppState, html};
@@ -21,7 +23,31 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(paths::ADMIN_USERS, web::post().to(users::invite))
         .route(paths::ADMIN_USER, web::get().to(users::detail))
         .route(paths::ADMIN_USER_ACTION, web::post().to(users::action))
-        .route(paths::ADMIN_AUDIT, web::get().to(audit));
+        .route(paths::ADMIN_PORTAL, web::get().to(clients::portal))
+        .route(paths::ADMIN_PORTAL, web::post().to(clients::save_portal))
+        .route(paths::ADMIN_CLIENTS, web::get().to(clients::list))
+        .route(paths::ADMIN_CLIENTS, web::post().to(clients::create))
+        .route(paths::ADMIN_CLIENT, web::get().to(clients::detail))
+        .route(paths::ADMIN_CLIENT, web::post().to(clients::save))
+        .route(paths::ADMIN_CLIENT_ACTION, web::post().to(clients::action))
+        .route(paths::ADMIN_CLIENT_USERS, web::get().to(users::list))
+        .route(paths::ADMIN_CLIENT_USERS, web::post().to(users::invite))
+        .route(paths::ADMIN_CLIENT_USER, web::get().to(users::detail))
+        .route(
+            paths::ADMIN_CLIENT_USER_ACTION,
+            web::post().to(users::action),
+        )
+        .route(paths::ADMIN_AUDIT, web::get().to(audit))
+        .route(paths::ADMIN_SSO, web::get().to(sso::page))
+        .route(paths::ADMIN_SSO, web::post().to(sso::save))
+        .route(paths::ADMIN_SSO_ENABLE, web::post().to(sso::enable))
+        .route(paths::ADMIN_SSO_DISABLE, web::post().to(sso::disable))
+        .route(paths::ADMIN_SSO_TEST, web::post().to(sso::test))
+        .route(
+            paths::ADMIN_SSO_TEST_SIGN_IN,
+            web::post().to(crate::web::handlers::sso::test_sign_in),
+        )
+        .route(paths::ADMIN_SSO_ONLY, web::post().to(sso::sso_only));
 }
 
 /// The page frame of admin pages.
@@ -30,6 +56,8 @@ fn admin_chrome<'a>(title: &'a str, me: &'a SignedIn, csrf: &'a str) -> Chrome<'
     Chrome {
         title,
         brand: "Gatehouse admin",
+        style_url: None,
+        logo_url: None,
         nav: Some(Nav {
             user_name: me.user.name_or_email(),
             account_url: staff.account(),
@@ -56,7 +84,24 @@ async fn dashboard(
                     .to_owned(),
         });
     }
-    let _ = RealmCtx::staff(state);
+    let sso = state.services.staff_sso()?;
+    if let (Some(date), true) = (sso.secret_expires.as_deref(), sso.client_secret.is_some())
+        && let Some(days) =
+            crate::service::sso::settings::expiry_warning(date, state.services.clock.now())
+    {
+        warnings.push(Warning {
+            text: if days < 0 {
+                format!("The Microsoft sign-in client secret expired on {date}. Create a new one in Entra and enter it under Microsoft sign-in.")
+            } else {
+                format!("The Microsoft sign-in client secret expires on {date} (in {days} days). Create a new one in Entra and enter it under Microsoft sign-in.")
+            },
+        });
+    }
+    if sso.enabled && !sso.tested_ok() {
+        warnings.push(Warning {
+            text: "Microsoft sign-in settings changed since the last successful connection test. Run the test under Microsoft sign-in.".to_owned(),
+        });
+    }
     Ok(html(
         StatusCode::OK,
         dashboard_page(

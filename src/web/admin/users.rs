@@ -1,7 +1,11 @@
-//! Staff users in the admin console: list, invite, one user, actions.
+//! Users in the admin console — staff at `/admin/users`, a client's portal users at
+//! `/admin/clients/{slug}/users` — list, invite, one user, actions.
 
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -13,8 +17,50 @@ use crate::store::prelude::*;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::{WebError, WebResult};
 use crate::web::request::{ClientOrigin, StaffAdmin};
-use crate::web::views::admin::{UserView, UsersView, user_page, users_page};
+use crate::web::views::admin_users::{Scope, UserView, UsersView, user_page, users_page};
 use crate::web::{AppState, html, paths, see_other};
+
+/// Whose users the request is about.
+pub struct UserScope {
+    realm: Realm,
+    title: String,
+    base: String,
+}
+
+impl UserScope {
+    fn view(&self) -> Scope<'_> {
+        Scope {
+            title: &self.title,
+            base: &self.base,
+            roles: self.realm.is_staff(),
+        }
+    }
+}
+
+impl FromRequest for UserScope {
+    type Error = WebError;
+    type Future = Ready<Result<Self, WebError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = AppState::of(req);
+        ready(match req.match_info().get("client") {
+            None => Ok(UserScope {
+                realm: Realm::Staff,
+                title: "Staff users".to_owned(),
+                base: paths::ADMIN_USERS.to_owned(),
+            }),
+            Some(slug) => match state.services.client_by_slug(slug) {
+                Ok(client) => Ok(UserScope {
+                    realm: Realm::Client(client.id),
+                    title: format!("Users of {}", client.name),
+                    base: format!("/admin/clients/{}/users", client.slug),
+                }),
+                Err(ServiceError::NotFound(_)) => Err(WebError::NotFound),
+                Err(e) => Err(e.into()),
+            },
+        })
+    }
+}
 
 #[derive(Debug, Deserialize)]
 pub struct InviteFields {
@@ -32,17 +78,19 @@ pub struct NoFields {}
 fn render_list(
     req: &HttpRequest,
     admin: &StaffAdmin,
+    scope: &UserScope,
     csrf: &str,
     status: StatusCode,
     error: Option<&str>,
     invited: Option<(&str, &str)>,
 ) -> WebResult<HttpResponse> {
     let state = AppState::of(req);
-    let users = state.services.list_users(Realm::Staff)?;
+    let users = state.services.list_users(scope.realm)?;
     Ok(html(
         status,
         users_page(&UsersView {
-            chrome: admin_chrome("Staff users", &admin.0, csrf),
+            chrome: admin_chrome(&scope.title, &admin.0, csrf),
+            scope: scope.view(),
             csrf,
             users: &users,
             error,
@@ -51,15 +99,21 @@ fn render_list(
     ))
 }
 
-/// `GET /admin/users`
-pub async fn list(req: HttpRequest, admin: StaffAdmin, csrf: CsrfToken) -> WebResult<HttpResponse> {
-    render_list(&req, &admin, &csrf.0, StatusCode::OK, None, None)
+/// `GET /admin/users`, `GET /admin/clients/{slug}/users`
+pub async fn list(
+    req: HttpRequest,
+    admin: StaffAdmin,
+    scope: UserScope,
+    csrf: CsrfToken,
+) -> WebResult<HttpResponse> {
+    render_list(&req, &admin, &scope, &csrf.0, StatusCode::OK, None, None)
 }
 
-/// `POST /admin/users`: invite.
+/// `POST` to the same paths: invite.
 pub async fn invite(
     req: HttpRequest,
     admin: StaffAdmin,
+    scope: UserScope,
     csrf: CsrfToken,
     origin: ClientOrigin,
     form: CsrfForm<InviteFields>,
@@ -70,6 +124,7 @@ pub async fn invite(
         return render_list(
             &req,
             &admin,
+            &scope,
             &csrf.0,
             StatusCode::BAD_REQUEST,
             Some("Choose a role: admin or member."),
@@ -79,12 +134,13 @@ pub async fn invite(
     let actor = AdminActor::user(&admin.0.user, &origin.0.ip);
     match state
         .services
-        .invite(actor, Realm::Staff, fields.email, fields.name, role)
+        .invite(actor, scope.realm, fields.email, fields.name, role)
         .await
     {
         Ok(invitation) => render_list(
             &req,
             &admin,
+            &scope,
             &csrf.0,
             StatusCode::OK,
             None,
@@ -93,6 +149,7 @@ pub async fn invite(
         Err(ServiceError::Invalid(m) | ServiceError::Conflict(m)) => render_list(
             &req,
             &admin,
+            &scope,
             &csrf.0,
             StatusCode::BAD_REQUEST,
             Some(&m),
@@ -102,26 +159,46 @@ pub async fn invite(
     }
 }
 
-fn parse_id(raw: &str) -> WebResult<UserId> {
-    Uuid::parse_str(raw)
+/// The user `raw` of this scope, or 404 (also for a user of another realm).
+fn user_in_scope(req: &HttpRequest, scope: &UserScope, raw: &str) -> WebResult<UserId> {
+    let id = Uuid::parse_str(raw)
         .map(UserId)
-        .map_err(|_| WebError::NotFound)
+        .map_err(|_| WebError::NotFound)?;
+    match AppState::of(req).services.user_by_id(id) {
+        Ok(user) if user.realm == scope.realm => Ok(id),
+        Ok(_) | Err(ServiceError::NotFound(_)) => Err(WebError::NotFound),
+        Err(e) => Err(e.into()),
+    }
 }
+
+/// What a user page reports after an action.
+struct Said<'a> {
+    status: StatusCode,
+    notice: Option<&'a str>,
+    error: Option<&'a str>,
+}
+
+const QUIET: Said<'static> = Said {
+    status: StatusCode::OK,
+    notice: None,
+    error: None,
+};
 
 fn render_user(
     req: &HttpRequest,
     admin: &StaffAdmin,
+    scope: &UserScope,
     csrf: &str,
     id: UserId,
-    status: StatusCode,
-    notice: Option<&str>,
-    error: Option<&str>,
+    said: Said,
 ) -> WebResult<HttpResponse> {
+    let Said {
+        status,
+        notice,
+        error,
+    } = said;
     let state = AppState::of(req);
     let user = state.services.user_by_id(id)?;
-    if user.realm != Realm::Staff {
-        return Err(WebError::NotFound);
-    }
     let sessions = state
         .services
         .store
@@ -132,6 +209,7 @@ fn render_user(
         status,
         user_page(&UserView {
             chrome: admin_chrome("User", &admin.0, csrf),
+            scope: scope.view(),
             csrf,
             user: &user,
             sessions,
@@ -141,42 +219,45 @@ fn render_user(
     ))
 }
 
-/// `GET /admin/users/{id}`
+#[derive(Debug, Deserialize)]
+pub struct UserPath {
+    id: String,
+}
+
+/// `GET …/users/{id}`
 pub async fn detail(
     req: HttpRequest,
     admin: StaffAdmin,
+    scope: UserScope,
     csrf: CsrfToken,
-    id: web::Path<String>,
+    path: web::Path<UserPath>,
 ) -> WebResult<HttpResponse> {
-    render_user(
-        &req,
-        &admin,
-        &csrf.0,
-        parse_id(&id)?,
-        StatusCode::OK,
-        None,
-        None,
-    )
+    let id = user_in_scope(&req, &scope, &path.id)?;
+    render_user(&req, &admin, &scope, &csrf.0, id, QUIET)
 }
 
-/// `POST /admin/users/{id}/{action}`
+#[derive(Debug, Deserialize)]
+pub struct ActionPath {
+    id: String,
+    action: String,
+}
+
+/// `POST …/users/{id}/{action}`
 pub async fn action(
     req: HttpRequest,
     admin: StaffAdmin,
+    scope: UserScope,
     csrf: CsrfToken,
     origin: ClientOrigin,
-    path: web::Path<(String, String)>,
+    path: web::Path<ActionPath>,
     _form: CsrfForm<NoFields>,
 ) -> WebResult<HttpResponse> {
     let state = AppState::of(&req);
-    let (raw_id, action) = path.into_inner();
-    let id = parse_id(&raw_id)?;
-    if state.services.user_by_id(id)?.realm != Realm::Staff {
-        return Err(WebError::NotFound);
-    }
+    let id = user_in_scope(&req, &scope, &path.id)?;
     let actor = AdminActor::user(&admin.0.user, &origin.0.ip);
     let services = &state.services;
-    let result = match action.as_str() {
+    let staff = scope.realm.is_staff();
+    let result = match path.action.as_str() {
         "disable" => services
             .set_enabled(actor, id, false)
             .await
@@ -193,42 +274,49 @@ pub async fn action(
             .revoke_sessions(actor, id)
             .await
             .map(|_| "User signed out everywhere."),
-        "make-admin" => services
+        "make-admin" if staff => services
             .set_role(actor, id, Role::Admin)
             .await
             .map(|_| "User is now an admin."),
-        "make-member" => services
+        "make-member" if staff => services
             .set_role(actor, id, Role::Member)
             .await
             .map(|_| "User is now a member."),
         _ => return Err(WebError::NotFound),
     };
     match result {
-        // Acting on oneself may end one's own session; the next page handles that.
-        Ok(notice)
+        // Acting on oneself may end one's own session; the sign-in page handles that.
+        Ok(_)
             if id == admin.0.user.id
-                && matches!(action.as_str(), "disable" | "reset-mfa" | "revoke-sessions") =>
+                && matches!(
+                    path.action.as_str(),
+                    "disable" | "reset-mfa" | "revoke-sessions"
+                ) =>
         {
-            let _ = notice;
             Ok(see_other(paths::LOGIN))
         }
         Ok(notice) => render_user(
             &req,
             &admin,
+            &scope,
             &csrf.0,
             id,
-            StatusCode::OK,
-            Some(notice),
-            None,
+            Said {
+                notice: Some(notice),
+                ..QUIET
+            },
         ),
         Err(ServiceError::Conflict(m) | ServiceError::Invalid(m)) => render_user(
             &req,
             &admin,
+            &scope,
             &csrf.0,
             id,
-            StatusCode::CONFLICT,
-            None,
-            Some(&m),
+            Said {
+                status: StatusCode::CONFLICT,
+                error: Some(&m),
+                ..QUIET
+            },
         ),
         Err(e) => Err(e.into()),
     }

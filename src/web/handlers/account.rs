@@ -83,6 +83,8 @@ fn render(
             has_password: me.user.password_hash.is_some(),
             password_allowed,
             sessions,
+            sso_available: state.services.sso_enabled(me.user.realm)?,
+            sso_links: &me.user.sso_links,
             error,
             notice,
         }),

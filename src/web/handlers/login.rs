@@ -12,6 +12,7 @@ use super::{chrome, respond_to_step, with_session};
 use crate::domain::session::Stage;
 use crate::service::ServiceError;
 use crate::service::login::{CodeAttempt, PasswordAttempt};
+use crate::service::policy::LoginOptions;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::WebResult;
 use crate::web::request::{ClientOrigin, RealmCtx};
@@ -28,6 +29,8 @@ pub struct LoginQuery {
     rd: Option<String>,
     /// Set when a half-finished sign-in expired.
     expired: Option<String>,
+    /// Shows the password form under SSO-only (for break-glass accounts).
+    emergency: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -37,6 +40,8 @@ pub struct LoginForm {
     #[serde(default)]
     password: String,
     next: Option<String>,
+    /// Set by the emergency-access form, so a failure shows that form again.
+    emergency: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,6 +62,8 @@ struct LoginPage<'a> {
     ctx: &'a RealmCtx,
     csrf: &'a str,
     next: Option<&'a str>,
+    options: LoginOptions,
+    emergency: bool,
 }
 
 impl LoginPage<'_> {
@@ -67,6 +74,14 @@ impl LoginPage<'_> {
         error: Option<&str>,
         notice: Option<&str>,
     ) -> HttpResponse {
+        let sso_url = self.options.sso.then(|| match self.next {
+            Some(next) => format!(
+                "{}?next={}",
+                self.ctx.paths.login_sso(),
+                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            ),
+            None => self.ctx.paths.login_sso(),
+        });
         html(
             status,
             login_page(&LoginView {
@@ -77,8 +92,9 @@ impl LoginPage<'_> {
                 next: self.next,
                 error,
                 notice,
-                sso_url: None,
-                password_form: true,
+                sso_url,
+                password_form: !self.options.sso_only || self.emergency,
+                emergency: self.options.sso_only && self.ctx.realm.is_staff(),
             }),
         )
     }
@@ -102,6 +118,8 @@ pub async fn login_form(
         ctx: &ctx,
         csrf: &csrf.0,
         next: next.as_deref(),
+        options: state.services.login_options(ctx.realm)?,
+        emergency: query.emergency.is_some() && ctx.realm.is_staff(),
     };
     Ok(page.render(StatusCode::OK, "", None, notice))
 }
@@ -124,6 +142,8 @@ pub async fn login_submit(
         ctx: &ctx,
         csrf: &csrf.0,
         next: next.as_deref(),
+        options: state.services.login_options(ctx.realm)?,
+        emergency: form.emergency.is_some() && ctx.realm.is_staff(),
     };
     let attempt = PasswordAttempt {
         realm: ctx.realm,

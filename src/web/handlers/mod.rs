@@ -6,6 +6,8 @@ pub mod account;
 pub mod health;
 pub mod login;
 pub mod onboarding;
+pub mod portal;
+pub mod sso;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -26,9 +28,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(paths::HEALTHZ, web::get().to(health::healthz))
         .route(paths::ASSETS, web::get().to(assets::serve))
         .route(paths::SETUP, web::get().to(onboarding::setup_form))
-        .route(paths::SETUP, web::post().to(onboarding::setup_submit));
+        .route(paths::SETUP, web::post().to(onboarding::setup_submit))
+        .route(paths::SSO_CALLBACK, web::get().to(sso::callback))
+        .route(paths::SSO_CONSENT, web::get().to(sso::consent));
     realm_routes(cfg);
-    cfg.service(web::scope(paths::PORTAL_SCOPE).configure(realm_routes));
+    cfg.service(
+        web::scope(paths::PORTAL_SCOPE)
+            .route(paths::PORTAL_BRAND_CSS, web::get().to(portal::brand_css))
+            .route(paths::PORTAL_LOGO, web::get().to(portal::logo))
+            .route(paths::HOME, web::get().to(portal_home))
+            .configure(realm_routes),
+    );
 }
 
 /// The pages every realm has.
@@ -40,6 +50,9 @@ fn realm_routes(cfg: &mut web::ServiceConfig) {
         .route(paths::MFA_SETUP, web::get().to(login::enrol_form))
         .route(paths::MFA_SETUP, web::post().to(login::enrol_submit))
         .route(paths::LOGOUT, web::post().to(login::logout))
+        .route(paths::LOGIN_SSO, web::get().to(sso::start))
+        .route(paths::ACCOUNT_SSO_LINK, web::post().to(sso::link))
+        .route(paths::ACCOUNT_SSO_UNLINK, web::post().to(sso::unlink))
         .route(paths::INVITE, web::get().to(onboarding::invite_form))
         .route(paths::INVITE, web::post().to(onboarding::invite_submit))
         .route(paths::ACCOUNT, web::get().to(account::account_page))
@@ -67,6 +80,15 @@ async fn home(req: HttpRequest) -> WebResult<HttpResponse> {
     })
 }
 
+/// `GET /p/{slug}/`: the portal's account page when signed in, else its sign-in.
+async fn portal_home(req: HttpRequest, ctx: RealmCtx) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    Ok(match ctx.signed_in(&req, state)? {
+        Some(_) => super::see_other(&ctx.paths.account()),
+        None => super::see_other(&ctx.paths.login()),
+    })
+}
+
 /// The page frame for a realm page, with the user's menu when signed in.
 pub fn chrome<'a>(
     ctx: &'a RealmCtx,
@@ -77,6 +99,8 @@ pub fn chrome<'a>(
     Chrome {
         title,
         brand: &ctx.brand,
+        style_url: ctx.style_url.as_deref(),
+        logo_url: ctx.logo_url.as_deref(),
         nav: me.map(|me| Nav {
             user_name: me.user.name_or_email(),
             account_url: ctx.paths.account(),

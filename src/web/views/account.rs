@@ -6,6 +6,7 @@ use maud::{Markup, html};
 use super::components::{Field, code_field, csrf_input, error_banner, notice_banner};
 use super::layout::{Chrome, page};
 use crate::domain::time::Timestamp;
+use crate::domain::user::SsoLink;
 use crate::web::paths::RealmPaths;
 
 /// One session row.
@@ -32,6 +33,9 @@ pub struct AccountView<'a> {
     /// Password changes allowed (not under SSO-only).
     pub password_allowed: bool,
     pub sessions: Vec<SessionRow>,
+    /// "Link your Microsoft account" is offered.
+    pub sso_available: bool,
+    pub sso_links: &'a [SsoLink],
     pub error: Option<&'a str>,
     pub notice: Option<&'a str>,
 }
@@ -87,6 +91,32 @@ pub fn account_page(vm: &AccountView) -> Markup {
                         (Field::new("new_password", "New password", "password", "new-password").hint("At least 8 characters.").render())
                         (Field::new("new_password_confirm", "New password again", "password", "new-password").render())
                         button.secondary type="submit" { "Change password" }
+                    }
+                }
+            }
+            section.card {
+                h2 { "Microsoft account" }
+                @if vm.sso_links.is_empty() {
+                    p { "No Microsoft account is linked." }
+                } @else {
+                    ul {
+                        @for link in vm.sso_links {
+                            li {
+                                (link.username) " — linked " (link.linked_at.to_display()) " "
+                                form.inline method="post" action=(vm.paths.account_sso_unlink()) {
+                                    (csrf_input(vm.csrf))
+                                    input type="hidden" name="tenant" value=(link.tenant);
+                                    input type="hidden" name="subject" value=(link.subject);
+                                    button.link type="submit" { "Unlink" }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if vm.sso_available {
+                    form method="post" action=(vm.paths.account_sso_link()) {
+                        (csrf_input(vm.csrf))
+                        button.secondary type="submit" { "Link a Microsoft account" }
                     }
                 }
             }

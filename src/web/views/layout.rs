@@ -23,6 +23,10 @@ pub struct Chrome<'a> {
     /// "Gatehouse" for staff pages, the client's name on its portal.
     pub brand: &'a str,
     pub nav: Option<Nav<'a>>,
+    /// A client portal's accent stylesheet.
+    pub style_url: Option<&'a str>,
+    /// A client portal's logo.
+    pub logo_url: Option<&'a str>,
 }
 
 impl<'a> Chrome<'a> {
@@ -32,6 +36,8 @@ impl<'a> Chrome<'a> {
             title,
             brand: "Gatehouse",
             nav: None,
+            style_url: None,
+            logo_url: None,
         }
     }
 }
@@ -46,13 +52,21 @@ pub fn page(chrome: &Chrome, content: Markup) -> Markup {
                 meta name="referrer" content="no-referrer";
                 title { (chrome.title) " · " (chrome.brand) }
                 link rel="stylesheet" href=(assets::url("gatehouse.css"));
+                @if let Some(style) = chrome.style_url {
+                    link rel="stylesheet" href=(style);
+                }
                 link rel="icon" href=(assets::url("favicon.svg")) type="image/svg+xml";
                 script src=(assets::url("gatehouse.js")) defer {}
             }
             body {
                 a.skip href="#main" { "Skip to content" }
                 header.topbar {
-                    span.brand { (chrome.brand) }
+                    span.brand {
+                        @if let Some(logo) = chrome.logo_url {
+                            img.logo src=(logo) alt="" height="28";
+                        }
+                        (chrome.brand)
+                    }
                     @if let Some(nav) = &chrome.nav {
                         nav.usernav aria-label="Account" {
                             @if nav.admin {

@@ -20,6 +20,9 @@ pub struct LoginView<'a> {
     pub sso_url: Option<String>,
     /// Whether the password form is offered.
     pub password_form: bool,
+    /// SSO-only is on: offer (or mark) the emergency password form for break-glass
+    /// accounts.
+    pub emergency: bool,
 }
 
 pub fn login_page(vm: &LoginView) -> Markup {
@@ -37,7 +40,9 @@ pub fn login_page(vm: &LoginView) -> Markup {
                     }
                 }
                 @if vm.password_form {
-                    @if vm.sso_url.is_some() {
+                    @if vm.emergency {
+                        p.divider { span { "Emergency access (break-glass accounts only)" } }
+                    } @else if vm.sso_url.is_some() {
                         p.divider { span { "or with your password" } }
                     }
                     form method="post" action=(vm.paths.login()) {
@@ -45,10 +50,15 @@ pub fn login_page(vm: &LoginView) -> Markup {
                         @if let Some(next) = vm.next {
                             input type="hidden" name="next" value=(next);
                         }
+                        @if vm.emergency {
+                            input type="hidden" name="emergency" value="1";
+                        }
                         (Field::new("email", "Email", "email", "username").value(vm.email).render())
                         (Field::new("password", "Password", "password", "current-password").render())
                         button.primary type="submit" { "Sign in" }
                     }
+                } @else if vm.emergency {
+                    p.emergency { a href=(format!("{}?emergency=1", vm.paths.login())) { "Emergency access" } }
                 }
             }
         },

@@ -3,8 +3,11 @@
 
 pub mod account;
 pub mod admin;
+pub mod admin_users;
+pub mod clients;
 pub mod components;
 pub mod errors;
 pub mod layout;
 pub mod login;
 pub mod onboarding;
+pub mod sso;

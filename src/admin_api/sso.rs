@@ -1,0 +1,191 @@
+//! The staff SSO commands of the admin API (`gatehouse sso …`, `gatehouse sso-only …`).
+
+use std::fmt::Write;
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::AdminResponse;
+use crate::service::admin::AdminActor;
+use crate::service::policy::StaffLogin;
+use crate::service::sso::admin::SsoUpdate;
+use crate::service::sso::settings::{ConnectionTest, StaffSso, expiry_warning};
+use crate::service::{ServiceError, Services};
+use crate::store::prelude::*;
+
+/// The settings without the secret.
+fn settings_data(sso: &StaffSso, services: &Services) -> serde_json::Value {
+    let sso_only = services
+        .store
+        .read(|r| r.setting::<StaffLogin>())
+        .map(|s| s.sso_only)
+        .unwrap_or(false);
+    json!({
+        "tenant": sso.tenant,
+        "tenant_id": sso.tenant_id,
+        "client_id": sso.client_id,
+        "client_secret": if sso.client_secret.is_some() { "set" } else { "not set" },
+        "secret_expires": sso.secret_expires,
+        "jit": sso.jit,
+        "allowed_domains": sso.allowed_domains,
+        "enabled": sso.enabled,
+        "sso_only": sso_only,
+        "redirect_uri": services.sso_redirect_uri(),
+        "last_test_passed": sso.last_test.as_ref().map(|t| t.passed),
+        "tested_for_current_settings": sso.tested_ok(),
+    })
+}
+
+fn settings_text(sso: &StaffSso, services: &Services) -> String {
+    let data = settings_data(sso, services);
+    let mut out = String::new();
+    let secret = match (&sso.client_secret, &sso.secret_expires) {
+        (None, _) => "not set".to_owned(),
+        (Some(_), None) => "set".to_owned(),
+        (Some(_), Some(d)) => match expiry_warning(d, services.clock.now()) {
+            Some(days) if days < 0 => format!("set, EXPIRED on {d}"),
+            Some(days) => format!("set, expires on {d} (in {days} days)"),
+            None => format!("set, expires on {d}"),
+        },
+    };
+    let _ = writeln!(out, "Staff sign-in with Microsoft");
+    let _ = writeln!(
+        out,
+        "  enabled:         {}",
+        if sso.enabled { "yes" } else { "no" }
+    );
+    let _ = writeln!(
+        out,
+        "  SSO-only:        {}",
+        if data["sso_only"] == true {
+            "on"
+        } else {
+            "off"
+        }
+    );
+    let _ = writeln!(
+        out,
+        "  tenant:          {}{}",
+        if sso.tenant.is_empty() {
+            "(not set)"
+        } else {
+            &sso.tenant
+        },
+        sso.tenant_id
+            .as_ref()
+            .filter(|t| **t != sso.tenant)
+            .map(|t| format!(" ({t})"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(
+        out,
+        "  client id:       {}",
+        if sso.client_id.is_empty() {
+            "(not set)"
+        } else {
+            &sso.client_id
+        }
+    );
+    let _ = writeln!(out, "  client secret:   {secret}");
+    let _ = writeln!(
+        out,
+        "  just-in-time:    {}{}",
+        if sso.jit { "on" } else { "off" },
+        if sso.jit && !sso.allowed_domains.is_empty() {
+            format!(" ({})", sso.allowed_domains.join(", "))
+        } else {
+            String::new()
+        }
+    );
+    let _ = writeln!(out, "  redirect URI:    {}", services.sso_redirect_uri());
+    let _ = write!(
+        out,
+        "  connection test: {}",
+        match &sso.last_test {
+            None => "never run".to_owned(),
+            Some(t) if t.revision != sso.revision =>
+                "settings changed since the last test".to_owned(),
+            Some(t) => format!(
+                "{} at {}",
+                if t.passed { "passed" } else { "failed" },
+                t.at.to_rfc3339()
+            ),
+        }
+    );
+    out
+}
+
+fn test_text(test: &ConnectionTest) -> String {
+    let mut out = String::new();
+    for item in &test.items {
+        let _ = writeln!(
+            out,
+            "{} {}: {}",
+            if item.passed { "PASS" } else { "FAIL" },
+            item.name,
+            item.detail
+        );
+    }
+    let _ = write!(
+        out,
+        "{}",
+        if test.passed {
+            "Connection test passed."
+        } else {
+            "Connection test failed."
+        }
+    );
+    out
+}
+
+pub async fn show(services: &Arc<Services>) -> Result<AdminResponse, ServiceError> {
+    let sso = services.staff_sso()?;
+    Ok(AdminResponse::ok(
+        settings_text(&sso, services),
+        settings_data(&sso, services),
+    ))
+}
+
+pub async fn set(
+    services: &Arc<Services>,
+    update: SsoUpdate,
+) -> Result<AdminResponse, ServiceError> {
+    let sso = services.update_staff_sso(AdminActor::cli(), update).await?;
+    Ok(AdminResponse::ok(
+        format!("Saved.\n{}", settings_text(&sso, services)),
+        settings_data(&sso, services),
+    ))
+}
+
+pub async fn enable(services: &Arc<Services>, on: bool) -> Result<AdminResponse, ServiceError> {
+    let sso = services
+        .set_staff_sso_enabled(AdminActor::cli(), on)
+        .await?;
+    let text = if on {
+        "Staff Microsoft sign-in is on."
+    } else {
+        "Staff Microsoft sign-in is off."
+    };
+    Ok(AdminResponse::ok(text, settings_data(&sso, services)))
+}
+
+pub async fn test(services: &Arc<Services>) -> Result<AdminResponse, ServiceError> {
+    let test = services.test_staff_sso(AdminActor::cli()).await?;
+    let data = serde_json::to_value(&test).unwrap_or_default();
+    let mut response = AdminResponse::ok(test_text(&test), data);
+    response.ok = test.passed;
+    Ok(response)
+}
+
+pub async fn sso_only(services: &Arc<Services>, on: bool) -> Result<AdminResponse, ServiceError> {
+    let revoked = services.set_staff_sso_only(AdminActor::cli(), on).await?;
+    let text = if on {
+        format!("Staff SSO-only is on. {revoked} password session(s) were ended.")
+    } else {
+        "Staff SSO-only is off: passwords work again.".to_owned()
+    };
+    Ok(AdminResponse::ok(
+        text,
+        json!({ "sso_only": on, "sessions_revoked": revoked }),
+    ))
+}

@@ -1,0 +1,388 @@
+//! What admins do with staff SSO: save the app registration, turn sign-in on and off,
+//! test the connection item by item, and switch SSO-only — refused unless it cannot
+//! lock everyone out (DESIGN §3).
+
+use std::sync::Arc;
+
+use super::client::EntraError;
+use super::settings::{ConnectionTest, SECRET_CONTEXT, StaffSso, TestItem};
+use crate::domain::audit::AuditKind;
+use crate::domain::entra::{TenantRef, explain_aadsts};
+use crate::domain::session::Stage;
+use crate::domain::user::Realm;
+use crate::service::admin::AdminActor;
+use crate::service::policy::StaffLogin;
+use crate::service::{Result, ServiceError, Services};
+use crate::store::prelude::*;
+
+/// Changes to the staff SSO settings; `None` leaves a value as it is.
+#[derive(Debug, Default, Clone)]
+pub struct SsoUpdate {
+    pub tenant: Option<String>,
+    pub client_id: Option<String>,
+    /// A new secret (never shown again); empty strings are ignored.
+    pub client_secret: Option<String>,
+    /// `Some("")` clears the expiry date.
+    pub secret_expires: Option<String>,
+    pub jit: Option<bool>,
+    /// Comma- or space-separated domains.
+    pub allowed_domains: Option<String>,
+}
+
+fn invalid(message: impl Into<String>) -> ServiceError {
+    ServiceError::Invalid(message.into())
+}
+
+/// Parses `YYYY-MM-DD`.
+pub(crate) fn parse_date(text: &str) -> Option<String> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text.trim(), &format)
+        .ok()
+        .map(|d| d.format(&format).unwrap_or_default())
+}
+
+pub(crate) fn parse_domains(text: &str) -> Result<Vec<String>> {
+    let mut domains = Vec::new();
+    for part in text
+        .split([',', ' ', '\n'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let domain = part.trim_start_matches('@').to_ascii_lowercase();
+        let valid = domain.contains('.')
+            && domain.len() <= 253
+            && domain.split('.').all(|l| {
+                !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            });
+        if !valid {
+            return Err(invalid(format!(
+                "“{part}” is not an email domain like contoso.com."
+            )));
+        }
+        if !domains.contains(&domain) {
+            domains.push(domain);
+        }
+    }
+    Ok(domains)
+}
+
+impl Services {
+    /// Saves staff SSO settings. Changing the tenant, client id or secret invalidates
+    /// the last connection test.
+    pub async fn update_staff_sso(
+        self: &Arc<Self>,
+        actor: AdminActor,
+        update: SsoUpdate,
+    ) -> Result<StaffSso> {
+        let tenant = update
+            .tenant
+            .as_deref()
+            .map(|t| TenantRef::parse(t).map_err(|e| invalid(format!("Tenant ID: {e}."))))
+            .transpose()?;
+        let client_id = update
+            .client_id
+            .as_deref()
+            .map(|c| {
+                uuid::Uuid::parse_str(c.trim())
+                    .map(|u| u.hyphenated().to_string())
+                    .map_err(|_| invalid("Client ID: enter the Application (client) ID from the app registration's Overview page (a GUID)."))
+            })
+            .transpose()?;
+        let secret = update
+            .client_secret
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        if secret.is_some_and(|s| s.len() > 1024 || s.chars().any(char::is_control)) {
+            return Err(invalid(
+                "Client secret: that does not look like a secret value.",
+            ));
+        }
+        let sealed = secret
+            .map(|s| self.keys.seal(s.as_bytes(), SECRET_CONTEXT))
+            .transpose()?;
+        let expires = match update.secret_expires.as_deref().map(str::trim) {
+            None => None,
+            Some("") => Some(None),
+            Some(text) => {
+                Some(Some(parse_date(text).ok_or_else(|| {
+                    invalid("Secret expiry: use the form YYYY-MM-DD.")
+                })?))
+            }
+        };
+        let domains = update
+            .allowed_domains
+            .as_deref()
+            .map(parse_domains)
+            .transpose()?;
+        let settings = self
+            .blocking(move |s| {
+                s.write(|w| {
+                    let mut sso: StaffSso = w.setting()?;
+                    let mut changed = Vec::new();
+                    let mut retest = false;
+                    if let Some(t) = tenant
+                        && t.as_path() != sso.tenant
+                    {
+                        sso.tenant = t.as_path().to_owned();
+                        sso.tenant_id = match &t {
+                            TenantRef::Id(id) => Some(id.clone()),
+                            TenantRef::Domain(_) => None,
+                        };
+                        changed.push("tenant");
+                        retest = true;
+                    }
+                    if let Some(c) = client_id
+                        && c != sso.client_id
+                    {
+                        sso.client_id = c;
+                        changed.push("client id");
+                        retest = true;
+                    }
+                    if let Some(sealed) = sealed {
+                        sso.client_secret = Some(sealed);
+                        changed.push("client secret");
+                        retest = true;
+                    }
+                    if let Some(e) = expires {
+                        sso.secret_expires = e;
+                        changed.push("secret expiry");
+                    }
+                    if let Some(j) = update.jit {
+                        sso.jit = j;
+                        changed.push("just-in-time provisioning");
+                    }
+                    if let Some(d) = domains {
+                        sso.allowed_domains = d;
+                        changed.push("allowed domains");
+                    }
+                    if retest {
+                        sso.revision += 1;
+                    }
+                    w.put_setting(&sso)?;
+                    if !changed.is_empty() {
+                        s.audit(
+                            w,
+                            actor
+                                .event(AuditKind::SettingsChanged)
+                                .in_realm(Realm::Staff)
+                                .detail(format!("staff SSO: {}", changed.join(", "))),
+                        )?;
+                    }
+                    Ok(sso)
+                })
+            })
+            .await?;
+        self.entra.forget();
+        Ok(settings)
+    }
+
+    /// Turns staff Microsoft sign-in on or off.
+    pub async fn set_staff_sso_enabled(
+        self: &Arc<Self>,
+        actor: AdminActor,
+        on: bool,
+    ) -> Result<StaffSso> {
+        self.blocking(move |s| {
+            s.write(|w| {
+                let mut sso: StaffSso = w.setting()?;
+                let staff: StaffLogin = w.setting()?;
+                if on && !sso.is_configured() {
+                    return Err(invalid(
+                        "Enter the tenant ID, client ID and client secret first.",
+                    ));
+                }
+                if !on && staff.sso_only {
+                    return Err(ServiceError::Conflict(
+                        "Turn SSO-only off first; otherwise nobody could sign in.".to_owned(),
+                    ));
+                }
+                sso.enabled = on;
+                w.put_setting(&sso)?;
+                let detail = if on {
+                    "staff SSO enabled"
+                } else {
+                    "staff SSO disabled"
+                };
+                s.audit(
+                    w,
+                    actor
+                        .event(AuditKind::SettingsChanged)
+                        .in_realm(Realm::Staff)
+                        .detail(detail),
+                )?;
+                Ok(sso)
+            })
+        })
+        .await
+    }
+
+    /// Tests the staff app registration against Microsoft, item by item, and
+    /// remembers the result for the current settings.
+    pub async fn test_staff_sso(self: &Arc<Self>, actor: AdminActor) -> Result<ConnectionTest> {
+        let sso = self.staff_sso()?;
+        let app = self
+            .sso_app(Realm::Staff)?
+            .ok_or_else(|| invalid("Enter the tenant ID, client ID and client secret first."))?;
+        let now = self.clock.now();
+        let mut items = Vec::new();
+        let mut tenant_id = None;
+        match self.entra.discover(&sso.tenant, now).await {
+            Ok(provider) => {
+                items.push(TestItem {
+                    name: "Tenant and discovery document".to_owned(),
+                    passed: true,
+                    detail: format!("Found; issuer {}", provider.issuer),
+                });
+                items.push(TestItem {
+                    name: "Signing keys".to_owned(),
+                    passed: true,
+                    detail: format!("{} RSA signing key(s) published", provider.key_count()),
+                });
+                tenant_id = Some(provider.tenant_id.clone());
+                let credentials = self
+                    .entra
+                    .client_credentials(
+                        &provider.token_endpoint,
+                        &app.client_id,
+                        &app.client_secret,
+                    )
+                    .await;
+                items.push(TestItem {
+                    name: "Client ID and secret".to_owned(),
+                    passed: credentials.is_ok(),
+                    detail: match credentials {
+                        Ok(()) => "Accepted by Microsoft".to_owned(),
+                        Err(e) => explain(&e),
+                    },
+                });
+            }
+            Err(EntraError::NoSigningKey) => {
+                items.push(TestItem {
+                    name: "Tenant and discovery document".to_owned(),
+                    passed: true,
+                    detail: "Found".to_owned(),
+                });
+                items.push(TestItem {
+                    name: "Signing keys".to_owned(),
+                    passed: false,
+                    detail: "Microsoft published no RSA signing key for this tenant.".to_owned(),
+                });
+            }
+            Err(e) => items.push(TestItem {
+                name: "Tenant and discovery document".to_owned(),
+                passed: false,
+                detail: explain(&e),
+            }),
+        }
+        if let Some(days) = sso
+            .secret_expires
+            .as_deref()
+            .and_then(|d| super::settings::expiry_warning(d, now))
+        {
+            items.push(TestItem {
+                name: "Secret expiry".to_owned(),
+                passed: days >= 0,
+                detail: if days >= 0 {
+                    format!("The secret expires in {days} day(s); create a new one soon.")
+                } else {
+                    "The secret's expiry date has passed.".to_owned()
+                },
+            });
+        }
+        let passed = items.iter().all(|i| i.passed) && items.len() >= 3;
+        let test = ConnectionTest {
+            at: now,
+            revision: sso.revision,
+            passed,
+            items,
+        };
+        let saved = test.clone();
+        self.blocking(move |s| {
+            s.write(|w| {
+                let mut current: StaffSso = w.setting()?;
+                // Only record it if nothing changed while the test ran.
+                if current.revision == saved.revision {
+                    if current.tenant_id.is_none() {
+                        current.tenant_id = tenant_id;
+                    }
+                    current.last_test = Some(saved.clone());
+                    w.put_setting(&current)?;
+                }
+                let detail = if saved.passed {
+                    "staff SSO: passed"
+                } else {
+                    "staff SSO: failed"
+                };
+                s.audit(
+                    w,
+                    actor
+                        .event(AuditKind::SsoConnectionTested)
+                        .in_realm(Realm::Staff)
+                        .detail(detail),
+                )
+            })
+        })
+        .await?;
+        Ok(test)
+    }
+
+    /// Turns staff SSO-only on (guarded) or off (always allowed).
+    pub async fn set_staff_sso_only(
+        self: &Arc<Self>,
+        actor: AdminActor,
+        on: bool,
+    ) -> Result<usize> {
+        self.blocking(move |s| {
+            s.write(|w| {
+                let sso: StaffSso = w.setting()?;
+                let mut staff: StaffLogin = w.setting()?;
+                let mut revoked = 0;
+                if on {
+                    let mut missing = Vec::new();
+                    if !(sso.enabled && sso.is_configured()) {
+                        missing.push("Microsoft sign-in must be enabled");
+                    }
+                    if !sso.tested_ok() {
+                        missing.push("the connection test must have passed since the settings last changed");
+                    }
+                    let safe_admin = w.find_user_in_realm(Realm::Staff, |u| u.is_active_admin() && (!u.sso_links.is_empty() || u.break_glass))?;
+                    if safe_admin.is_none() {
+                        missing.push("at least one active admin must have a linked Microsoft account or be a break-glass account");
+                    }
+                    if !missing.is_empty() {
+                        return Err(ServiceError::Conflict(format!("SSO-only cannot be turned on yet: {}.", missing.join("; "))));
+                    }
+                    for user in w.users_in_realm(Realm::Staff)? {
+                        if !user.break_glass {
+                            revoked += w.delete_sessions_of_user(user.id, |_, session| session.auth.used_password() || session.stage != Stage::Active)?;
+                        }
+                    }
+                }
+                staff.sso_only = on;
+                w.put_setting(&staff)?;
+                let detail = if on { format!("staff SSO-only on; {revoked} password session(s) revoked") } else { "staff SSO-only off".to_owned() };
+                s.audit(w, actor.event(AuditKind::SsoOnlyChanged).in_realm(Realm::Staff).detail(detail))?;
+                Ok(revoked)
+            })
+        })
+        .await
+    }
+}
+
+/// An Entra failure in words an admin can act on.
+pub fn explain(e: &EntraError) -> String {
+    match e {
+        EntraError::Refused { code: Some(code), description, .. } => match explain_aadsts(*code) {
+            Some(text) => format!("{text} (AADSTS{code})"),
+            None => format!("Microsoft said: {description}"),
+        },
+        EntraError::Refused { description, .. } => format!("Microsoft said: {description}"),
+        EntraError::Unreachable(why) => format!("Microsoft could not be reached ({why}). Check the server's internet access and entra.authority_host."),
+        EntraError::Redirected => "Microsoft answered with a redirect; Gatehouse never follows redirects. Check entra.authority_host.".to_owned(),
+        EntraError::IssuerMismatch { expected, found } => format!("The discovery document names issuer {found}, expected {expected}."),
+        EntraError::BadResponse(why) => format!("Unexpected answer from Microsoft: {why}."),
+        EntraError::NoSigningKey => "No RSA signing key is published for this tenant.".to_owned(),
+        EntraError::Token(why) => format!("Token refused: {why}."),
+    }
+}

@@ -1,0 +1,379 @@
+//! The sign-in flow: start (a server-side transaction under a random `state`, PKCE
+//! S256, a nonce, the exact redirect URI) and finish (the transaction is consumed
+//! first — one use only — then the code is redeemed and the ID token verified, and
+//! the purpose decides what happens).
+
+use std::sync::Arc;
+
+use openidconnect::PkceCodeChallenge;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::client::EntraError;
+use super::{SsoFailure, SsoOutcome};
+use crate::domain::audit::{Actor, AuditEvent, AuditKind};
+use crate::domain::session::{AuthMethod, Origin, Stage};
+use crate::domain::sso::{SsoPurpose, SsoTransaction, TRANSACTION_LIFETIME_SECS};
+use crate::domain::token::SecretToken;
+use crate::domain::user::Realm;
+use crate::store::prelude::*;
+use crate::store::tokens::{OneTimeToken, TokenPurpose};
+
+use crate::service::{Result, ServiceError, Services};
+
+/// Where to send the browser, and the value for its binding cookie.
+#[derive(Debug)]
+pub struct SsoStart {
+    pub authorize_url: String,
+    /// Goes into the `gh_sso` cookie; the callback must come with it.
+    pub binding: SecretToken,
+}
+
+/// What came back on `/sso/callback`.
+#[derive(Debug, Default)]
+pub struct SsoCallback {
+    pub state: Option<String>,
+    pub code: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+    /// The binding cookie's value, if the browser sent one.
+    pub binding: Option<String>,
+    pub origin: Origin,
+}
+
+#[derive(Serialize, Deserialize)]
+struct FlowSecrets {
+    nonce: String,
+    verifier: String,
+}
+
+const SECRETS_CONTEXT: &str = "sso-transaction";
+
+impl Services {
+    /// Begins a Microsoft sign-in for `purpose` in `realm`.
+    pub async fn start_sso(
+        self: &Arc<Self>,
+        realm: Realm,
+        purpose: SsoPurpose,
+    ) -> Result<SsoStart> {
+        let app = self
+            .sso_app(realm)?
+            .ok_or(ServiceError::Sso(SsoFailure::NotAvailable))?;
+        let testing = matches!(purpose, SsoPurpose::TestSignIn { .. });
+        if !app.enabled && !testing {
+            return Err(ServiceError::Sso(SsoFailure::NotAvailable));
+        }
+        let provider = self
+            .entra
+            .provider(&app.tenant, self.clock.now())
+            .await
+            .map_err(|e| {
+                tracing::warn!(reason = %e.reason(), "Microsoft sign-in could not start");
+                ServiceError::Sso(SsoFailure::Unreachable)
+            })?;
+        let state = SecretToken::generate()?;
+        let nonce = SecretToken::generate()?;
+        let binding = SecretToken::generate()?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let secrets = serde_json::to_vec(&FlowSecrets {
+            nonce: nonce.expose().to_owned(),
+            verifier: verifier.secret().clone(),
+        })
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let now = self.clock.now();
+        let record = OneTimeToken {
+            purpose: TokenPurpose::SsoSignIn {
+                transaction: SsoTransaction {
+                    purpose,
+                    app: app.app,
+                    binding: hex::encode(self.keys.token_hash("sso-binding", binding.expose())),
+                    secrets: self.keys.seal(&secrets, SECRETS_CONTEXT)?,
+                    tenant_id: provider.tenant_id.clone(),
+                },
+            },
+            realm,
+            created_at: now,
+            expires_at: now.plus_secs(TRANSACTION_LIFETIME_SECS),
+        };
+        let key = self.one_time_key(state.expose());
+        self.blocking(move |s| Ok(s.store.write(|w| w.put_one_time_token(&key, &record))?))
+            .await?;
+
+        let mut url = Url::parse(&provider.authorization_endpoint)
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        url.query_pairs_mut()
+            .append_pair("client_id", &app.client_id)
+            .append_pair("response_type", "code")
+            .append_pair("redirect_uri", &self.sso_redirect_uri())
+            .append_pair("response_mode", "query")
+            .append_pair("scope", "openid profile email")
+            .append_pair("state", state.expose())
+            .append_pair("nonce", nonce.expose())
+            .append_pair("code_challenge", challenge.as_str())
+            .append_pair("code_challenge_method", "S256");
+        if testing {
+            url.query_pairs_mut()
+                .append_pair("prompt", "select_account");
+        }
+        Ok(SsoStart {
+            authorize_url: url.to_string(),
+            binding,
+        })
+    }
+
+    /// Handles `/sso/callback`.
+    #[tracing::instrument(skip_all)]
+    pub async fn finish_sso(self: &Arc<Self>, callback: SsoCallback) -> Result<SsoOutcome> {
+        let Some(state) = callback
+            .state
+            .clone()
+            .and_then(|s| SecretToken::from_received(&s))
+        else {
+            return self
+                .sso_failed(
+                    None,
+                    SsoFailure::BadState,
+                    "state missing or malformed",
+                    &callback.origin,
+                )
+                .await;
+        };
+        // Consume the transaction before anything else: whatever happens next, this
+        // state cannot be used again.
+        let key = self.one_time_key(state.expose());
+        let taken = self
+            .blocking(move |s| {
+                Ok(s.store.write(|w| {
+                    // Only sign-in transactions are taken; another kind of token
+                    // (an invitation, a consent link) is left alone.
+                    let found = w
+                        .one_time_token(&key)?
+                        .filter(|t| matches!(t.purpose, TokenPurpose::SsoSignIn { .. }));
+                    if found.is_some() {
+                        w.delete_one_time_token(&key)?;
+                    }
+                    Ok::<_, crate::store::StoreError>(found)
+                })?)
+            })
+            .await?;
+        let Some(OneTimeToken {
+            purpose: TokenPurpose::SsoSignIn { transaction },
+            realm,
+            expires_at,
+            ..
+        }) = taken
+        else {
+            return self
+                .sso_failed(
+                    None,
+                    SsoFailure::BadState,
+                    "state unknown or already used",
+                    &callback.origin,
+                )
+                .await;
+        };
+        let bound = callback
+            .binding
+            .as_deref()
+            .map(|b| hex::encode(self.keys.token_hash("sso-binding", b)))
+            .is_some_and(|h| h == transaction.binding);
+        if !bound {
+            return self
+                .sso_failed(
+                    Some(realm),
+                    SsoFailure::BadState,
+                    "state came back in another browser",
+                    &callback.origin,
+                )
+                .await;
+        }
+        if expires_at <= self.clock.now() {
+            return self
+                .sso_failed(
+                    Some(realm),
+                    SsoFailure::Expired,
+                    "sign-in expired",
+                    &callback.origin,
+                )
+                .await;
+        }
+        if let Some(error) = callback.error.as_deref() {
+            let description: String = callback
+                .error_description
+                .clone()
+                .unwrap_or_else(|| error.to_owned())
+                .chars()
+                .take(500)
+                .collect();
+            let detail = format!("Microsoft returned {error}: {description}");
+            return self
+                .sso_failed(
+                    Some(realm),
+                    SsoFailure::Provider { description },
+                    &detail,
+                    &callback.origin,
+                )
+                .await;
+        }
+        let Some(code) = callback
+            .code
+            .as_deref()
+            .filter(|c| !c.is_empty() && c.len() < 4096)
+        else {
+            return self
+                .sso_failed(
+                    Some(realm),
+                    SsoFailure::BadState,
+                    "no code",
+                    &callback.origin,
+                )
+                .await;
+        };
+
+        let Some(app) = self.sso_app(realm)?.filter(|a| a.app == transaction.app) else {
+            return self
+                .sso_failed(
+                    Some(realm),
+                    SsoFailure::NotAvailable,
+                    "SSO settings changed during sign-in",
+                    &callback.origin,
+                )
+                .await;
+        };
+        let secrets: FlowSecrets =
+            serde_json::from_slice(&self.keys.open(&transaction.secrets, SECRETS_CONTEXT)?)
+                .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let now = self.clock.now();
+        let verified = async {
+            let provider = self.entra.provider(&transaction.tenant_id, now).await?;
+            let id_token = self
+                .entra
+                .redeem_code(
+                    &provider,
+                    &app.client_id,
+                    &app.client_secret,
+                    code,
+                    &secrets.verifier,
+                    &self.sso_redirect_uri(),
+                )
+                .await?;
+            self.entra
+                .verify_id_token(&provider, &id_token, &app.client_id, &secrets.nonce, now)
+                .await
+        }
+        .await;
+        let identity = match verified {
+            Ok(identity) => identity,
+            Err(e) => {
+                let failure = match &e {
+                    EntraError::Token(_) => SsoFailure::NotVerified,
+                    EntraError::Refused { .. } => SsoFailure::NotVerified,
+                    _ => SsoFailure::Unreachable,
+                };
+                let detail = format!("{}: {e}", e.reason());
+                return self
+                    .sso_failed(Some(realm), failure, &detail, &callback.origin)
+                    .await;
+            }
+        };
+
+        let origin = callback.origin.clone();
+        match transaction.purpose {
+            SsoPurpose::Login { next } => {
+                if !app.enabled {
+                    return self
+                        .sso_failed(
+                            Some(realm),
+                            SsoFailure::NotAvailable,
+                            "SSO turned off during sign-in",
+                            &origin,
+                        )
+                        .await;
+                }
+                let outcome = self
+                    .blocking(move |s| {
+                        s.write(|w| {
+                            let user = match s.resolve_identity(w, realm, &identity, &app)? {
+                                Ok(user) => user,
+                                Err((failure, reason)) => return Ok(Err((failure, reason))),
+                            };
+                            let session = s.start_session(
+                                w,
+                                &user,
+                                Stage::Active,
+                                AuthMethod::Sso,
+                                next.clone(),
+                                &origin,
+                            )?;
+                            let event = AuditEvent::new(AuditKind::SsoLogin, s.clock.now())
+                                .by(Actor::User(user.id), user.email.as_str())
+                                .about(user.id, user.email.as_str())
+                                .in_realm(realm)
+                                .from_ip(&origin.ip)
+                                .detail(format!(
+                                    "tid {} oid {}",
+                                    identity.tenant, identity.object_id
+                                ));
+                            s.audit(w, event)?;
+                            Ok(Ok(SsoOutcome::SignedIn {
+                                realm,
+                                session,
+                                next,
+                            }))
+                        })
+                    })
+                    .await?;
+                match outcome {
+                    Ok(signed_in) => Ok(signed_in),
+                    Err((failure, reason)) => {
+                        self.sso_failed(Some(realm), failure, &reason, &callback.origin)
+                            .await
+                    }
+                }
+            }
+            SsoPurpose::Link { user_id } => {
+                let linked = self.link_identity(realm, user_id, identity, origin).await?;
+                match linked {
+                    Ok(()) => Ok(SsoOutcome::Linked { realm }),
+                    Err((failure, reason)) => {
+                        self.sso_failed(Some(realm), failure, &reason, &callback.origin)
+                            .await
+                    }
+                }
+            }
+            SsoPurpose::TestSignIn { admin_id } => {
+                let event = AuditEvent::new(AuditKind::SsoTestSignIn, now)
+                    .by(Actor::User(admin_id), "")
+                    .in_realm(realm)
+                    .from_ip(&origin.ip)
+                    .detail(format!(
+                        "tid {} oid {} (no session created)",
+                        identity.tenant, identity.object_id
+                    ));
+                self.blocking(move |s| s.write(|w| s.audit(w, event)))
+                    .await?;
+                Ok(SsoOutcome::Tested { identity })
+            }
+        }
+    }
+
+    /// Audits a failed sign-in and returns it as an outcome.
+    pub(crate) async fn sso_failed(
+        self: &Arc<Self>,
+        realm: Option<Realm>,
+        failure: SsoFailure,
+        detail: &str,
+        origin: &Origin,
+    ) -> Result<SsoOutcome> {
+        let mut event = AuditEvent::new(AuditKind::SsoFailed, self.clock.now())
+            .from_ip(&origin.ip)
+            .detail(detail.chars().take(600).collect::<String>());
+        if let Some(realm) = realm {
+            event = event.in_realm(realm);
+        }
+        tracing::info!(reason = %event.detail, "Microsoft sign-in failed");
+        self.blocking(move |s| s.write(|w| s.audit(w, event)))
+            .await?;
+        Ok(SsoOutcome::Failed { realm, failure })
+    }
+}

@@ -1,0 +1,441 @@
+//! `/admin/portal` (the portal app registration) and `/admin/clients…` (clients, their
+//! settings, consent link, connection test, SSO-only, disable, remove).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::admin_chrome;
+use crate::config::parse_duration;
+use crate::domain::user::Realm;
+use crate::service::ServiceError;
+use crate::service::admin::AdminActor;
+use crate::service::clients::ClientUpdate;
+use crate::service::sso::settings::{ConnectionTest, expiry_warning};
+use crate::web::csrf::{CsrfForm, CsrfToken};
+use crate::web::error::{WebError, WebResult};
+use crate::web::request::{ClientOrigin, StaffAdmin};
+use crate::web::views::clients::{
+    ClientView, ClientsView, PortalAppView, client_page, clients_page, portal_app_page,
+};
+use crate::web::{AppState, html, see_other};
+
+fn actor(admin: &StaffAdmin, origin: &ClientOrigin) -> AdminActor {
+    AdminActor::user(&admin.0.user, &origin.0.ip)
+}
+
+/// An action's result as a page message, or an error page for unexpected failures.
+enum Said {
+    Notice(String),
+    Error(StatusCode, String),
+}
+
+fn said<T>(result: Result<T, ServiceError>, notice: impl FnOnce(T) -> String) -> WebResult<Said> {
+    match result {
+        Ok(v) => Ok(Said::Notice(notice(v))),
+        Err(ServiceError::Invalid(m)) => Ok(Said::Error(StatusCode::BAD_REQUEST, m)),
+        Err(ServiceError::Conflict(m)) => Ok(Said::Error(StatusCode::CONFLICT, m)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- the portal app ----
+
+fn render_portal(
+    req: &HttpRequest,
+    admin: &StaffAdmin,
+    csrf: &str,
+    said: Option<Said>,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(req);
+    let app = state.services.portal_app()?;
+    let secret_status = match (&app.client_secret, &app.secret_expires) {
+        (None, _) => "not set".to_owned(),
+        (Some(_), None) => "set".to_owned(),
+        (Some(_), Some(d)) => match expiry_warning(d, state.services.clock.now()) {
+            Some(days) if days < 0 => format!("set, EXPIRED on {d}"),
+            Some(days) => format!("set, expires on {d} (in {days} days — renew it soon)"),
+            None => format!("set, expires on {d}"),
+        },
+    };
+    let callback = state.services.sso_redirect_uri();
+    let consent = format!("{}/sso/consent", state.services.settings.base_url);
+    let (status, error, notice) = split(said);
+    Ok(html(
+        status,
+        portal_app_page(&PortalAppView {
+            chrome: admin_chrome("Portal app", &admin.0, csrf),
+            csrf,
+            app: &app,
+            secret_status,
+            callback_uri: &callback,
+            consent_uri: &consent,
+            error: error.as_deref(),
+            notice: notice.as_deref(),
+        }),
+    ))
+}
+
+fn split(said: Option<Said>) -> (StatusCode, Option<String>, Option<String>) {
+    match said {
+        None => (StatusCode::OK, None, None),
+        Some(Said::Notice(n)) => (StatusCode::OK, None, Some(n)),
+        Some(Said::Error(s, e)) => (s, Some(e), None),
+    }
+}
+
+/// `GET /admin/portal`
+pub async fn portal(
+    req: HttpRequest,
+    admin: StaffAdmin,
+    csrf: CsrfToken,
+) -> WebResult<HttpResponse> {
+    render_portal(&req, &admin, &csrf.0, None)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PortalFields {
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    client_secret: String,
+    #[serde(default)]
+    secret_expires: String,
+}
+
+/// `POST /admin/portal`
+pub async fn save_portal(
+    req: HttpRequest,
+    admin: StaffAdmin,
+    csrf: CsrfToken,
+    origin: ClientOrigin,
+    form: CsrfForm<PortalFields>,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    let f = form.0;
+    let non_empty = |s: String| (!s.trim().is_empty()).then_some(s);
+    let result = state
+        .services
+        .update_portal_app(
+            actor(&admin, &origin),
+            non_empty(f.client_id),
+            non_empty(f.client_secret),
+            Some(f.secret_expires),
+        )
+        .await;
+    let said = said(result, |_| "Portal app saved.".to_owned())?;
+    render_portal(&req, &admin, &csrf.0, Some(said))
+}
+
+// ---- clients ----
+
+fn render_clients(
+    req: &HttpRequest,
+    admin: &StaffAdmin,
+    csrf: &str,
+    status: StatusCode,
+    error: Option<&str>,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(req);
+    let clients = state
+        .services
+        .list_clients()?
+        .into_iter()
+        .map(|c| {
+            let users = state
+                .services
+                .list_users(Realm::Client(c.id))
+                .map(|u| u.len())
+                .unwrap_or(0);
+            (c, users)
+        })
+        .collect::<Vec<_>>();
+    Ok(html(
+        status,
+        clients_page(&ClientsView {
+            chrome: admin_chrome("Clients", &admin.0, csrf),
+            csrf,
+            clients: &clients,
+            error,
+        }),
+    ))
+}
+
+/// `GET /admin/clients`
+pub async fn list(req: HttpRequest, admin: StaffAdmin, csrf: CsrfToken) -> WebResult<HttpResponse> {
+    render_clients(&req, &admin, &csrf.0, StatusCode::OK, None)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreateFields {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    slug: String,
+}
+
+/// `POST /admin/clients`
+pub async fn create(
+    req: HttpRequest,
+    admin: StaffAdmin,
+    csrf: CsrfToken,
+    origin: ClientOrigin,
+    form: CsrfForm<CreateFields>,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    match state
+        .services
+        .create_client(actor(&admin, &origin), form.0.slug, form.0.name)
+        .await
+    {
+        Ok(client) => Ok(see_other(&format!("/admin/clients/{}", client.slug))),
+        Err(ServiceError::Invalid(m) | ServiceError::Conflict(m)) => {
+            render_clients(&req, &admin, &csrf.0, StatusCode::BAD_REQUEST, Some(&m))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+struct ClientPage<'a> {
+    said: Option<Said>,
+    consent_link: Option<String>,
+    test: Option<ConnectionTest>,
+    csrf: &'a str,
+}
+
+fn render_client(
+    req: &HttpRequest,
+    admin: &StaffAdmin,
+    slug: &str,
+    page: ClientPage,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(req);
+    let client = match state.services.client_by_slug(slug) {
+        Ok(c) => c,
+        Err(ServiceError::NotFound(_)) => return Err(WebError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    let users = state.services.list_users(Realm::Client(client.id))?.len();
+    let login_url = format!(
+        "{}/p/{}/login",
+        state.services.settings.base_url, client.slug
+    );
+    let portal_app_ready = state.services.portal_app()?.is_configured();
+    let (status, error, notice) = split(page.said);
+    Ok(html(
+        status,
+        client_page(&ClientView {
+            chrome: admin_chrome("Client", &admin.0, page.csrf),
+            csrf: page.csrf,
+            client: &client,
+            login_url: &login_url,
+            users,
+            consent_link: page.consent_link.as_deref(),
+            test: page.test.as_ref(),
+            portal_app_ready,
+            error: error.as_deref(),
+            notice: notice.as_deref(),
+        }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SlugPath {
+    #[serde(rename = "client")]
+    slug: String,
+}
+
+/// `GET /admin/clients/{slug}`
+pub async fn detail(
+    req: HttpRequest,
+    admin: StaffAdmin,
+    csrf: CsrfToken,
+    path: web::Path<SlugPath>,
+) -> WebResult<HttpResponse> {
+    render_client(
+        &req,
+        &admin,
+        &path.slug,
+        ClientPage {
+            said: None,
+            consent_link: None,
+            test: None,
+            csrf: &csrf.0,
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SettingsFields {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    accent: String,
+    #[serde(default)]
+    tenant_id: String,
+    password_login: Option<String>,
+    mfa_required: Option<String>,
+    sso_enabled: Option<String>,
+    allow_guests: Option<String>,
+    jit: Option<String>,
+    #[serde(default)]
+    allowed_domains: String,
+    #[serde(default)]
+    idle_timeout: String,
+    #[serde(default)]
+    absolute_timeout: String,
+}
+
+fn duration_field(label: &str, text: &str) -> Result<Option<i64>, ServiceError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    parse_duration(text).map(Some).ok_or_else(|| {
+        ServiceError::Invalid(format!("{label}: use a duration like 30m, 12h or 1h30m."))
+    })
+}
+
+/// `POST /admin/clients/{slug}`: the settings form (unchecked boxes mean off).
+pub async fn save(
+    req: HttpRequest,
+    admin: StaffAdmin,
+    csrf: CsrfToken,
+    origin: ClientOrigin,
+    path: web::Path<SlugPath>,
+    form: CsrfForm<SettingsFields>,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    let f = form.0;
+    let on = |v: &Option<String>| Some(v.as_deref() == Some("on"));
+    let update = (|| {
+        Ok::<_, ServiceError>(ClientUpdate {
+            name: Some(f.name.clone()),
+            accent: Some(f.accent.clone()),
+            logo: None,
+            tenant_id: Some(f.tenant_id.clone()),
+            password_login: on(&f.password_login),
+            mfa_required: on(&f.mfa_required),
+            sso_enabled: on(&f.sso_enabled),
+            jit: on(&f.jit),
+            allowed_domains: Some(f.allowed_domains.clone()),
+            allow_guests: on(&f.allow_guests),
+            idle_timeout_secs: Some(duration_field("Session idle timeout", &f.idle_timeout)?),
+            absolute_timeout_secs: Some(duration_field("Session lifetime", &f.absolute_timeout)?),
+        })
+    })();
+    let result = match update {
+        Ok(update) => {
+            state
+                .services
+                .update_client(actor(&admin, &origin), path.slug.clone(), update)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    if matches!(result, Err(ServiceError::NotFound(_))) {
+        return Err(WebError::NotFound);
+    }
+    let said = said(result, |_| "Settings saved.".to_owned())?;
+    render_client(
+        &req,
+        &admin,
+        &path.slug,
+        ClientPage {
+            said: Some(said),
+            consent_link: None,
+            test: None,
+            csrf: &csrf.0,
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ActionPath {
+    #[serde(rename = "client")]
+    slug: String,
+    action: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ActionFields {
+    #[serde(default)]
+    confirm: String,
+}
+
+/// `POST /admin/clients/{slug}/do/{action}`
+pub async fn action(
+    req: HttpRequest,
+    admin: StaffAdmin,
+    csrf: CsrfToken,
+    origin: ClientOrigin,
+    path: web::Path<ActionPath>,
+    form: CsrfForm<ActionFields>,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    let services = &state.services;
+    let slug = path.slug.clone();
+    if matches!(
+        services.client_by_slug(&slug),
+        Err(ServiceError::NotFound(_))
+    ) {
+        return Err(WebError::NotFound);
+    }
+    let who = actor(&admin, &origin);
+    let mut page = ClientPage {
+        said: None,
+        consent_link: None,
+        test: None,
+        csrf: &csrf.0,
+    };
+    page.said = Some(match path.action.as_str() {
+        "enable" => said(
+            services.set_client_enabled(who, slug.clone(), true).await,
+            |_| "Portal enabled.".to_owned(),
+        )?,
+        "disable" => said(
+            services.set_client_enabled(who, slug.clone(), false).await,
+            |_| "Portal disabled; its users were signed out.".to_owned(),
+        )?,
+        "sso-only-on" => said(
+            services.set_client_sso_only(who, slug.clone(), true).await,
+            |n| format!("SSO-only is on; {n} password session(s) ended."),
+        )?,
+        "sso-only-off" => said(
+            services.set_client_sso_only(who, slug.clone(), false).await,
+            |_| "SSO-only is off.".to_owned(),
+        )?,
+        "consent-link" => match services.consent_link(who, slug.clone()).await {
+            Ok(link) => {
+                page.consent_link = Some(link);
+                Said::Notice("Send this link to the client's Entra administrator.".to_owned())
+            }
+            Err(e) => said(Err::<(), _>(e), |_| String::new())?,
+        },
+        "test" => match services.test_client_connection(who, slug.clone()).await {
+            Ok(test) => {
+                let notice = if test.passed {
+                    "Connection test passed."
+                } else {
+                    "Connection test failed."
+                };
+                page.test = Some(test);
+                Said::Notice(notice.to_owned())
+            }
+            Err(e) => said(Err::<(), _>(e), |_| String::new())?,
+        },
+        "remove" => {
+            if form.0.confirm.trim() != slug {
+                Said::Error(
+                    StatusCode::BAD_REQUEST,
+                    "Type the client's slug exactly to confirm removal.".to_owned(),
+                )
+            } else {
+                services.remove_client(who, slug.clone()).await?;
+                return Ok(see_other("/admin/clients"));
+            }
+        }
+        _ => return Err(WebError::NotFound),
+    });
+    render_client(&req, &admin, &slug, page)
+}

@@ -1,0 +1,291 @@
+//! `/admin/sso`: the staff app registration, connection test, enable/disable, SSO-only.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::admin_chrome;
+use crate::domain::user::{Realm, User};
+use crate::service::ServiceError;
+use crate::service::admin::AdminActor;
+use crate::service::policy::StaffLogin;
+use crate::service::sso::admin::SsoUpdate;
+use crate::service::sso::settings::{ConnectionTest, expiry_warning};
+use crate::store::prelude::*;
+use crate::web::csrf::{CsrfForm, CsrfToken};
+use crate::web::error::WebResult;
+use crate::web::request::{ClientOrigin, RealmCtx, StaffAdmin};
+use crate::web::views::sso::{SsoAdminView, sso_admin_page};
+use crate::web::{AppState, html};
+
+/// What the page reports after an action.
+#[derive(Default)]
+struct Outcome<'a> {
+    status: Option<StatusCode>,
+    error: Option<&'a str>,
+    notice: Option<&'a str>,
+    test: Option<ConnectionTest>,
+}
+
+fn render(
+    req: &HttpRequest,
+    admin: &StaffAdmin,
+    csrf: &str,
+    outcome: Outcome,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(req);
+    let services = &state.services;
+    let settings = services.staff_sso()?;
+    let staff: StaffLogin = services
+        .store
+        .read(|r| r.setting())
+        .map_err(ServiceError::from)?;
+    let safe_admin = services
+        .list_users(Realm::Staff)?
+        .iter()
+        .any(|u: &User| u.is_active_admin() && (!u.sso_links.is_empty() || u.break_glass));
+    let guard = vec![
+        (
+            "Microsoft sign-in is on",
+            settings.enabled && settings.is_configured(),
+        ),
+        (
+            "The connection test passed since the settings last changed",
+            settings.tested_ok(),
+        ),
+        (
+            "An active admin has a linked Microsoft account or is a break-glass account",
+            safe_admin,
+        ),
+    ];
+    let secret_status = match (&settings.client_secret, &settings.secret_expires) {
+        (None, _) => "not set".to_owned(),
+        (Some(_), None) => "set (no expiry date recorded)".to_owned(),
+        (Some(_), Some(date)) => match expiry_warning(date, services.clock.now()) {
+            Some(days) if days < 0 => format!("set, EXPIRED on {date}"),
+            Some(days) => format!("set, expires on {date} (in {days} days — renew it soon)"),
+            None => format!("set, expires on {date}"),
+        },
+    };
+    let redirect_uri = services.sso_redirect_uri();
+    let test = outcome.test.as_ref().or(settings.last_test.as_ref());
+    Ok(html(
+        outcome.status.unwrap_or(StatusCode::OK),
+        sso_admin_page(&SsoAdminView {
+            chrome: admin_chrome("Microsoft sign-in", &admin.0, csrf),
+            csrf,
+            settings: &settings,
+            redirect_uri: &redirect_uri,
+            sso_only: staff.sso_only,
+            guard,
+            test,
+            secret_status,
+            error: outcome.error,
+            notice: outcome.notice,
+        }),
+    ))
+}
+
+/// Renders the outcome of an action: a message on success, the reason on refusal.
+fn after<T>(
+    req: &HttpRequest,
+    admin: &StaffAdmin,
+    csrf: &str,
+    result: Result<T, ServiceError>,
+    notice: &str,
+) -> WebResult<HttpResponse> {
+    match result {
+        Ok(_) => render(
+            req,
+            admin,
+            csrf,
+            Outcome {
+                notice: Some(notice),
+                ..Outcome::default()
+            },
+        ),
+        Err(ServiceError::Invalid(m)) => render(
+            req,
+            admin,
+            csrf,
+            Outcome {
+                status: Some(StatusCode::BAD_REQUEST),
+                error: Some(&m),
+                ..Outcome::default()
+            },
+        ),
+        Err(ServiceError::Conflict(m)) => render(
+            req,
+            admin,
+            csrf,
+            Outcome {
+                status: Some(StatusCode::CONFLICT),
+                error: Some(&m),
+                ..Outcome::default()
+            },
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /admin/sso`
+pub async fn page(req: HttpRequest, admin: StaffAdmin, csrf: CsrfToken) -> WebResult<HttpResponse> {
+    render(&req, &admin, &csrf.0, Outcome::default())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SettingsFields {
+    #[serde(default)]
+    tenant_id: String,
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    client_secret: String,
+    #[serde(default)]
+    secret_expires: String,
+    jit: Option<String>,
+    #[serde(default)]
+    allowed_domains: String,
+}
+
+/// `POST /admin/sso`
+pub async fn save(
+    req: HttpRequest,
+    admin: StaffAdmin,
+    csrf: CsrfToken,
+    origin: ClientOrigin,
+    form: CsrfForm<SettingsFields>,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    let f = form.0;
+    let non_empty = |s: String| (!s.trim().is_empty()).then_some(s);
+    let update = SsoUpdate {
+        tenant: non_empty(f.tenant_id),
+        client_id: non_empty(f.client_id),
+        client_secret: non_empty(f.client_secret),
+        secret_expires: Some(f.secret_expires),
+        jit: Some(f.jit.is_some_and(|v| v == "on")),
+        allowed_domains: Some(f.allowed_domains),
+    };
+    let result = state
+        .services
+        .update_staff_sso(AdminActor::user(&admin.0.user, &origin.0.ip), update)
+        .await;
+    after(
+        &req,
+        &admin,
+        &csrf.0,
+        result,
+        "Settings saved. Run the connection test to check them.",
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NoFields {}
+
+/// `POST /admin/sso/enable`
+pub async fn enable(
+    req: HttpRequest,
+    admin: StaffAdmin,
+    csrf: CsrfToken,
+    origin: ClientOrigin,
+    _form: CsrfForm<NoFields>,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    let result = state
+        .services
+        .set_staff_sso_enabled(AdminActor::user(&admin.0.user, &origin.0.ip), true)
+        .await;
+    after(&req, &admin, &csrf.0, result, "Microsoft sign-in is on.")
+}
+
+/// `POST /admin/sso/disable`
+pub async fn disable(
+    req: HttpRequest,
+    admin: StaffAdmin,
+    csrf: CsrfToken,
+    origin: ClientOrigin,
+    _form: CsrfForm<NoFields>,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    let result = state
+        .services
+        .set_staff_sso_enabled(AdminActor::user(&admin.0.user, &origin.0.ip), false)
+        .await;
+    after(&req, &admin, &csrf.0, result, "Microsoft sign-in is off.")
+}
+
+/// `POST /admin/sso/test`
+pub async fn test(
+    req: HttpRequest,
+    admin: StaffAdmin,
+    csrf: CsrfToken,
+    origin: ClientOrigin,
+    _form: CsrfForm<NoFields>,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    match state
+        .services
+        .test_staff_sso(AdminActor::user(&admin.0.user, &origin.0.ip))
+        .await
+    {
+        Ok(test) => render(
+            &req,
+            &admin,
+            &csrf.0,
+            Outcome {
+                test: Some(test),
+                ..Outcome::default()
+            },
+        ),
+        Err(e) => after(&req, &admin, &csrf.0, Err::<(), _>(e), ""),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SsoOnlyFields {
+    #[serde(default)]
+    state: String,
+}
+
+/// `POST /admin/sso/sso-only`
+pub async fn sso_only(
+    req: HttpRequest,
+    admin: StaffAdmin,
+    csrf: CsrfToken,
+    origin: ClientOrigin,
+    form: CsrfForm<SsoOnlyFields>,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    let on = match form.0.state.as_str() {
+        "on" => true,
+        "off" => false,
+        _ => {
+            return after(
+                &req,
+                &admin,
+                &csrf.0,
+                Err::<(), _>(ServiceError::Invalid("Choose on or off.".to_owned())),
+                "",
+            );
+        }
+    };
+    let result = state
+        .services
+        .set_staff_sso_only(AdminActor::user(&admin.0.user, &origin.0.ip), on)
+        .await;
+    let notice = if on {
+        "SSO-only is on. Password sign-ins are refused and password sessions were ended."
+    } else {
+        "SSO-only is off. Passwords work again."
+    };
+    // Turning it on may have ended this admin's own password session.
+    let still_signed_in = RealmCtx::staff(state).signed_in(&req, state)?.is_some();
+    if result.is_ok() && !still_signed_in {
+        return Ok(crate::web::see_other(&format!(
+            "{}?next=/admin/sso",
+            crate::web::paths::LOGIN
+        )));
+    }
+    after(&req, &admin, &csrf.0, result, notice)
+}

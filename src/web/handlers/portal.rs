@@ -1,0 +1,43 @@
+//! A client portal's branding: its accent stylesheet and its logo. Both are derived
+//! from stored settings and served from our own origin, so the CSP can stay strict.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+
+use crate::store::prelude::*;
+use crate::web::AppState;
+use crate::web::error::{WebError, WebResult};
+
+fn client(req: &HttpRequest) -> WebResult<crate::domain::client::Client> {
+    let state = AppState::of(req);
+    let slug = req.match_info().get("slug").unwrap_or_default();
+    state
+        .services
+        .store
+        .read(|r| r.client_by_slug(slug))
+        .map_err(crate::service::ServiceError::from)?
+        .ok_or(WebError::NotFound)
+}
+
+/// `GET /p/{slug}/brand.css`
+pub async fn brand_css(req: HttpRequest) -> WebResult<HttpResponse> {
+    let client = client(&req)?;
+    // The colour was validated as #rrggbb when saved, so it cannot break out of CSS.
+    let accent = client.accent.ok_or(WebError::NotFound)?;
+    let css = format!(":root {{ --accent: {accent}; }}\n");
+    Ok(HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .body(css))
+}
+
+/// `GET /p/{slug}/logo`
+pub async fn logo(req: HttpRequest) -> WebResult<HttpResponse> {
+    let client = client(&req)?;
+    let logo = client.logo.ok_or(WebError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .content_type(logo.content_type)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .insert_header((header::CONTENT_DISPOSITION, "inline"))
+        .body(logo.bytes))
+}

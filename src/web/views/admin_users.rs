@@ -1,0 +1,161 @@
+//! Users in the admin console, for staff or for one client's portal: the list with
+//! the invitation form, and one user with the actions an admin can take.
+
+use maud::{Markup, html};
+
+use super::admin::admin_nav;
+use super::components::{Field, copy_field, csrf_input, error_banner, notice_banner};
+use super::layout::{Chrome, page};
+use crate::domain::user::{Role, User, UserStatus};
+
+/// Whose users a page shows.
+pub struct Scope<'a> {
+    /// "Staff users" or "Users of Acme".
+    pub title: &'a str,
+    /// `/admin/users` or `/admin/clients/{slug}/users`.
+    pub base: &'a str,
+    /// Staff users have roles an admin can change.
+    pub roles: bool,
+}
+
+/// The user list with the invite form.
+pub struct UsersView<'a> {
+    pub chrome: Chrome<'a>,
+    pub scope: Scope<'a>,
+    pub csrf: &'a str,
+    pub users: &'a [User],
+    pub error: Option<&'a str>,
+    /// An invitation just created: (email, link).
+    pub invited: Option<(&'a str, &'a str)>,
+}
+
+pub fn users_page(vm: &UsersView) -> Markup {
+    let scope = &vm.scope;
+    page(
+        &vm.chrome,
+        html! {
+            (admin_nav())
+            h1 { (scope.title) }
+            (error_banner(vm.error))
+            @if let Some((email, link)) = vm.invited {
+                section.card.highlight {
+                    h2 { "Invitation for " (email) }
+                    p { "Send this link to them. It works once and expires in 7 days." }
+                    (copy_field("invite-link", "Invitation link", link))
+                }
+            }
+            section.card {
+                table {
+                    thead { tr { th { "Name" } th { "Email" } @if scope.roles { th { "Role" } } th { "Status" } th { "Authenticator" } th { "Microsoft" } th { "Last sign-in" } } }
+                    tbody {
+                        @for u in vm.users {
+                            tr {
+                                td { a href=(format!("{}/{}", scope.base, u.id)) { (u.name_or_email()) } }
+                                td { (u.email) }
+                                @if scope.roles {
+                                    td { (u.role.as_str()) @if u.break_glass { " " span.tag { "break-glass" } } }
+                                }
+                                td { (u.status.as_str()) }
+                                td { @if u.totp.is_some() { "yes" } @else { "no" } }
+                                td { @if u.sso_links.is_empty() { "no" } @else { "linked" } }
+                                td { @if let Some(t) = u.last_login_at { (t.to_display()) } @else { "never" } }
+                            }
+                        }
+                    }
+                }
+                @if vm.users.is_empty() {
+                    p.small { "No users yet." }
+                }
+            }
+            section.card {
+                h2 { "Invite a user" }
+                form method="post" action=(scope.base) {
+                    (csrf_input(vm.csrf))
+                    (Field::new("email", "Email", "email", "off").render())
+                    (Field::new("name", "Name", "text", "off").optional().render())
+                    @if scope.roles {
+                        div.field {
+                            label for="role" { "Role" }
+                            select #role name="role" {
+                                option value="member" selected { "member" }
+                                option value="admin" { "admin" }
+                            }
+                        }
+                    } @else {
+                        input type="hidden" name="role" value="member";
+                    }
+                    button.primary type="submit" { "Create invitation" }
+                }
+            }
+        },
+    )
+}
+
+/// One user with the actions an admin can take.
+pub struct UserView<'a> {
+    pub chrome: Chrome<'a>,
+    pub scope: Scope<'a>,
+    pub csrf: &'a str,
+    pub user: &'a User,
+    pub sessions: usize,
+    pub notice: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+pub fn user_page(vm: &UserView) -> Markup {
+    let u = vm.user;
+    let id = u.id.to_string();
+    let action = |name: &str, label: &str, class: &str| {
+        html! {
+            form.inline method="post" action=(format!("{}/{id}/{name}", vm.scope.base)) {
+                (csrf_input(vm.csrf))
+                button type="submit" class=(class) { (label) }
+            }
+        }
+    };
+    page(
+        &vm.chrome,
+        html! {
+            (admin_nav())
+            p.small { a href=(vm.scope.base) { "← " (vm.scope.title) } }
+            h1 { (u.name_or_email()) }
+            (error_banner(vm.error))
+            (notice_banner(vm.notice))
+            section.card {
+                dl.facts {
+                    dt { "Email" } dd { (u.email) }
+                    @if vm.scope.roles { dt { "Role" } dd { (u.role.as_str()) } }
+                    dt { "Status" } dd { (u.status.as_str()) }
+                    dt { "Authenticator app" } dd { @if u.totp.is_some() { "set up (" (u.recovery_codes.len()) " recovery codes left)" } @else { "not set up" } }
+                    dt { "Microsoft accounts" } dd {
+                        @if u.sso_links.is_empty() { "none" }
+                        @for link in &u.sso_links { (link.username) " (linked " (link.linked_at.to_display()) ") " }
+                    }
+                    @if vm.scope.roles { dt { "Break-glass" } dd { @if u.break_glass { "yes (set from the command line)" } @else { "no" } } }
+                    dt { "Sessions" } dd { (vm.sessions) }
+                    dt { "User id" } dd { code { (id) } }
+                    dt { "Created" } dd { (u.created_at.to_display()) }
+                }
+            }
+            section.card {
+                h2 { "Actions" }
+                div.actions {
+                    @if u.status == UserStatus::Disabled {
+                        (action("enable", "Enable", "secondary"))
+                    } @else {
+                        (action("disable", "Disable and sign out", "danger"))
+                    }
+                    (action("reset-mfa", "Reset authenticator", "secondary"))
+                    (action("revoke-sessions", "Sign out everywhere", "secondary"))
+                    @if vm.scope.roles {
+                        @if u.role == Role::Admin {
+                            (action("make-member", "Make member", "secondary"))
+                        } @else {
+                            (action("make-admin", "Make admin", "secondary"))
+                        }
+                    }
+                }
+            }
+        },
+    )
+}

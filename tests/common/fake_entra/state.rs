@@ -1,0 +1,245 @@
+//! What the fake knows and remembers: tenants and their verified domains, apps and
+//! their secrets, outstanding authorization codes, the test's instructions for the
+//! next sign-in, and a record of what the relying party sent. No HTTP here.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
+use super::errors::Refusal;
+use super::keys::KeyRing;
+use super::{ConsentOutcome, FakeUser, Hostile};
+
+/// How long an authorization code lives (Entra: about 10 minutes).
+const CODE_LIFETIME_SECS: i64 = 600;
+
+pub(super) struct App {
+    /// Secret value → expired.
+    secrets: BTreeMap<String, bool>,
+    /// Tenant GUIDs where the app (or its service principal) exists.
+    tenants: BTreeSet<String>,
+}
+
+/// An authorization code and what it was issued for.
+#[derive(Clone)]
+pub(super) struct Code {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub nonce: Option<String>,
+    /// (code_challenge, code_challenge_method).
+    pub challenge: Option<(String, String)>,
+    pub tenant: String,
+    pub user: FakeUser,
+    pub scope: String,
+    pub issued_at: i64,
+    pub redeemed: bool,
+    pub expired: bool,
+}
+
+pub(super) struct State {
+    pub base: String,
+    pub clock_offset: i64,
+    tenants: BTreeSet<String>,
+    /// Lower-cased domain → tenant GUID.
+    domains: BTreeMap<String, String>,
+    apps: BTreeMap<String, App>,
+    pub codes: HashMap<String, Code>,
+    pub logins: VecDeque<FakeUser>,
+    pub current_user: Option<FakeUser>,
+    pub next_error: Option<(String, String)>,
+    pub hostile: Hostile,
+    pub keys: KeyRing,
+    pub redirect_all: Option<String>,
+    pub outage: Option<u16>,
+    pub jwks_fetches: usize,
+    pub discovery_fetches: usize,
+    pub last_authorize: Option<Vec<(String, String)>>,
+    pub last_token: Option<Vec<(String, String)>>,
+    pub last_token_basic: Option<(String, String)>,
+    pub last_consent: Option<Vec<(String, String)>>,
+    pub consent_next: Option<ConsentOutcome>,
+    pub consent_tenant: Option<String>,
+    pub requests: Vec<String>,
+    pub id_tokens: Vec<String>,
+}
+
+impl State {
+    pub fn new(base: String) -> State {
+        State {
+            base,
+            clock_offset: 0,
+            tenants: BTreeSet::new(),
+            domains: BTreeMap::new(),
+            apps: BTreeMap::new(),
+            codes: HashMap::new(),
+            logins: VecDeque::new(),
+            current_user: None,
+            next_error: None,
+            hostile: Hostile::None,
+            keys: KeyRing::new(),
+            redirect_all: None,
+            outage: None,
+            jwks_fetches: 0,
+            discovery_fetches: 0,
+            last_authorize: None,
+            last_token: None,
+            last_token_basic: None,
+            last_consent: None,
+            consent_next: None,
+            consent_tenant: None,
+            requests: Vec::new(),
+            id_tokens: Vec::new(),
+        }
+    }
+
+    /// Seconds since the epoch on the fake's clock.
+    pub fn now(&self) -> i64 {
+        let real = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_secs() as i64;
+        real + self.clock_offset
+    }
+
+    pub fn add_tenant(&mut self, tenant: &str) {
+        self.tenants.insert(tenant.to_ascii_lowercase());
+    }
+
+    pub fn add_domain(&mut self, domain: &str, tenant: &str) {
+        self.add_tenant(tenant);
+        self.domains
+            .insert(domain.to_ascii_lowercase(), tenant.to_ascii_lowercase());
+    }
+
+    /// The tenant GUID for a path segment (a GUID or a verified domain).
+    pub fn resolve(&self, segment: &str) -> Result<String, Refusal> {
+        let key = segment.to_ascii_lowercase();
+        if self.tenants.contains(&key) {
+            return Ok(key);
+        }
+        self.domains
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| Refusal::tenant_not_found(segment))
+    }
+
+    pub fn register_app(&mut self, tenant: &str, client_id: &str, secret: &str) {
+        self.add_tenant(tenant);
+        let app = self
+            .apps
+            .entry(client_id.to_owned())
+            .or_insert_with(|| App {
+                secrets: BTreeMap::new(),
+                tenants: BTreeSet::new(),
+            });
+        app.secrets.entry(secret.to_owned()).or_insert(false);
+        app.tenants.insert(tenant.to_ascii_lowercase());
+    }
+
+    pub fn expire_secret(&mut self, client_id: &str, secret: &str) {
+        if let Some(expired) = self
+            .apps
+            .get_mut(client_id)
+            .and_then(|app| app.secrets.get_mut(secret))
+        {
+            *expired = true;
+        }
+    }
+
+    pub fn app_known(&self, client_id: &str) -> bool {
+        self.apps.contains_key(client_id)
+    }
+
+    /// Admin consent puts a (multi-tenant) app into the consenting tenant.
+    pub fn consent_app(&mut self, tenant: &str, client_id: &str) {
+        if let Some(app) = self.apps.get_mut(client_id) {
+            app.tenants.insert(tenant.to_owned());
+        }
+    }
+
+    /// The app must exist in `tenant`.
+    pub fn check_app(&self, tenant: &str, client_id: &str) -> Result<(), Refusal> {
+        match self.apps.get(client_id) {
+            Some(app) if app.tenants.contains(tenant) => Ok(()),
+            _ => Err(Refusal::app_not_found(client_id, tenant)),
+        }
+    }
+
+    /// The app must exist in `tenant` and `secret` must be one of its live secrets.
+    pub fn check_client(
+        &self,
+        tenant: &str,
+        client_id: &str,
+        secret: Option<&str>,
+    ) -> Result<(), Refusal> {
+        self.check_app(tenant, client_id)?;
+        let secret = secret.ok_or_else(Refusal::missing_secret)?;
+        match self.apps[client_id].secrets.get(secret) {
+            None => Err(Refusal::wrong_secret(client_id)),
+            Some(true) => Err(Refusal::expired_secret(client_id)),
+            Some(false) => Ok(()),
+        }
+    }
+
+    /// The user signing in now: the front of the queue, else the last one again.
+    pub fn take_user(&mut self) -> Option<FakeUser> {
+        if let Some(user) = self.logins.pop_front() {
+            self.current_user = Some(user);
+        }
+        self.current_user.clone()
+    }
+
+    pub fn issue_code(&mut self, code: Code) -> String {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).expect("OS RNG");
+        let value = format!("1.A{}", URL_SAFE_NO_PAD.encode(bytes));
+        self.codes.insert(value.clone(), code);
+        value
+    }
+
+    /// Checks a code presented at `tenant`'s token endpoint by an authenticated client;
+    /// marks it redeemed on success.
+    pub fn redeem_code(
+        &mut self,
+        tenant: &str,
+        client_id: &str,
+        value: &str,
+        redirect_uri: Option<&str>,
+        verifier: Option<&str>,
+    ) -> Result<&Code, Refusal> {
+        let now = self.now();
+        let code = match self.codes.get_mut(value) {
+            Some(code) if code.tenant == tenant && code.client_id == client_id => code,
+            _ => return Err(Refusal::code_invalid()),
+        };
+        if code.redeemed {
+            return Err(Refusal::code_redeemed());
+        }
+        if code.expired || now > code.issued_at + CODE_LIFETIME_SECS {
+            return Err(Refusal::code_expired());
+        }
+        let redirect_uri = redirect_uri.unwrap_or_default();
+        if redirect_uri != code.redirect_uri {
+            return Err(Refusal::reply_address_mismatch(
+                redirect_uri,
+                &code.redirect_uri,
+            ));
+        }
+        if let Some((challenge, method)) = &code.challenge {
+            let verifier = verifier.ok_or_else(Refusal::verifier_missing)?;
+            let expected = if method.eq_ignore_ascii_case("S256") {
+                URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+            } else {
+                verifier.to_owned()
+            };
+            if &expected != challenge {
+                return Err(Refusal::verifier_mismatch());
+            }
+        }
+        code.redeemed = true;
+        Ok(code)
+    }
+}
