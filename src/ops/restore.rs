@@ -187,7 +187,12 @@ fn ensure_not_in_use(live: &Path) -> anyhow::Result<()> {
     if !live.exists() {
         return Ok(());
     }
-    match redb::Builder::new().open_read_only(live) {
+    // The checking open reports a damaged file as an error where a plain open might
+    // panic; it may repair what redb can, in a file that is about to be kept as `.bak`.
+    match redb::Builder::new()
+        .set_check_integrity_on_open(true)
+        .open(live)
+    {
         Err(redb::DatabaseError::DatabaseAlreadyOpen) => Err(anyhow::Error::new(StoreError::InUse)
             .context(format!("cannot replace {}", live.display()))),
         // Anything else (even a damaged live store) may be replaced: that is what

@@ -141,20 +141,15 @@ impl Handle {
         }
     }
 
-    /// The database, for the duration of one transaction. Holding the guard keeps a
-    /// reopen from closing the file under a running transaction.
-    pub fn get(&self) -> Result<RwLockReadGuard<'_, Option<Db>>> {
+    /// The database (`None` when it could not be reopened after a failure), for the
+    /// duration of one transaction. Holding the guard keeps a reopen from closing the
+    /// file under a running transaction.
+    pub fn get(&self) -> RwLockReadGuard<'_, Option<Db>> {
         if self.needs_reopen.load(Ordering::Acquire) {
             self.try_reopen();
         }
         // A panic while a guard was held leaves the database itself intact.
-        let guard = self.db.read().unwrap_or_else(|p| p.into_inner());
-        if guard.is_none() {
-            return Err(StoreError::Io(
-                "the store file could not be reopened after an I/O failure".to_owned(),
-            ));
-        }
-        Ok(guard)
+        self.db.read().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Exclusive access, for integrity checks.

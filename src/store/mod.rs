@@ -83,6 +83,9 @@ pub struct Store {
     on_commit: Option<CommitObserver>,
 }
 
+/// Why an operation failed while the store file cannot be opened at all.
+const UNAVAILABLE: &str = "the store file could not be reopened after an I/O failure";
+
 /// Receives the duration of every commit.
 pub type CommitObserver = Box<dyn Fn(Duration) + Send + Sync>;
 
@@ -139,9 +142,9 @@ impl Store {
         &self,
         f: impl FnOnce(&Reader) -> Result<T, E>,
     ) -> Result<T, E> {
-        let guard = self.handle.get()?;
+        let guard = self.handle.get();
         let Some(db) = guard.as_ref() else {
-            unreachable!("Handle::get returns an open database")
+            return Err(StoreError::Io(UNAVAILABLE.to_owned()).into());
         };
         let txn = db.begin_read().map_err(|e| self.failure(e.into()))?;
         f(&Reader { txn })
@@ -153,16 +156,17 @@ impl Store {
         &self,
         f: impl FnOnce(&mut Writer) -> Result<T, E>,
     ) -> Result<T, E> {
-        let guard = self.handle.get()?;
+        let guard = self.handle.get();
         let db = match guard.as_ref() {
             Some(Db::ReadWrite(db)) => db,
-            Some(Db::ReadOnly(_) | Db::Copy(_)) | None => {
+            Some(Db::ReadOnly(_) | Db::Copy(_)) => {
                 return Err(StoreError::Io(
                     "the store is read-only after a write failure (disk full or read-only file system?)"
                         .to_owned(),
                 )
                 .into());
             }
+            None => return Err(StoreError::Io(UNAVAILABLE.to_owned()).into()),
         };
         let mut txn = db.begin_write().map_err(|e| self.failure(e.into()))?;
         txn.set_durability(Durability::Immediate)
