@@ -6,6 +6,7 @@ pub mod client;
 pub mod flow;
 pub mod identity;
 pub mod portal;
+pub mod registration;
 pub mod settings;
 
 use crate::domain::entra::SsoIdentity;
