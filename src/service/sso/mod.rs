@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod client;
 pub mod flow;
+pub mod id_token;
 pub mod identity;
 pub mod portal;
 pub mod registration;
