@@ -7,6 +7,7 @@ pub mod account;
 pub mod admin;
 pub mod clients;
 pub mod enrolment;
+pub mod forward_auth;
 pub mod hashing;
 pub mod invites;
 pub mod login;

@@ -69,41 +69,61 @@ impl Services {
     /// is active there. Reads only; activity is noted in memory.
     pub fn session_for(&self, realm: Realm, token: &str, stage: Stage) -> Result<Option<SignedIn>> {
         let key = self.session_key(token);
-        let now = self.clock.now();
-        let latest = self.activity.latest(&key);
-        let found = self.read(|r| {
-            let Some(session) = r.session(&key)? else {
-                return Ok(None);
-            };
-            if session.realm != realm || session.stage != stage {
-                return Ok(None);
-            }
-            if !session.is_live(now, latest.unwrap_or(session.last_seen)) {
-                return Ok(None);
-            }
-            let Some(user) = r.user(session.user_id)? else {
-                return Ok(None);
-            };
-            if user.realm != realm || !user.is_active() {
-                return Ok(None);
-            }
-            // A disabled or removed client's portal grants nothing, at once.
-            if let Realm::Client(id) = realm
-                && !r.client(id)?.is_some_and(|c| c.enabled)
-            {
-                return Ok(None);
-            }
-            Ok(Some(SignedIn { key, session, user }))
-        })?;
-        if let Some(signed_in) = &found
-            && stage == Stage::Active
-        {
-            let seen = latest.unwrap_or(signed_in.session.last_seen);
-            if now.secs_since(seen) >= TOUCH_INTERVAL_SECS {
-                self.activity.note(key, now);
-            }
+        let found = self.read(|r| self.live_session(r, realm, key, stage))?;
+        if let Some(signed_in) = &found {
+            self.note_activity(signed_in);
         }
         Ok(found)
+    }
+
+    /// The session `key` in the open transaction if it is live, at `stage`, in
+    /// `realm`, its user active there, and (for a portal) its client enabled.
+    pub(crate) fn live_session(
+        &self,
+        r: &impl Tables,
+        realm: Realm,
+        key: SessionKey,
+        stage: Stage,
+    ) -> Result<Option<SignedIn>> {
+        let now = self.clock.now();
+        let Some(session) = r.session(&key)? else {
+            return Ok(None);
+        };
+        if session.realm != realm || session.stage != stage {
+            return Ok(None);
+        }
+        let latest = self.activity.latest(&key).unwrap_or(session.last_seen);
+        if !session.is_live(now, latest) {
+            return Ok(None);
+        }
+        let Some(user) = r.user(session.user_id)? else {
+            return Ok(None);
+        };
+        if user.realm != realm || !user.is_active() {
+            return Ok(None);
+        }
+        // A disabled or removed client's portal grants nothing, at once.
+        if let Realm::Client(id) = realm
+            && !r.client(id)?.is_some_and(|c| c.enabled)
+        {
+            return Ok(None);
+        }
+        Ok(Some(SignedIn { key, session, user }))
+    }
+
+    /// Notes that a full session was used, at most once a minute per session.
+    pub(crate) fn note_activity(&self, signed_in: &SignedIn) {
+        if signed_in.session.stage != Stage::Active {
+            return;
+        }
+        let now = self.clock.now();
+        let seen = self
+            .activity
+            .latest(&signed_in.key)
+            .unwrap_or(signed_in.session.last_seen);
+        if now.secs_since(seen) >= TOUCH_INTERVAL_SECS {
+            self.activity.note(signed_in.key, now);
+        }
     }
 
     /// Writes noted activity in one transaction; called periodically and at shutdown.

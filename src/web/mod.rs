@@ -190,23 +190,24 @@ async fn request_log(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let method = req.method().clone();
+    // Machine paths (forward-auth checks, health, assets) are the bulk of requests;
+    // they are logged at debug level to keep the hot path and the log lean.
+    let machine = is_machine_path(req.path());
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let res = next.call(req).await?;
+    let status = res.status().as_u16();
+    let took = started.elapsed();
+    let ms = took.as_secs_f64() * 1000.0;
     let route = res
         .request()
         .match_pattern()
         .unwrap_or_else(|| "(unmatched)".to_owned());
-    let took = started.elapsed();
-    tracing::info!(
-        target: "gatehouse::http",
-        %method,
-        route = %route,
-        status = res.status().as_u16(),
-        ms = took.as_secs_f64() * 1000.0,
-        "request"
-    );
+    if machine {
+        tracing::debug!(target: "gatehouse::http", %method, route = %route, status, ms, "request");
+    } else {
+        tracing::info!(target: "gatehouse::http", %method, route = %route, status, ms, "request");
+    }
     if let Some(state) = state {
-        let status = res.status().as_u16();
         (state.services.metrics).http_request(&route, method.as_str(), status, took);
     }
     Ok(res)

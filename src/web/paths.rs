@@ -22,6 +22,8 @@ pub const PORTAL_SCOPE: &str = "/p/{slug}";
 pub const PORTAL_BRAND_CSS: &str = "/brand.css";
 pub const PORTAL_LOGO: &str = "/logo";
 pub const SSO_CONSENT: &str = "/sso/consent";
+pub const FORWARD_AUTH: &str = "/api/authz/forward-auth";
+pub const AUTH_REQUEST: &str = "/api/authz/auth-request";
 
 pub const ADMIN: &str = "/admin";
 pub const ADMIN_USERS: &str = "/admin/users";

@@ -336,13 +336,19 @@ impl HttpBrowser {
     }
 
     pub async fn get(&mut self, path: &str) -> Answer {
-        let response = self
+        self.get_with(path, &[]).await
+    }
+
+    /// A GET with extra request headers.
+    pub async fn get_with(&mut self, path: &str, headers: &[(&str, &str)]) -> Answer {
+        let mut request = self
             .client
             .get(self.url(path))
-            .header("cookie", self.cookie_header())
-            .send()
-            .await
-            .unwrap();
+            .header("cookie", self.cookie_header());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.unwrap();
         self.finish(response).await
     }
 

@@ -3,6 +3,7 @@
 //! `/p/{slug}` for client portals.
 
 pub mod account;
+pub mod forward_auth;
 pub mod health;
 pub mod login;
 pub mod onboarding;
@@ -30,7 +31,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(paths::SETUP, web::get().to(onboarding::setup_form))
         .route(paths::SETUP, web::post().to(onboarding::setup_submit))
         .route(paths::SSO_CALLBACK, web::get().to(sso::callback))
-        .route(paths::SSO_CONSENT, web::get().to(sso::consent));
+        .route(paths::SSO_CONSENT, web::get().to(sso::consent))
+        .route(
+            paths::FORWARD_AUTH,
+            web::get().to(forward_auth::forward_auth),
+        )
+        .route(
+            paths::AUTH_REQUEST,
+            web::get().to(forward_auth::auth_request),
+        );
     realm_routes(cfg);
     cfg.service(
         web::scope(paths::PORTAL_SCOPE)

@@ -1,0 +1,169 @@
+//! `GET /api/authz/forward-auth` (Traefik ForwardAuth, Caddy forward_auth) and
+//! `GET /api/authz/auth-request` (nginx auth_request): 200 with the identity headers
+//! when the visitor is signed in to the app's realm; otherwise a 302 to the right
+//! sign-in page (forward-auth) or a 401 (auth-request); 403 when a required role is
+//! missing. The original URL is believed only from trusted proxies.
+
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use crate::service::forward_auth::{Decision, Identity, RealmChoice};
+use crate::web::AppState;
+use crate::web::error::WebResult;
+use crate::web::paths::RealmPaths;
+
+#[derive(Debug, Deserialize)]
+pub struct CheckQuery {
+    realm: Option<String>,
+    client: Option<String>,
+    role: Option<String>,
+}
+
+/// The two flavours of the endpoint.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flavour {
+    /// Traefik / Caddy: unauthenticated → 302 to the sign-in page.
+    Redirect,
+    /// nginx auth_request: unauthenticated → 401.
+    Status,
+}
+
+/// `GET /api/authz/forward-auth`
+pub async fn forward_auth(
+    req: HttpRequest,
+    query: web::Query<CheckQuery>,
+) -> WebResult<HttpResponse> {
+    check(&req, &query, Flavour::Redirect)
+}
+
+/// `GET /api/authz/auth-request`
+pub async fn auth_request(
+    req: HttpRequest,
+    query: web::Query<CheckQuery>,
+) -> WebResult<HttpResponse> {
+    check(&req, &query, Flavour::Status)
+}
+
+fn check(req: &HttpRequest, query: &CheckQuery, flavour: Flavour) -> WebResult<HttpResponse> {
+    let state = AppState::of(req);
+    let (choice, cookie, paths) = match (query.client.as_deref(), query.realm.as_deref()) {
+        (Some(slug), None | Some("client")) => (
+            RealmChoice::Client(slug),
+            state.cookies.session_name(Some(slug)),
+            RealmPaths::portal(slug),
+        ),
+        (None, None | Some("staff")) => (
+            RealmChoice::Staff,
+            state.cookies.session_name(None),
+            RealmPaths::staff(),
+        ),
+        _ => return Ok(misconfigured("use ?realm=staff or ?client=<slug>")),
+    };
+    let admin = match query.role.as_deref() {
+        None => false,
+        Some("admin") => true,
+        Some(_) => return Ok(misconfigured("the only role that can be required is admin")),
+    };
+    let token = req.cookie(&cookie).map(|c| c.value().to_owned());
+    let decision = state
+        .services
+        .forward_auth(choice, token.as_deref(), admin)?;
+    tracing::debug!(target: "gatehouse::forward_auth", decision = decision.as_str(), "forward-auth");
+    Ok(match decision {
+        Decision::Allow(identity) => allowed(&identity),
+        Decision::MissingRole => plain(HttpResponse::Forbidden()),
+        Decision::SignIn | Decision::NoSuchRealm => {
+            // The sign-in page, returning to the original URL when it is safe. nginx
+            // cannot URL-encode `rd` itself, so the 401 carries the finished URL in
+            // `Location` too (`error_page 401 =302 $gatehouse_login`).
+            let mut login = format!("{}{}", state.services.settings.base_url, paths.login());
+            if let Some(rd) = original_url(req, state)
+                .and_then(|u| state.services.settings.redirects.safe_target(&u))
+            {
+                let encoded: String = url::form_urlencoded::byte_serialize(rd.as_bytes()).collect();
+                login.push_str("?rd=");
+                login.push_str(&encoded);
+            }
+            let mut response = match flavour {
+                Flavour::Status => HttpResponse::Unauthorized(),
+                Flavour::Redirect => HttpResponse::Found(),
+            };
+            response.insert_header((header::LOCATION, login));
+            plain(response)
+        }
+    })
+}
+
+/// A 400 for a proxy configured with an unknown query (a deployment mistake, not a
+/// visitor's).
+fn misconfigured(why: &str) -> HttpResponse {
+    tracing::warn!(target: "gatehouse::forward_auth", "forward-auth request: {why}");
+    HttpResponse::BadRequest()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("text/plain; charset=utf-8")
+        .body(format!("gatehouse forward-auth: {why}\n"))
+}
+
+fn plain(mut builder: actix_web::HttpResponseBuilder) -> HttpResponse {
+    builder
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+fn allowed(identity: &Identity) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    response.insert_header((header::CACHE_CONTROL, "no-store"));
+    let mut set = |name: &'static str, value: &str| {
+        // Names and emails never hold control characters (they are cleaned on input);
+        // anything a header cannot carry is left out rather than failing the check.
+        if let Ok(value) = HeaderValue::from_bytes(value.as_bytes()) {
+            response.insert_header((HeaderName::from_static(name), value));
+        }
+    };
+    set("remote-user", &identity.user_id.to_string());
+    set("remote-email", &identity.email);
+    set("remote-name", &identity.name);
+    set(
+        "remote-realm",
+        if identity.client.is_some() {
+            "client"
+        } else {
+            "staff"
+        },
+    );
+    if let Some(slug) = &identity.client {
+        set("remote-client", slug);
+    }
+    set("remote-role", identity.role.as_str());
+    set("remote-auth", identity.auth.as_header());
+    response.finish()
+}
+
+/// The URL the visitor asked the protected app for, from a trusted proxy's headers.
+fn original_url(req: &HttpRequest, state: &AppState) -> Option<String> {
+    let peer = req.peer_addr()?.ip();
+    if !state.config.is_trusted_proxy(peer) {
+        return None;
+    }
+    let get = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(full) = get("x-original-url") {
+        return Some(full.to_owned());
+    }
+    let proto = get("x-forwarded-proto").unwrap_or("https");
+    if !matches!(proto, "http" | "https") {
+        return None;
+    }
+    let host = get("x-forwarded-host")?;
+    let uri = get("x-forwarded-uri").unwrap_or("/");
+    if !uri.starts_with('/') {
+        return None;
+    }
+    Some(format!("{proto}://{host}{uri}"))
+}
