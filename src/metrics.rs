@@ -137,14 +137,14 @@ impl Metrics {
     }
 
     /// Counts an SSO failure; `reason` is a short fixed identifier chosen by the caller
-    /// (`discovery`, `token_exchange`, `id_token_invalid`, `not_registered`…), never text
-    /// from a provider.
+    /// (`bad_state`, `unreachable`, `not_verified`, `not_registered`…; see
+    /// `service::observe`), never text from a provider.
     pub fn sso_error(&self, reason: &'static str) {
         self.sso_errors.with(reason, Counter::inc);
     }
 
     /// Counts a forward-auth answer; `decision` is a fixed identifier (`allow`,
-    /// `redirect`, `deny`).
+    /// `sign_in`, `forbidden`, `unknown_realm`).
     pub fn forward_auth_decision(&self, decision: &'static str) {
         self.forward_auth.with(decision, Counter::inc);
     }

@@ -1,6 +1,6 @@
 //! A full disk or a read-only data directory: writes fail with a clear 503 page (and a
-//! log line), reads keep being served, nothing is corrupted, and writes work again once
-//! the disk does.
+//! log line), reads and forward-auth keep being served, nothing is corrupted, and
+//! writes work again once the disk does.
 //!
 //! Two ways in: a real, small tmpfs filled to the brim under the real binary (when the
 //! machine lets the test mount one: root with CAP_SYS_ADMIN), and — always — an
@@ -164,6 +164,11 @@ async fn a_read_only_store_refuses_writes_with_503_and_keeps_serving_reads() {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.has("ann@example.com"));
     assert_eq!(ann.get("/healthz").await.status, StatusCode::OK);
+    assert_eq!(
+        ann.get("/api/authz/auth-request").await.status,
+        StatusCode::OK,
+        "forward-auth keeps working"
+    );
     assert_eq!(ann.get("/metrics").await.status, StatusCode::OK);
     assert_eq!(ann.get("/admin/users").await.status, StatusCode::OK);
 
@@ -297,6 +302,11 @@ async fn a_full_disk_refuses_writes_with_503_keeps_reads_and_recovers() {
     assert_eq!(page.status, 200);
     assert!(page.body.contains("bob@example.com"));
     assert_eq!(bob.get("/healthz").await.status, 200);
+    assert_eq!(
+        bob.get("/api/authz/auth-request").await.status,
+        200,
+        "forward-auth keeps working"
+    );
     let list = install.cli_ok(&["user", "list"], "");
     assert!(list.contains("bob@example.com"), "{list}");
 

@@ -8,6 +8,7 @@ use openmetrics_parser::prometheus::parse_prometheus;
 use openmetrics_parser::{PrometheusType, PrometheusValue};
 
 use crate::common::binary::{Install, free_port};
+use crate::common::sso::{app_with_entra, configure_staff_sso, sso_sign_in, user};
 use crate::common::{Browser, TestApp};
 
 /// One scrape, parsed by a strict Prometheus text-format parser: sample values (the
@@ -235,4 +236,54 @@ fn a_separate_metrics_listener_serves_metrics_and_the_main_one_does_not() {
     // The health checks that waited for the server were counted.
     assert!(parsed.http_count("/healthz", "GET", 200) >= 1.0);
     server.stop();
+}
+
+#[actix_web::test]
+async fn sso_sign_ins_sso_errors_and_forward_auth_decisions_are_counted() {
+    let (app, fake) = app_with_entra().await;
+    configure_staff_sso(&app, true, "").await;
+    let mut ops = app.browser();
+
+    let mut erin = app.browser();
+    let page = sso_sign_in(&mut erin, &fake, user("oid-erin", "erin@contoso.com")).await;
+    assert_eq!(page.location(), "/account", "{}", page.body);
+    let mut forger = app.browser();
+    let page = forger
+        .get("/sso/callback?state=made-up-state&code=abc")
+        .await;
+    assert_ne!(page.status, StatusCode::OK);
+
+    // Forward-auth: signed in, not signed in, missing role, unknown client.
+    assert_eq!(
+        erin.get("/api/authz/auth-request").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        forger.get("/api/authz/auth-request").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        erin.get("/api/authz/auth-request?role=admin").await.status,
+        StatusCode::FORBIDDEN
+    );
+    erin.get("/api/authz/auth-request?client=no-such-client")
+        .await;
+
+    let m = scrape(&mut ops).await;
+    assert_eq!(m.logins("sso", "success"), 1.0);
+    assert_eq!(
+        m.get("gatehouse_sso_errors_total{reason=bad_state}"),
+        1.0,
+        "made-up state"
+    );
+    for decision in ["allow", "sign_in", "forbidden", "unknown_realm"] {
+        assert_eq!(
+            m.get(&format!(
+                "gatehouse_forward_auth_decisions_total{{decision={decision}}}"
+            )),
+            1.0,
+            "{decision}"
+        );
+    }
+    assert_eq!(m.http_count("/api/authz/auth-request", "GET", 200), 1.0);
 }
