@@ -236,6 +236,23 @@ fn render_client(
     ))
 }
 
+/// The client page with an error message (for the logo upload).
+pub(super) fn render_error(
+    req: &HttpRequest,
+    admin: &StaffAdmin,
+    slug: &str,
+    csrf: &str,
+    message: String,
+) -> WebResult<HttpResponse> {
+    let page = ClientPage {
+        said: Some(Said::Error(StatusCode::BAD_REQUEST, message)),
+        consent_link: None,
+        test: None,
+        csrf,
+    };
+    render_client(req, admin, slug, page)
+}
+
 #[derive(Debug, Deserialize)]
 pub struct SlugPath {
     #[serde(rename = "client")]
@@ -398,6 +415,16 @@ pub async fn action(
             services.set_client_sso_only(who, slug.clone(), true).await,
             |n| format!("SSO-only is on; {n} password session(s) ended."),
         )?,
+        "remove-logo" => {
+            let update = ClientUpdate {
+                logo: Some(None),
+                ..ClientUpdate::default()
+            };
+            said(
+                services.update_client(who, slug.clone(), update).await,
+                |_| "Logo removed.".to_owned(),
+            )?
+        }
         "sso-only-off" => said(
             services.set_client_sso_only(who, slug.clone(), false).await,
             |_| "SSO-only is off.".to_owned(),
