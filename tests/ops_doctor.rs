@@ -137,3 +137,80 @@ fn doctor_on_a_fresh_install_warns_but_passes() {
     assert_eq!(level(&report, "data-dir"), "warn");
     assert!(!install.data_dir().exists(), "doctor creates nothing");
 }
+
+#[test]
+fn doctor_reports_expiring_secrets_and_untested_sso() {
+    let install = crate::common::binary::Install::new();
+    install.cli_ok(
+        &[
+            "admin",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--password-stdin",
+        ],
+        "a long passphrase\n",
+    );
+    let day = |offset: i64| {
+        let date = time::OffsetDateTime::now_utc().date() + time::Duration::days(offset);
+        date.format(time::macros::format_description!("[year]-[month]-[day]"))
+            .unwrap()
+    };
+    let soon = day(10);
+    let past = day(-3);
+    install.cli_ok(
+        &[
+            "sso",
+            "set",
+            "--tenant-id",
+            "11111111-2222-4333-8444-555555555555",
+            "--client-id",
+            "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee",
+            "--client-secret-stdin",
+            "--secret-expires",
+            &soon,
+        ],
+        "staff-secret\n",
+    );
+    install.cli_ok(&["sso", "enable"], "");
+    install.cli_ok(
+        &[
+            "portal-app",
+            "set",
+            "--client-id",
+            "cccccccc-1111-4222-8333-444444444444",
+            "--client-secret-stdin",
+            "--secret-expires",
+            &past,
+        ],
+        "portal-secret\n",
+    );
+    let out = install.cli(&["doctor"], "");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an expired secret is an error:\n{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.starts_with("warn")
+            && l.contains(&format!(
+                "staff sign-in app client secret expires on {soon}"
+            ))),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.starts_with("error")
+            && l.contains(&format!("portal app client secret EXPIRED on {past}"))),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("warn") && l.contains("never tested")),
+        "{text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&install.cli(&["--json", "doctor"], "").stdout).unwrap();
+    assert!(json.to_string().contains("secret expiry"), "{json}");
+}

@@ -8,4 +8,5 @@ pub mod doctor;
 pub mod files;
 pub mod healthcheck;
 pub mod restore;
+pub mod sso_checks;
 pub mod status;

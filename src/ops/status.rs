@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::admin_api::AdminResponse;
 use crate::domain::user::{Realm, Role, UserStatus};
 use crate::service::policy::realm_policy;
+use crate::service::sso::settings::{PortalApp, StaffSso};
 use crate::service::{Result, Services};
 use crate::store::migrations::CURRENT_VERSION;
 use crate::store::prelude::*;
@@ -32,6 +33,30 @@ pub struct StoreStatus {
     /// Unix time of the newest audit event, if any.
     pub newest_audit_at: Option<i64>,
     pub audit_events: u64,
+    /// Client secrets that are set, with their recorded expiry dates.
+    #[serde(default)]
+    pub secrets: Vec<SecretExpiry>,
+    /// Staff Microsoft sign-in, when it is turned on.
+    #[serde(default)]
+    pub staff_sso: Option<SsoTestState>,
+}
+
+/// A stored client secret of an Entra app registration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretExpiry {
+    /// "staff sign-in app" or "portal app".
+    pub app: String,
+    /// `YYYY-MM-DD`, when the admin recorded one.
+    pub expires: Option<String>,
+}
+
+/// Staff Microsoft sign-in and its connection test.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoTestState {
+    /// The last connection test passed and the settings have not changed since.
+    pub tested_ok: bool,
+    /// When the last test ran and whether it passed, if it ever ran.
+    pub last_test: Option<(i64, bool)>,
 }
 
 /// Reads the facts in one read transaction.
@@ -50,6 +75,25 @@ pub fn collect(services: &Services) -> Result<StoreStatus> {
             .map(|u| format!("{} ({})", u.email, u.status.as_str()))
             .collect();
         let newest = r.audit_events(1, None)?;
+        let staff_app: StaffSso = r.setting()?;
+        let portal_app: PortalApp = r.setting()?;
+        let mut secrets = Vec::new();
+        if staff_app.client_secret.is_some() {
+            secrets.push(SecretExpiry {
+                app: "staff sign-in app".to_owned(),
+                expires: staff_app.secret_expires.clone(),
+            });
+        }
+        if portal_app.client_secret.is_some() {
+            secrets.push(SecretExpiry {
+                app: "portal app".to_owned(),
+                expires: portal_app.secret_expires.clone(),
+            });
+        }
+        let staff_sso = staff_app.enabled.then(|| SsoTestState {
+            tested_ok: staff_app.tested_ok(),
+            last_test: staff_app.last_test.as_ref().map(|t| (t.at.0, t.passed)),
+        });
         let audit_events = newest.first().map(|(seq, _)| *seq).unwrap_or(0);
         Ok(StoreStatus {
             schema_version,
@@ -61,6 +105,8 @@ pub fn collect(services: &Services) -> Result<StoreStatus> {
             staff_sso_only: realm_policy(r, Realm::Staff)?.sso_only,
             newest_audit_at: newest.first().map(|(_, e)| e.at.0),
             audit_events,
+            secrets,
+            staff_sso,
         })
     })
 }
