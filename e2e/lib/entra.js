@@ -113,6 +113,7 @@ class Tenant {
         userinfo: '/oidc/userinfo',
       },
       pkce: { required: () => true },
+      ttl: { AccessToken: 3600, AuthorizationCode: 600, ClientCredentials: 3600, Grant: 3600, IdToken: 3600, Interaction: 600, Session: 3600 },
       enabledJWA: { idTokenSigningAlgValues: ['RS256'] },
       findAccount: (ctx, sub) => this.account(sub),
       // A tenant that consented to an app (or owns it) is not asked again.
@@ -159,6 +160,16 @@ class Tenant {
     }
     if (rest === '/v2.0/adminconsent') {
       return this.adminConsent(req, res, search);
+    }
+    if (rest === '/oauth2/v2.0/authorize') {
+      // Entra understands prompt=select_account (its account picker); oidc-provider
+      // refuses prompt values it has no interaction for. A fresh sign-in stands in for
+      // picking an account.
+      const params = new URLSearchParams(search);
+      if (params.get('prompt') === 'select_account') {
+        params.set('prompt', 'login');
+        search = `?${params}`;
+      }
     }
     if (req.method === 'POST' && rest === '/oauth2/v2.0/token') {
       const raw = await readBody(req);

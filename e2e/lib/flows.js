@@ -8,11 +8,15 @@ import { Authenticator } from './totp.js';
 /**
  * On the TOTP enrolment page: reads the setup key from the page, confirms a code,
  * checks the ten recovery codes, and continues. Returns the authenticator.
+ * `javascript`: whether the browser runs the page's script.
  */
-export async function enrolTotp(sc, page, label = 'mfa-setup') {
+export async function enrolTotp(sc, page, label = 'mfa-setup', { javascript = true } = {}) {
   await page.waitForURL(/\/mfa\/setup$/);
   await sc.snap(page, label);
   assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Set up your authenticator app');
+  // The Copy buttons are a progressive enhancement: shown by the script, hidden without it.
+  assert.equal(await page.getByRole('button', { name: 'Copy' }).first().isVisible(), javascript,
+    javascript ? 'the script shows the Copy buttons' : 'without JavaScript the Copy buttons stay hidden');
   const secret = await page.getByLabel('Setup key').inputValue();
   assert.match(secret, /^[A-Z2-7]{16,}$/, 'the setup key is base32');
   const otpauth = await page.locator('#otpauth').inputValue();

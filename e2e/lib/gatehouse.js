@@ -2,7 +2,7 @@
 // configuration, `serve` on a free loopback port (the printed setup link captured),
 // and CLI commands run against it while it serves.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -59,25 +59,39 @@ export class Gatehouse {
     this.child = null;
   }
 
-  /** Runs a CLI command (with `stdin` as input) and returns its stdout; throws on failure. */
+  /**
+   * Runs a CLI command (with `stdin` as input) and resolves to its stdout; rejects on
+   * failure. Asynchronous on purpose: the server may call back into this very process
+   * (the Entra look-alike) while the command runs.
+   */
   cli(args, stdin = '') {
     const env = { ...process.env };
     delete env.GATEHOUSE_CONFIG;
-    const out = spawnSync(this.bin, ['--config', this.config, ...args], { input: stdin, encoding: 'utf8', env, timeout: 30_000 });
-    if (out.status !== 0) {
-      throw new Error(`gatehouse ${args.join(' ')} failed (${out.status}):\n${out.stdout}\n${out.stderr}`);
-    }
-    return out.stdout;
+    const child = spawn(this.bin, ['--config', this.config, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
+    child.stdin.on('error', () => {}); // a command that fails early may not read stdin
+    child.stdin.end(stdin);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.once('close', (status) => {
+        clearTimeout(timer);
+        if (status === 0) resolve(stdout);
+        else reject(new Error(`gatehouse ${args.join(' ')} failed (${status}):\n${stdout}\n${stderr}`));
+      });
+    });
   }
 
   /** `cli` with `--json`, parsed. */
-  cliJson(args, stdin = '') {
-    return JSON.parse(this.cli(['--json', ...args], stdin));
+  async cliJson(args, stdin = '') {
+    return JSON.parse(await this.cli(['--json', ...args], stdin));
   }
 
   /** Creates an admin from the command line (they enrol TOTP at their first sign-in). */
   createAdmin(email, name, password) {
-    this.cli(['admin', 'create', '--email', email, '--name', name, '--password-stdin'], password);
+    return this.cli(['admin', 'create', '--email', email, '--name', name, '--password-stdin'], password);
   }
 
   /** Starts `gatehouse serve` and waits until /healthz answers. */
@@ -118,7 +132,7 @@ export class Gatehouse {
     if (this.child && this.child.exitCode === null) {
       const exited = new Promise((resolve) => this.child.once('exit', resolve));
       this.child.kill('SIGTERM');
-      const done = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
+      const done = await Promise.race([exited.then(() => true), sleep(10_000, undefined, { ref: false }).then(() => false)]);
       if (!done) this.child.kill('SIGKILL');
     }
     rmSync(this.dir, { recursive: true, force: true });

@@ -25,7 +25,7 @@ before(async () => {
   const port = await freePort();
   entra = await startWorld(`http://127.0.0.1:${port}`);
   gatehouse = await Gatehouse.create(entraConfig(entra), port);
-  gatehouse.createAdmin(ADMIN.email, ADMIN.name, ADMIN.password);
+  await gatehouse.createAdmin(ADMIN.email, ADMIN.name, ADMIN.password);
   await gatehouse.serve();
 });
 
@@ -120,7 +120,7 @@ test('staff SSO: configured in the admin pages, Microsoft sign-in through the pr
   const nav = visitor.getByRole('navigation', { name: 'Account' });
   assert.ok(await nav.getByRole('link', { name: GRACE.name }).isVisible(), 'Grace is signed in');
   assert.ok(await nav.getByRole('link', { name: 'Admin' }).isVisible(), 'as an admin');
-  const grace = gatehouse.cliJson(['user', 'show', '--email', GRACE.email]);
+  const grace = await gatehouse.cliJson(['user', 'show', '--email', GRACE.email]);
   assert.equal(grace.status, 'active');
 
   // Grace turns SSO-only on from the admin page.
@@ -159,7 +159,7 @@ test('staff SSO: configured in the admin pages, Microsoft sign-in through the pr
 
   // A break-glass admin (flag set from the CLI on the running server) still gets in
   // with password + code through emergency access, and the dashboard shows it.
-  gatehouse.cli(['user', 'break-glass', 'on', '--email', ADMIN.email]);
+  await gatehouse.cli(['user', 'break-glass', 'on', '--email', ADMIN.email]);
   await admin.goto(`${gatehouse.base}/login?emergency=1`);
   await sc.snap(admin, 'login-emergency');
   await signInEmergency(sc, admin, adminApp);

@@ -25,7 +25,7 @@ before(async () => {
   const port = await freePort();
   entra = await startWorld(`http://127.0.0.1:${port}`);
   gatehouse = await Gatehouse.create(entraConfig(entra), port);
-  gatehouse.createAdmin(ADMIN.email, ADMIN.name, ADMIN.password);
+  await gatehouse.createAdmin(ADMIN.email, ADMIN.name, ADMIN.password);
   await gatehouse.serve();
 });
 
@@ -171,7 +171,7 @@ test('portals: client A with its tenant and Microsoft sign-in, client B with pas
 
 async function addClient(sc, admin, name, slug) {
   await admin.goto(`${gatehouse.base}/admin/clients`);
-  await admin.getByLabel('Name').fill(name);
+  await admin.getByLabel('Name', { exact: true }).fill(name);
   await admin.getByLabel('Short name (slug)').fill(slug);
   await admin.getByRole('button', { name: 'Add client' }).click();
   await admin.waitForURL(`${gatehouse.base}/admin/clients/${slug}`);
@@ -182,8 +182,8 @@ async function addClient(sc, admin, name, slug) {
 
 async function inviteTo(sc, admin, slug, email, name) {
   await admin.goto(`${gatehouse.base}/admin/clients/${slug}/users`);
-  await admin.getByLabel('Email').fill(email);
-  await admin.getByLabel('Name').fill(name);
+  await admin.getByLabel('Email', { exact: true }).fill(email);
+  await admin.getByLabel('Name', { exact: true }).fill(name);
   await admin.getByRole('button', { name: 'Create invitation' }).click();
   await admin.locator('#invite-link').waitFor();
   await sc.snap(admin, `admin-${slug}-invited`);

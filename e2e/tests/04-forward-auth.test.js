@@ -25,7 +25,7 @@ before(async () => {
   browser = await launchBrowser();
   const [appPort, nginxPort] = [await freePort(), await freePort()];
   gatehouse = await Gatehouse.create(`trusted_proxies = ['127.0.0.1']\n[forward_auth]\nallowed_hosts = ['127.0.0.1:${nginxPort}']\n`);
-  gatehouse.createAdmin(USER.email, USER.name, USER.password);
+  await gatehouse.createAdmin(USER.email, USER.name, USER.password);
   await gatehouse.serve();
   app = await startProtectedApp(appPort);
   nginx = await startNginx({ port: nginxPort, gatehouse: gatehouse.port, app: appPort });
@@ -44,7 +44,7 @@ test('forward-auth: the app behind nginx sends visitors to sign in and receives 
   const context = await sc.context();
   const page = await context.newPage();
   const protectedUrl = `${appBase}/tickets/42?view=full&sort=new`;
-  const id = gatehouse.cliJson(['user', 'show', '--email', USER.email]).id;
+  const { id } = await gatehouse.cliJson(['user', 'show', '--email', USER.email]);
 
   // Anonymous, with a forged identity header: sent to Gatehouse with the return address.
   await page.setExtraHTTPHeaders({ 'Remote-User': 'attacker' });
