@@ -11,13 +11,22 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { REPO } from './paths.js';
 
-/** The binary under test: GATEHOUSE_BIN, else the debug build in the repository. */
+/** The binary under test: GATEHOUSE_E2E_BIN, else the debug build in the repository. */
 export function gatehouseBinary() {
-  const bin = process.env.GATEHOUSE_BIN || path.join(REPO, 'target', 'debug', 'gatehouse');
+  const bin = process.env.GATEHOUSE_E2E_BIN || path.join(REPO, 'target', 'debug', 'gatehouse');
   if (!existsSync(bin)) {
-    throw new Error(`gatehouse binary not found at ${bin}: run \`cargo build\` or set GATEHOUSE_BIN`);
+    throw new Error(`gatehouse binary not found at ${bin}: run \`cargo build\` or set GATEHOUSE_E2E_BIN`);
   }
   return bin;
+}
+
+/**
+ * The environment for gatehouse processes: without GATEHOUSE_* variables, which
+ * Gatehouse reads as configuration keys (and refuses when unknown, like this suite's
+ * own GATEHOUSE_E2E_*).
+ */
+function childEnv() {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('GATEHOUSE_')));
 }
 
 /** A free TCP port on 127.0.0.1 (released before use; the race is harmless here). */
@@ -65,9 +74,7 @@ export class Gatehouse {
    * (the Entra look-alike) while the command runs.
    */
   cli(args, stdin = '') {
-    const env = { ...process.env };
-    delete env.GATEHOUSE_CONFIG;
-    const child = spawn(this.bin, ['--config', this.config, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(this.bin, ['--config', this.config, ...args], { env: childEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d; });
@@ -96,9 +103,7 @@ export class Gatehouse {
 
   /** Starts `gatehouse serve` and waits until /healthz answers. */
   async serve() {
-    const env = { ...process.env };
-    delete env.GATEHOUSE_CONFIG;
-    this.child = spawn(this.bin, ['--config', this.config, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(this.bin, ['--config', this.config, 'serve'], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout.setEncoding('utf8').on('data', (d) => { this.stdout += d; });
     this.child.stderr.setEncoding('utf8').on('data', (d) => { this.stderr += d; });
     const exited = new Promise((resolve) => this.child.once('exit', resolve));

@@ -12,6 +12,8 @@ export const STAFF_APP = { clientId: '3c9f6d2e-8a41-4b7c-9e05-6f1d2a3b4c5d', sec
 export const PORTAL_APP = { clientId: '7e4a1b9c-2d3f-4e5a-8b6c-9d0e1f2a3b4c', secret: 'portal-app-secret~Z3k.p9Wt', name: 'Support portal sign-in' };
 
 export const GRACE = { email: 'grace@staff.example', password: 'Grace-entra-pass-1', name: 'Grace Hopper' };
+/** In the staff tenant but never invited to Gatehouse. */
+export const LINUS = { email: 'linus@staff.example', password: 'Linus-entra-pass-1', name: 'Linus Lurker' };
 export const ALICE = { email: 'alice@client-a.example', password: 'Alice-entra-pass-1', name: 'Alice Anders' };
 export const BOB = { email: 'bob@client-b.example', password: 'Bob-entra-pass-1', name: 'Bob Berg' };
 
@@ -19,7 +21,7 @@ export const BOB = { email: 'bob@client-b.example', password: 'Bob-entra-pass-1'
 export function startWorld(gatehouseBase) {
   return startEntra({
     tenants: [
-      { id: STAFF_TENANT, name: 'Staff Example', users: [GRACE] },
+      { id: STAFF_TENANT, name: 'Staff Example', users: [GRACE, LINUS] },
       { id: TENANT_A, name: 'Client A Ltd', users: [ALICE] },
       { id: TENANT_B, name: 'Client B GmbH', users: [BOB] },
     ],

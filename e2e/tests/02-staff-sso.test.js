@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { Scenario, launchBrowser, skipWithoutBrowser } from '../lib/browser.js';
-import { csrfToken, firstSignIn, providerSignIn, signIn, submitPassword } from '../lib/flows.js';
+import { csrfToken, firstSignIn, providerSignIn, submitPassword } from '../lib/flows.js';
 import { Gatehouse, freePort } from '../lib/gatehouse.js';
-import { GRACE, STAFF_APP, STAFF_TENANT, entraConfig, startWorld } from '../lib/world.js';
+import { GRACE, LINUS, STAFF_APP, STAFF_TENANT, entraConfig, startWorld } from '../lib/world.js';
 
 const ADMIN = { email: 'ops@staff.example', name: 'Olga Ops', password: 'ops passphrase for e2e' };
 
@@ -101,6 +101,19 @@ test('staff SSO: configured in the admin pages, Microsoft sign-in through the pr
   const graceOid = entra.tenant(STAFF_TENANT).user(GRACE.email).oid;
   assert.ok(claims.includes(graceOid), `the oid claim is shown: ${claims}`);
 
+  // Someone from the tenant who was never invited is refused (just-in-time is off).
+  const strangerContext = await sc.context();
+  const stranger = await strangerContext.newPage();
+  await stranger.goto(`${gatehouse.base}/login`);
+  await stranger.getByRole('link', { name: 'Sign in with Microsoft' }).click();
+  await providerSignIn(sc, stranger, LINUS.email, LINUS.password, 'entra-login-uninvited');
+  await stranger.waitForURL(new RegExp(`^${gatehouse.base}/`));
+  await sc.snap(stranger, 'sso-not-registered');
+  assert.match(await stranger.locator('main').textContent(), /not registered here/);
+  await stranger.goto(`${gatehouse.base}/account`);
+  await stranger.waitForURL(/\/login/);
+  await strangerContext.close();
+
   // Invite Grace as an admin; her first Microsoft sign-in links her account.
   await admin.goto(`${gatehouse.base}/admin/users`);
   await admin.getByLabel('Email').fill(GRACE.email);
@@ -180,4 +193,3 @@ async function signInEmergency(sc, page, app) {
   await page.getByRole('button', { name: 'Continue' }).click();
 }
 
-void signIn;
