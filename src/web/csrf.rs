@@ -142,12 +142,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
                 .find(|(k, _)| k == "csrf_token")
                 .map(|(_, v)| v.as_str())
                 .unwrap_or_default();
-            let cookie = req.cookie(state.cookies.csrf_name());
-            let valid = cookie.is_some_and(|c| {
-                let expected = token_for(state, c.value());
-                !sent.is_empty() && bool::from(expected.as_bytes().ct_eq(sent.as_bytes()))
-            });
-            if !valid {
+            if !token_matches(&req, state, sent) {
                 return Err(WebError::Csrf);
             }
             let form = serde_urlencoded::from_bytes::<T>(&body)
@@ -155,6 +150,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             Ok(CsrfForm(form))
         })
     }
+}
+
+/// Whether `sent` is the CSRF token for this browser's cookie.
+pub fn token_matches(req: &HttpRequest, state: &AppState, sent: &str) -> bool {
+    req.cookie(state.cookies.csrf_name()).is_some_and(|c| {
+        let expected = token_for(state, c.value());
+        !sent.is_empty() && bool::from(expected.as_bytes().ct_eq(sent.as_bytes()))
+    })
 }
 
 /// Decodes a form body, refusing what lenient parsers would silently repair: bytes
