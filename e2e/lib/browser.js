@@ -3,7 +3,7 @@
 // size, and — on Gatehouse's own pages — a check that every form control has a label.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 import { chromium } from 'playwright-core';
@@ -56,6 +56,10 @@ export class Scenario {
     this.count = 0;
     this.shots = [];
     mkdirSync(SHOTS, { recursive: true });
+    // This scenario's screenshots from an earlier run would mix with this run's.
+    for (const file of readdirSync(SHOTS)) {
+      if (file.startsWith(`${name}-`) && file.endsWith('.png')) rmSync(path.join(SHOTS, file));
+    }
   }
 
   /** A fresh browser profile (its own cookies), at desktop size. Only loopback is reachable. */

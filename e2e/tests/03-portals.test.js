@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { Scenario, launchBrowser, skipWithoutBrowser } from '../lib/browser.js';
 import { enrolTotp, firstSignIn, providerSignIn, signIn } from '../lib/flows.js';
 import { Gatehouse, freePort } from '../lib/gatehouse.js';
+import { logoPng } from '../lib/png.js';
 import { ALICE, PORTAL_APP, TENANT_A, TENANT_B, entraConfig, startWorld } from '../lib/world.js';
 
 const ADMIN = { email: 'ops@staff.example', name: 'Olga Ops', password: 'ops passphrase for e2e' };
@@ -62,6 +63,16 @@ test('portals: client A with its tenant and Microsoft sign-in, client B with pas
   await admin.getByRole('status').waitFor();
   await sc.snap(admin, 'admin-client-a-saved');
   assert.ok(await admin.getByLabel('Sign in with Microsoft (the client\'s tenant)').isChecked());
+
+  // Branding: an accent colour and a logo (a multipart upload from the browser).
+  await admin.getByLabel('Accent colour').fill('#0b6e4f');
+  await admin.getByRole('button', { name: 'Save settings' }).click();
+  await admin.getByRole('status').waitFor();
+  await admin.getByLabel('Image file').setInputFiles({ name: 'client-a.png', mimeType: 'image/png', buffer: logoPng(96, 32, [11, 110, 79]) });
+  await admin.getByRole('button', { name: 'Upload logo' }).click();
+  await admin.getByRole('img', { name: 'Client A Ltd logo' }).waitFor();
+  await sc.snap(admin, 'admin-client-a-logo');
+  assert.ok(await admin.getByRole('img', { name: 'Client A Ltd logo' }).evaluate((img) => img.complete && img.naturalWidth === 96));
 
   // Before consent, the connection test says so (Entra: AADSTS700016).
   await admin.getByRole('button', { name: 'Test connection' }).click();
@@ -118,6 +129,8 @@ test('portals: client A with its tenant and Microsoft sign-in, client B with pas
   await alice.goto(`${gatehouse.base}/p/client-a/login`);
   await sc.snap(alice, 'portal-a-login');
   assert.match(await alice.locator('header .brand').textContent(), /Client A Ltd/);
+  assert.ok(await alice.locator('header img.logo').evaluate((img) => img.complete && img.naturalWidth === 96), 'the logo is shown');
+  assert.equal(await alice.locator('header.topbar').evaluate((el) => getComputedStyle(el).backgroundColor), 'rgb(11, 110, 79)', 'in the accent colour');
   await alice.getByRole('link', { name: 'Sign in with Microsoft' }).click();
   await providerSignIn(sc, alice, ALICE.email, ALICE.password, 'entra-login-tenant-a');
   await alice.waitForURL(`${gatehouse.base}/p/client-a/account`);
