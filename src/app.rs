@@ -113,6 +113,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 
     let config = Arc::new(config);
     let state = web::Data::new(AppState::new(Arc::clone(&services), Arc::clone(&config)));
+    let metrics_server = config
+        .metrics
+        .listen
+        .map(|addr| gate_web::metrics::server(addr, state.clone()))
+        .transpose()?;
     let server = HttpServer::new(move || gate_web::app(state.clone()))
         .shutdown_timeout(10)
         .disable_signals();
@@ -127,9 +132,18 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(listen = %config.listen, public_url = %config.base_url(), "gatehouse is serving");
     let server = server.run();
     let handle = server.handle();
+    let metrics_handle = metrics_server.map(|m| {
+        tracing::info!(listen = ?config.metrics.listen, "metrics are served on their own listener");
+        let handle = m.handle();
+        tokio::spawn(m);
+        handle
+    });
     tokio::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down");
+        if let Some(metrics) = metrics_handle {
+            metrics.stop(true).await;
+        }
         handle.stop(true).await;
     });
     server.await.context("while serving HTTP")?;

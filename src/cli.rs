@@ -15,6 +15,7 @@ use crate::admin_api::{
 };
 use crate::app::{self, OpenError};
 use crate::config::{Config, Overrides};
+use crate::ops;
 
 /// Gatehouse: staff and customer-portal sign-in with passwords, TOTP and Microsoft
 /// Entra ID, in one binary.
@@ -83,6 +84,30 @@ pub enum Command {
     },
     /// Check the configuration and print what it resolves to.
     CheckConfig,
+    /// Write a consistent snapshot of the store to FILE, while the server runs or not.
+    /// The master key is not in it: keep master.key, or use --with-key.
+    Backup {
+        /// The backup file to create (never overwritten).
+        file: PathBuf,
+        /// Also write the master key to this new file (mode 0600). Keep it apart from
+        /// the backup.
+        #[arg(long, value_name = "KEYFILE")]
+        with_key: Option<PathBuf>,
+    },
+    /// Replace the store of a stopped server with a backup; the replaced store is kept
+    /// as gatehouse.redb.bak.
+    Restore {
+        /// The backup file written by `gatehouse backup`.
+        file: PathBuf,
+        /// The master key saved with `backup --with-key`, when it is not the current
+        /// one; it is installed as the master key.
+        #[arg(long, value_name = "KEYFILE")]
+        key: Option<PathBuf>,
+    },
+    /// Check configuration, files, store, accounts and clock; exit 1 on any error.
+    Doctor,
+    /// Ask the local server's /healthz; exit 0 when healthy (for container health checks).
+    Healthcheck,
 }
 
 #[derive(Debug, Subcommand)]
@@ -313,6 +338,9 @@ pub fn run() -> ExitCode {
     };
     let config = match Config::load(cli.config.as_deref(), std::env::vars(), &overrides) {
         Ok(c) => c,
+        Err(e) if matches!(cli.command, Command::Doctor) => {
+            return crate::ops::doctor::config_failed(&e, cli.json);
+        }
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
@@ -338,6 +366,14 @@ fn dispatch(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Command::CheckConfig => return Ok(check_config(&config, json)),
+        Command::Backup { file, with_key } => {
+            return ops::backup::run(&config, &file, with_key.as_deref(), json);
+        }
+        Command::Restore { file, key } => {
+            return ops::restore::run(&config, &file, key.as_deref(), json);
+        }
+        Command::Doctor => return ops::doctor::run(&config, json),
+        Command::Healthcheck => return ops::healthcheck::run(&config),
         Command::Audit { follow, limit } => {
             return follow_audit(&config, json, follow, limit);
         }

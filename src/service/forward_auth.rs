@@ -94,6 +94,7 @@ impl Services {
             Ok((Decision::Allow(identity), Some(signed_in)))
         })?;
         let (decision, signed_in) = decided;
+        self.metrics.forward_auth_decision(decision.as_str());
         if let Some(signed_in) = &signed_in {
             self.note_activity(signed_in);
         }
