@@ -78,7 +78,11 @@ pub fn init_logging(config: &Config) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // On a failed write tracing-subscriber would report with `eprintln!`, which
+        // panics when stderr is gone (a log pipe whose reader exited): the panicking
+        // task was the shutdown task, and SIGTERM then never stopped the server.
+        .log_internal_errors(false);
     let _ = match config.log.format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
