@@ -109,10 +109,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
 
     let socket_path = config.data_dir.join(SOCKET_FILE_NAME);
-    let socket_task = tokio::spawn(admin_api::socket::serve(
-        socket_path.clone(),
-        Arc::clone(&services),
-    ));
+    let socket = admin_api::socket::bind(&socket_path)
+        .with_context(|| format!("while creating the admin socket {}", socket_path.display()))?;
+    let socket_task = tokio::spawn(admin_api::socket::serve(socket, Arc::clone(&services)));
     let maintenance_task = tokio::spawn(maintenance(Arc::clone(&services)));
 
     let config = Arc::new(config);
