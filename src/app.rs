@@ -78,7 +78,11 @@ pub fn init_logging(config: &Config) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // On a failed write tracing-subscriber would report with `eprintln!`, which
+        // panics when stderr is gone (a log pipe whose reader exited): the panicking
+        // task was the shutdown task, and SIGTERM then never stopped the server.
+        .log_internal_errors(false);
     let _ = match config.log.format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
@@ -105,10 +109,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
 
     let socket_path = config.data_dir.join(SOCKET_FILE_NAME);
-    let socket_task = tokio::spawn(admin_api::socket::serve(
-        socket_path.clone(),
-        Arc::clone(&services),
-    ));
+    let socket = admin_api::socket::bind(&socket_path)
+        .with_context(|| format!("while creating the admin socket {}", socket_path.display()))?;
+    let socket_task = tokio::spawn(admin_api::socket::serve(socket, Arc::clone(&services)));
     let maintenance_task = tokio::spawn(maintenance(Arc::clone(&services)));
 
     let config = Arc::new(config);

@@ -46,13 +46,19 @@ pub fn token_for(state: &AppState, cookie_value: &str) -> String {
 /// Whether the request's Origin / Sec-Fetch-Site headers allow a state change.
 /// Requests without either (non-browser clients) rely on the token alone.
 pub fn origin_allowed(req: &HttpRequest, state: &AppState) -> bool {
-    if let Some(origin) = req.headers().get(header::ORIGIN) {
-        return origin.as_bytes() == state.public_origin.as_bytes();
-    }
-    match req.headers().get("sec-fetch-site").map(|v| v.as_bytes()) {
-        Some(b"same-origin") | Some(b"none") => true,
-        Some(_) => false,
-        None => true,
+    let fetch_site = req.headers().get("sec-fetch-site").map(|v| v.as_bytes());
+    match req.headers().get(header::ORIGIN).map(|v| v.as_bytes()) {
+        // Our pages are served with `Referrer-Policy: no-referrer`, under which browsers
+        // send `Origin: null` even on a same-origin form post (Fetch: "serializing a
+        // request origin"). Then only the browser's Sec-Fetch-Site can vouch for it; a
+        // bare `null` (sandboxed frames, data: URLs) stays refused.
+        Some(b"null") => fetch_site == Some(b"same-origin"),
+        Some(origin) => origin == state.public_origin.as_bytes(),
+        None => match fetch_site {
+            Some(b"same-origin") | Some(b"none") => true,
+            Some(_) => false,
+            None => true,
+        },
     }
 }
 

@@ -361,6 +361,9 @@ impl HttpBrowser {
             .post(self.url(path))
             .header("cookie", self.cookie_header())
             .header("content-type", "application/x-www-form-urlencoded")
+            // What a browser sends for a form on our pages (`Referrer-Policy: no-referrer`).
+            .header("origin", "null")
+            .header("sec-fetch-site", "same-origin")
             .body(serde_urlencoded::to_string(&all).unwrap())
             .send()
             .await
