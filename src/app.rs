@@ -78,7 +78,11 @@ pub fn init_logging(config: &Config) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // On a failed write tracing-subscriber would report with `eprintln!`, which
+        // panics when stderr is gone (a log pipe whose reader exited): the panicking
+        // task was the shutdown task, and SIGTERM then never stopped the server.
+        .log_internal_errors(false);
     let _ = match config.log.format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
@@ -105,14 +109,18 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
 
     let socket_path = config.data_dir.join(SOCKET_FILE_NAME);
-    let socket_task = tokio::spawn(admin_api::socket::serve(
-        socket_path.clone(),
-        Arc::clone(&services),
-    ));
+    let socket = admin_api::socket::bind(&socket_path)
+        .with_context(|| format!("while creating the admin socket {}", socket_path.display()))?;
+    let socket_task = tokio::spawn(admin_api::socket::serve(socket, Arc::clone(&services)));
     let maintenance_task = tokio::spawn(maintenance(Arc::clone(&services)));
 
     let config = Arc::new(config);
     let state = web::Data::new(AppState::new(Arc::clone(&services), Arc::clone(&config)));
+    let metrics_server = config
+        .metrics
+        .listen
+        .map(|addr| gate_web::metrics::server(addr, state.clone()))
+        .transpose()?;
     let server = HttpServer::new(move || gate_web::app(state.clone()))
         .shutdown_timeout(10)
         .disable_signals();
@@ -127,9 +135,18 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(listen = %config.listen, public_url = %config.base_url(), "gatehouse is serving");
     let server = server.run();
     let handle = server.handle();
+    let metrics_handle = metrics_server.map(|m| {
+        tracing::info!(listen = ?config.metrics.listen, "metrics are served on their own listener");
+        let handle = m.handle();
+        tokio::spawn(m);
+        handle
+    });
     tokio::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down");
+        if let Some(metrics) = metrics_handle {
+            metrics.stop(true).await;
+        }
         handle.stop(true).await;
     });
     server.await.context("while serving HTTP")?;

@@ -11,6 +11,8 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod keys;
+pub mod metrics;
+pub mod ops;
 pub mod service;
 pub mod store;
 pub mod web;

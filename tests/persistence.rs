@@ -158,3 +158,57 @@ fn the_store_refuses_a_foreign_master_key() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not belong to this store"));
 }
+
+/// A log reader that goes away (the reading end of the server's stderr pipe closed)
+/// must not wedge the server: SIGTERM still stops it, promptly and cleanly.
+#[test]
+fn sigterm_stops_the_server_after_its_log_reader_is_gone() {
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let install = Install::new();
+    let mut child = Command::new(crate::common::binary::BIN)
+        .arg("--config")
+        .arg(install.config_path())
+        .arg("serve")
+        .env_remove("GATEHOUSE_CONFIG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start gatehouse serve");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "the server did not become healthy"
+        );
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", install.port)) {
+            let _ = stream.write_all(b"GET /healthz HTTP/1.0\r\n\r\n");
+            let mut answer = String::new();
+            let _ = stream.read_to_string(&mut answer);
+            if answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200") {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(child.stderr.take());
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server ignored SIGTERM once nobody read its log");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status}");
+}

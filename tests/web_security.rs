@@ -117,6 +117,31 @@ async fn cross_origin_posts_are_refused_even_with_a_token() {
     let req = TestRequest::post()
         .uri("/login")
         .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+        .insert_header((header::COOKIE, cookie.clone()))
+        .insert_header(("origin", "null"))
+        .insert_header(("sec-fetch-site", "cross-site"))
+        .set_payload(body.clone());
+    assert_eq!(
+        browser.send(req).await.status,
+        StatusCode::FORBIDDEN,
+        "a null origin from another site"
+    );
+    // What Chromium sends for a form on our own page under `Referrer-Policy: no-referrer`.
+    let req = TestRequest::post()
+        .uri("/login")
+        .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+        .insert_header((header::COOKIE, cookie.clone()))
+        .insert_header(("origin", "null"))
+        .insert_header(("sec-fetch-site", "same-origin"))
+        .set_payload(body.clone());
+    assert_eq!(
+        browser.send(req).await.status,
+        StatusCode::SEE_OTHER,
+        "our own page under no-referrer"
+    );
+    let req = TestRequest::post()
+        .uri("/login")
+        .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
         .insert_header((header::COOKIE, cookie))
         .insert_header(("origin", "http://localhost:8080"))
         .insert_header(("sec-fetch-site", "same-origin"))

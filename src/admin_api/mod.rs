@@ -106,6 +106,15 @@ pub enum AdminRequest {
     ClientTest {
         slug: String,
     },
+    /// The store's vital facts (`doctor`, and "is a server running?" for `restore`).
+    Status,
+    /// Writes a consistent snapshot of the store to `path` (a new file; the CLI puts it
+    /// in the data directory, then moves it where the operator asked). The master key
+    /// comes back in the answer only when `with_key` is set.
+    Backup {
+        path: std::path::PathBuf,
+        with_key: bool,
+    },
 }
 
 /// The client settings `gatehouse client set` can change; `None` leaves a value.

@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,16 +18,30 @@ use crate::service::Services;
 /// Longest request line accepted.
 const REQUEST_LIMIT: u64 = 1024 * 1024;
 
-/// Binds the socket (replacing a stale one) and serves requests until the task ends.
-pub async fn serve(path: PathBuf, services: Arc<Services>) -> std::io::Result<()> {
-    match std::fs::remove_file(&path) {
+/// A bound admin socket, not yet serving.
+pub struct Bound {
+    listener: UnixListener,
+    /// The socket file's owner: the user the server runs as.
+    owner: u32,
+}
+
+/// Binds the socket (replacing a stale one), mode 0600. Done before the server says it
+/// is serving, so a CLI command started right after always finds the socket.
+pub fn bind(path: &Path) -> std::io::Result<Bound> {
+    match std::fs::remove_file(path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
     }
-    let listener = UnixListener::bind(&path)?;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-    let owner = std::fs::metadata(&path)?.uid();
+    let listener = UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    let owner = std::fs::metadata(path)?.uid();
+    Ok(Bound { listener, owner })
+}
+
+/// Serves requests on the bound socket until the task ends.
+pub async fn serve(bound: Bound, services: Arc<Services>) -> std::io::Result<()> {
+    let Bound { listener, owner } = bound;
     loop {
         let (stream, _) = listener.accept().await?;
         let services = Arc::clone(&services);

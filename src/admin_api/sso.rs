@@ -9,7 +9,8 @@ use super::AdminResponse;
 use crate::service::admin::AdminActor;
 use crate::service::policy::StaffLogin;
 use crate::service::sso::admin::SsoUpdate;
-use crate::service::sso::settings::{ConnectionTest, StaffSso, expiry_warning};
+use crate::service::sso::registration::secret_status;
+use crate::service::sso::settings::{ConnectionTest, StaffSso};
 use crate::service::{ServiceError, Services};
 use crate::store::prelude::*;
 
@@ -39,15 +40,11 @@ fn settings_data(sso: &StaffSso, services: &Services) -> serde_json::Value {
 fn settings_text(sso: &StaffSso, services: &Services) -> String {
     let data = settings_data(sso, services);
     let mut out = String::new();
-    let secret = match (&sso.client_secret, &sso.secret_expires) {
-        (None, _) => "not set".to_owned(),
-        (Some(_), None) => "set".to_owned(),
-        (Some(_), Some(d)) => match expiry_warning(d, services.clock.now()) {
-            Some(days) if days < 0 => format!("set, EXPIRED on {d}"),
-            Some(days) => format!("set, expires on {d} (in {days} days)"),
-            None => format!("set, expires on {d}"),
-        },
-    };
+    let secret = secret_status(
+        sso.client_secret.is_some(),
+        sso.secret_expires.as_deref(),
+        services.clock.now(),
+    );
     let _ = writeln!(out, "Staff sign-in with Microsoft");
     let _ = writeln!(
         out,

@@ -103,9 +103,8 @@ impl Config {
         env: impl Iterator<Item = (String, String)>,
         overrides: &Overrides,
     ) -> Result<Config, ConfigError> {
-        let mut table = match file {
-            Some(path) => read_file(path)?,
-            None if Path::new("gatehouse.toml").exists() => read_file(Path::new("gatehouse.toml"))?,
+        let mut table = match file.map(Path::to_path_buf).or_else(default_file) {
+            Some(path) => read_file(&path)?,
             None => toml::Table::new(),
         };
         raw::overlay_env(&mut table, env).map_err(|m| ConfigError::new("environment", m))?;
@@ -261,6 +260,19 @@ impl Config {
     pub fn is_trusted_proxy(&self, ip: IpAddr) -> bool {
         self.trusted_proxies.iter().any(|net| net.contains(&ip))
     }
+}
+
+/// The configuration file used without `--config`: `./gatehouse.toml` if present;
+/// for the packaged binary (installed under `/usr`), else the packaged
+/// `/etc/gatehouse/gatehouse.toml`, so CLI commands on a package install need no flag.
+fn default_file() -> Option<PathBuf> {
+    let local = PathBuf::from("gatehouse.toml");
+    if local.exists() {
+        return Some(local);
+    }
+    let packaged = std::env::current_exe().is_ok_and(|exe| exe.starts_with("/usr/"));
+    let system = PathBuf::from("/etc/gatehouse/gatehouse.toml");
+    (packaged && system.exists()).then_some(system)
 }
 
 fn read_file(path: &Path) -> Result<toml::Table, ConfigError> {

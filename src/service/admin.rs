@@ -99,23 +99,8 @@ impl Services {
             let _permit = permit;
             s.hashing.count();
             let hash = s.hashing.hasher.hash(&password);
-            let now = s.clock.now();
             s.write(|w| {
-                if w.user_by_email(Realm::Staff, &email)?.is_some() {
-                    return Err(ServiceError::Conflict(
-                        "A staff user with this email already exists.".to_owned(),
-                    ));
-                }
-                let mut admin = User::new(
-                    Realm::Staff,
-                    email.clone(),
-                    name.clone(),
-                    Role::Admin,
-                    UserStatus::Active,
-                    now,
-                );
-                admin.password_hash = Some(hash.clone());
-                w.put_user(&admin)?;
+                let admin = s.insert_staff_admin(w, &email, &name, hash.clone())?;
                 // The setup link is pointless once an admin exists.
                 w.delete_one_time_tokens(|t| {
                     t.purpose == crate::store::tokens::TokenPurpose::Setup
@@ -132,6 +117,33 @@ impl Services {
             })
         })
         .await
+    }
+
+    /// Inserts an active staff admin with a password hash in the open transaction,
+    /// refusing an email that is taken (setup page and `admin create`).
+    pub(crate) fn insert_staff_admin(
+        &self,
+        w: &mut Writer,
+        email: &Email,
+        name: &str,
+        hash: String,
+    ) -> Result<User> {
+        if w.user_by_email(Realm::Staff, email)?.is_some() {
+            return Err(ServiceError::Conflict(
+                "A staff user with this email already exists.".to_owned(),
+            ));
+        }
+        let mut admin = User::new(
+            Realm::Staff,
+            email.clone(),
+            name.to_owned(),
+            Role::Admin,
+            UserStatus::Active,
+            self.clock.now(),
+        );
+        admin.password_hash = Some(hash);
+        w.put_user(&admin)?;
+        Ok(admin)
     }
 
     /// Applies `change` to a user in one transaction and audits it.

@@ -97,6 +97,7 @@ impl Services {
             Ok((Decision::Allow(identity), Some(session)))
         })?;
         let (decision, session) = decided;
+        self.metrics.forward_auth_decision(decision.as_str());
         if let (Some(key), Some(session)) = (key, &session) {
             self.note_session_activity(&key, session);
         }

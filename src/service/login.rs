@@ -11,6 +11,7 @@ use crate::domain::session::{AuthMethod, Origin, Stage};
 use crate::domain::token::MfaCode;
 use crate::domain::totp::TotpSecret;
 use crate::domain::user::{Email, Realm, User, UserStatus};
+use crate::metrics::LoginMethod;
 use crate::store::Writer;
 use crate::store::prelude::*;
 
@@ -58,6 +59,13 @@ impl Services {
         self: &Arc<Self>,
         attempt: PasswordAttempt,
     ) -> Result<LoginStep> {
+        let realm = attempt.realm;
+        let result = self.password_login(attempt).await;
+        self.count_login(realm, LoginMethod::Password, &result);
+        result
+    }
+
+    async fn password_login(self: &Arc<Self>, attempt: PasswordAttempt) -> Result<LoginStep> {
         if too_long_to_try(&attempt.password) {
             return Err(ServiceError::Invalid(
                 "Passwords are at most 1024 characters.".to_owned(),
@@ -193,6 +201,17 @@ impl Services {
     /// Checks the second-step code of a pending sign-in.
     #[tracing::instrument(skip_all)]
     pub async fn login_with_code(self: &Arc<Self>, attempt: CodeAttempt) -> Result<NewSession> {
+        let realm = attempt.realm;
+        let method = match MfaCode::parse(&attempt.code) {
+            MfaCode::Recovery(_) => LoginMethod::RecoveryCode,
+            MfaCode::Totp(_) | MfaCode::Malformed => LoginMethod::Totp,
+        };
+        let result = self.code_login(attempt).await;
+        self.count_login(realm, method, &result);
+        result
+    }
+
+    async fn code_login(self: &Arc<Self>, attempt: CodeAttempt) -> Result<NewSession> {
         let pending = self
             .session_for(attempt.realm, &attempt.pending_token, Stage::PendingMfa)?
             .ok_or(ServiceError::SignInExpired)?;

@@ -11,6 +11,7 @@ pub mod forward_auth;
 pub mod hashing;
 pub mod invites;
 pub mod login;
+pub mod observe;
 pub mod policy;
 pub mod sessions;
 pub mod setup;
@@ -31,6 +32,7 @@ use crate::domain::token::SecretToken;
 use crate::domain::totp::NoRandomness;
 use crate::domain::user::{Realm, User};
 use crate::keys::{Keys, Unseal};
+use crate::metrics::Metrics;
 use crate::store::{Store, StoreError, Writer};
 
 use hashing::Hashing;
@@ -167,6 +169,7 @@ pub struct Services {
     pub throttle: Throttle,
     pub activity: Activity,
     pub entra: sso::client::EntraClient,
+    pub metrics: Metrics,
 }
 
 impl std::fmt::Debug for Services {
@@ -177,7 +180,7 @@ impl std::fmt::Debug for Services {
 
 impl Services {
     pub fn new(
-        store: Store,
+        mut store: Store,
         keys: Keys,
         clock: Arc<dyn Clock>,
         settings: ServiceSettings,
@@ -187,6 +190,8 @@ impl Services {
             &settings.authority_host,
             settings.allow_insecure_authority,
         );
+        let metrics = Metrics::new();
+        store.observe_commits(metrics.commit_observer());
         let services = Services {
             entra,
             store,
@@ -196,6 +201,7 @@ impl Services {
             hashing,
             throttle: Throttle::default(),
             activity: Activity::default(),
+            metrics,
         };
         services.bind_key_to_store()?;
         Ok(services)

@@ -7,7 +7,7 @@ use crate::domain::audit::{Actor, AuditEvent, AuditKind};
 use crate::domain::password::check_new_password;
 use crate::domain::session::{AuthMethod, Origin, Stage};
 use crate::domain::token::SecretToken;
-use crate::domain::user::{Email, Realm, Role, User, UserStatus, clean_display_name};
+use crate::domain::user::{Email, Realm, User, clean_display_name};
 use crate::store::prelude::*;
 use crate::store::tokens::{OneTimeToken, TokenPurpose};
 
@@ -120,21 +120,7 @@ impl Services {
                 {
                     return Err(ServiceError::LinkInvalid);
                 }
-                if w.user_by_email(Realm::Staff, &email)?.is_some() {
-                    return Err(ServiceError::Conflict(
-                        "A staff user with this email already exists.".to_owned(),
-                    ));
-                }
-                let mut admin = User::new(
-                    Realm::Staff,
-                    email.clone(),
-                    name.clone(),
-                    Role::Admin,
-                    UserStatus::Active,
-                    now,
-                );
-                admin.password_hash = Some(hash.clone());
-                w.put_user(&admin)?;
+                let admin = s.insert_staff_admin(w, &email, &name, hash.clone())?;
                 w.delete_one_time_token(&key)?;
                 let event = AuditEvent::new(AuditKind::SetupCompleted, now)
                     .by(Actor::User(admin.id), admin.email.as_str())

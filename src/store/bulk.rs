@@ -82,13 +82,7 @@ impl Store {
     }
 
     fn write_unsynced(&self, f: impl FnOnce(&mut Writer) -> Result<()>) -> Result<()> {
-        let mut txn = self.db.begin_write()?;
-        txn.set_durability(Durability::None)
-            .map_err(|e| StoreError::Io(e.to_string()))?;
-        let mut writer = Writer { txn };
-        f(&mut writer)?;
-        writer.txn.commit()?;
-        Ok(())
+        self.write_with(Durability::None, f)
     }
 }
 

@@ -9,7 +9,8 @@ use super::{Result, Store, StoreError, Writer};
 
 /// The schema version this build writes.
 pub const CURRENT_VERSION: u64 = 1;
-const VERSION_KEY: &str = "schema_version";
+/// The `meta` key under which the schema version is stored.
+pub(crate) const VERSION_KEY: &str = "schema_version";
 
 /// One step from `version - 1` to `version`.
 struct Migration {

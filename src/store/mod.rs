@@ -11,19 +11,24 @@ pub mod audit;
 pub mod bulk;
 pub mod clients;
 pub mod codec;
+mod handle;
 pub mod migrations;
 pub mod sessions;
 pub mod settings;
+pub mod snapshot;
 pub mod tables;
 pub mod tokens;
 pub mod users;
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use redb::{
-    Database, Durability, ReadOnlyTable, ReadTransaction, ReadableDatabase, ReadableTable, Table,
-    TableDefinition, WriteTransaction,
+    Database, Durability, ReadOnlyTable, ReadTransaction, ReadableTable, Table, TableDefinition,
+    WriteTransaction,
 };
+
+use handle::{Db, Handle, Opener};
 
 /// The store file's name inside the data directory.
 pub const STORE_FILE_NAME: &str = "gatehouse.redb";
@@ -74,8 +79,16 @@ impl From<redb::DatabaseError> for StoreError {
 
 /// The open store.
 pub struct Store {
-    db: Database,
+    handle: Handle,
+    /// Told how long each commit took (the metrics' store commit histogram).
+    on_commit: Option<CommitObserver>,
 }
+
+/// Why an operation failed while the store file cannot be opened at all.
+const UNAVAILABLE: &str = "the store file could not be reopened after an I/O failure";
+
+/// Receives the duration of every commit.
+pub type CommitObserver = Box<dyn Fn(Duration) + Send + Sync>;
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -92,19 +105,37 @@ impl Store {
         let db = redb::Builder::new()
             .set_cache_size(CACHE_BYTES)
             .create(path)?;
-        Store::from_database(db)
+        Store::from_database(db, Some(Opener::path(path.to_owned(), CACHE_BYTES)))
     }
 
     /// A store held in memory only; for tests and benchmarks.
     pub fn in_memory() -> Result<Store> {
         let db = redb::Builder::new().create_with_backend(redb::backends::InMemoryBackend::new())?;
-        Store::from_database(db)
+        Store::from_database(db, None)
     }
 
-    fn from_database(db: Database) -> Result<Store> {
-        let store = Store { db };
+    /// A store on a storage backend made by `make`, which is called again to reopen
+    /// the store after an I/O failure (tests inject failing storage this way).
+    pub fn with_backend<B: redb::StorageBackend>(
+        make: impl Fn() -> std::io::Result<B> + Send + Sync + 'static,
+    ) -> Result<Store> {
+        let opener = Opener::backend(make);
+        let db = (opener.read_write)()?;
+        Store::from_database(db, Some(opener))
+    }
+
+    fn from_database(db: Database, opener: Option<Opener>) -> Result<Store> {
+        let store = Store {
+            handle: Handle::new(db, opener),
+            on_commit: None,
+        };
         migrations::run(&store)?;
         Ok(store)
+    }
+
+    /// Reports the duration of every later commit to `observer`.
+    pub fn observe_commits(&mut self, observer: CommitObserver) {
+        self.on_commit = Some(observer);
     }
 
     /// Runs `f` over one read transaction (a consistent snapshot).
@@ -112,10 +143,12 @@ impl Store {
         &self,
         f: impl FnOnce(&Reader) -> Result<T, E>,
     ) -> Result<T, E> {
-        let reader = Reader {
-            txn: self.db.begin_read().map_err(StoreError::from)?,
+        let guard = self.handle.get();
+        let Some(db) = guard.as_ref() else {
+            return Err(StoreError::Io(UNAVAILABLE.to_owned()).into());
         };
-        f(&reader)
+        let txn = db.begin_read().map_err(|e| self.failure(e.into()))?;
+        f(&Reader { txn })
     }
 
     /// Runs `f` in one write transaction and commits it durably (fsync) before
@@ -124,48 +157,91 @@ impl Store {
         &self,
         f: impl FnOnce(&mut Writer) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut txn = self.db.begin_write().map_err(StoreError::from)?;
-        txn.set_durability(Durability::Immediate)
+        self.write_with(Durability::Immediate, f)
+    }
+
+    /// [`Self::write`] committed with `durability` (the bulk loader's unsynced
+    /// batches use [`Durability::None`]).
+    fn write_with<T, E: From<StoreError>>(
+        &self,
+        durability: Durability,
+        f: impl FnOnce(&mut Writer) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let guard = self.handle.get();
+        let db = match guard.as_ref() {
+            Some(Db::ReadWrite(db)) => db,
+            Some(Db::ReadOnly(_) | Db::Copy(_)) => {
+                return Err(StoreError::Io(
+                    "the store is read-only after a write failure (disk full or read-only file system?)"
+                        .to_owned(),
+                )
+                .into());
+            }
+            None => return Err(StoreError::Io(UNAVAILABLE.to_owned()).into()),
+        };
+        let mut txn = db.begin_write().map_err(|e| self.failure(e.into()))?;
+        txn.set_durability(durability)
             .map_err(|e| StoreError::Io(e.to_string()))?;
         let mut writer = Writer { txn };
         let value = f(&mut writer)?;
-        writer.txn.commit().map_err(StoreError::from)?;
+        let started = Instant::now();
+        writer.txn.commit().map_err(|e| self.failure(e.into()))?;
+        if let Some(observe) = &self.on_commit {
+            observe(started.elapsed());
+        }
         Ok(value)
+    }
+
+    /// Turns a redb failure into a store error, scheduling a reopen when it was an I/O
+    /// failure (which redb latches until the database is reopened).
+    fn failure(&self, e: redb::Error) -> StoreError {
+        if let redb::Error::Io(_) | redb::Error::PreviousIo | redb::Error::DatabaseClosed = e {
+            tracing::error!(error = %e, "store I/O failure (disk full or read-only?); writes fail until it clears");
+            self.handle.failed();
+        }
+        StoreError::Io(e.to_string())
     }
 
     /// The number of rows in every table, by table name (tests, `gatehouse doctor`).
     pub fn table_sizes(&self) -> Result<Vec<(String, u64)>> {
         use redb::{ReadableTableMetadata, TableHandle};
         use tables::*;
-        let txn = self.db.begin_read()?;
-        let mut sizes = Vec::new();
-        macro_rules! count {
-            ($($t:expr),*) => {$(
-                sizes.push(($t.name().to_owned(), txn.open_table($t)?.len()?));
-            )*};
-        }
-        count!(
-            META,
-            USERS,
-            USERS_BY_EMAIL,
-            SSO_IDENTITIES,
-            SESSIONS,
-            SESSIONS_BY_USER,
-            SESSIONS_BY_EXPIRY,
-            ONE_TIME_TOKENS,
-            AUDIT,
-            SETTINGS,
-            CLIENTS,
-            CLIENTS_BY_SLUG
-        );
-        Ok(sizes)
+        self.read(|r| {
+            let txn = &r.txn;
+            let mut sizes = Vec::new();
+            macro_rules! count {
+                ($($t:expr),*) => {$(
+                    sizes.push(($t.name().to_owned(), txn.open_table($t)?.len()?));
+                )*};
+            }
+            count!(
+                META,
+                USERS,
+                USERS_BY_EMAIL,
+                SSO_IDENTITIES,
+                SESSIONS,
+                SESSIONS_BY_USER,
+                SESSIONS_BY_EXPIRY,
+                ONE_TIME_TOKENS,
+                AUDIT,
+                SETTINGS,
+                CLIENTS,
+                CLIENTS_BY_SLUG
+            );
+            Ok(sizes)
+        })
     }
 
-    /// Checks every page's checksum; for `gatehouse doctor`.
+    /// Checks every page's checksum; for `gatehouse doctor` and `restore`.
     pub fn check_integrity(&mut self) -> Result<bool> {
-        self.db
-            .check_integrity()
-            .map_err(|e| StoreError::Io(e.to_string()))
+        match self.handle.get_mut() {
+            Some(Db::ReadWrite(db)) => db
+                .check_integrity()
+                .map_err(|e| StoreError::Io(e.to_string())),
+            Some(Db::ReadOnly(_) | Db::Copy(_)) | None => Err(StoreError::Io(
+                "the store is not open for writing; cannot check it".to_owned(),
+            )),
+        }
     }
 }
 

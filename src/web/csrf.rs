@@ -53,13 +53,19 @@ pub fn token_matches(state: &AppState, cookie_value: &str, sent: &str) -> bool {
 /// Whether the request's Origin / Sec-Fetch-Site headers allow a state change.
 /// Requests without either (non-browser clients) rely on the token alone.
 pub fn origin_allowed(req: &HttpRequest, state: &AppState) -> bool {
-    if let Some(origin) = req.headers().get(header::ORIGIN) {
-        return origin.as_bytes() == state.public_origin.as_bytes();
-    }
-    match req.headers().get("sec-fetch-site").map(|v| v.as_bytes()) {
-        Some(b"same-origin") | Some(b"none") => true,
-        Some(_) => false,
-        None => true,
+    let fetch_site = req.headers().get("sec-fetch-site").map(|v| v.as_bytes());
+    match req.headers().get(header::ORIGIN).map(|v| v.as_bytes()) {
+        // Our pages are served with `Referrer-Policy: no-referrer`, under which browsers
+        // send `Origin: null` even on a same-origin form post (Fetch: "serializing a
+        // request origin"). Then only the browser's Sec-Fetch-Site can vouch for it; a
+        // bare `null` (sandboxed frames, data: URLs) stays refused.
+        Some(b"null") => fetch_site == Some(b"same-origin"),
+        Some(origin) => origin == state.public_origin.as_bytes(),
+        None => match fetch_site {
+            Some(b"same-origin") | Some(b"none") => true,
+            Some(_) => false,
+            None => true,
+        },
     }
 }
 
@@ -143,9 +149,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
                 .find(|(k, _)| k == "csrf_token")
                 .map(|(_, v)| v.as_str())
                 .unwrap_or_default();
-            let cookie = req.cookie(state.cookies.csrf_name());
-            let valid = cookie.is_some_and(|c| token_matches(state, c.value(), sent));
-            if !valid {
+            if !request_token_matches(&req, state, sent) {
                 return Err(WebError::Csrf);
             }
             let form = serde_urlencoded::from_bytes::<T>(&body)
@@ -153,6 +157,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             Ok(CsrfForm(form))
         })
     }
+}
+
+/// Whether `sent` is the CSRF token for this browser's cookie.
+pub fn request_token_matches(req: &HttpRequest, state: &AppState, sent: &str) -> bool {
+    req.cookie(state.cookies.csrf_name())
+        .is_some_and(|c| token_matches(state, c.value(), sent))
 }
 
 /// Decodes a form body, refusing what lenient parsers would silently repair: bytes

@@ -7,6 +7,7 @@ pub mod cookies;
 pub mod csrf;
 pub mod error;
 pub mod handlers;
+pub mod metrics;
 pub mod paths;
 pub mod request;
 pub mod views;
@@ -107,6 +108,7 @@ pub fn app(
 pub fn configure(cfg: &mut web::ServiceConfig) {
     handlers::routes(cfg);
     admin::routes(cfg);
+    cfg.route(metrics::METRICS, web::get().to(metrics::on_main_listener));
 }
 
 /// Paths whose responses are not pages (no CSRF cookie, long caching for assets).
@@ -114,7 +116,7 @@ fn is_machine_path(path: &str) -> bool {
     path.starts_with("/assets/")
         || path.starts_with("/api/")
         || path == paths::HEALTHZ
-        || path == "/metrics"
+        || path == metrics::METRICS
 }
 
 /// Security headers on every response (DESIGN §9).
@@ -191,23 +193,22 @@ async fn request_log(
     // Machine paths (forward-auth checks, health, assets) are the bulk of requests;
     // they are logged at debug level to keep the hot path and the log lean.
     let machine = is_machine_path(req.path());
+    let state = req.app_data::<web::Data<AppState>>().cloned();
     let res = next.call(req).await?;
     let status = res.status().as_u16();
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let took = started.elapsed();
+    let ms = took.as_secs_f64() * 1000.0;
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "(unmatched)".to_owned());
     if machine {
-        if tracing::enabled!(target: "gatehouse::http", tracing::Level::DEBUG) {
-            let route = res
-                .request()
-                .match_pattern()
-                .unwrap_or_else(|| "(unmatched)".to_owned());
-            tracing::debug!(target: "gatehouse::http", %method, route = %route, status, ms, "request");
-        }
+        tracing::debug!(target: "gatehouse::http", %method, route = %route, status, ms, "request");
     } else {
-        let route = res
-            .request()
-            .match_pattern()
-            .unwrap_or_else(|| "(unmatched)".to_owned());
         tracing::info!(target: "gatehouse::http", %method, route = %route, status, ms, "request");
+    }
+    if let Some(state) = state {
+        (state.services.metrics).http_request(&route, method.as_str(), status, took);
     }
     Ok(res)
 }

@@ -33,6 +33,7 @@ pub const ADMIN_AUDIT: &str = "/admin/audit";
 pub const ADMIN_CLIENTS: &str = "/admin/clients";
 pub const ADMIN_CLIENT: &str = "/admin/clients/{client}";
 pub const ADMIN_CLIENT_ACTION: &str = "/admin/clients/{client}/do/{action}";
+pub const ADMIN_CLIENT_LOGO: &str = "/admin/clients/{client}/logo";
 pub const ADMIN_CLIENT_USERS: &str = "/admin/clients/{client}/users";
 pub const ADMIN_CLIENT_USER: &str = "/admin/clients/{client}/users/{id}";
 pub const ADMIN_CLIENT_USER_ACTION: &str = "/admin/clients/{client}/users/{id}/{action}";

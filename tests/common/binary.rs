@@ -191,6 +191,14 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Kills the server with SIGKILL (no flush, no clean-up) and reaps it.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -298,6 +306,35 @@ impl HttpBrowser {
         answer
     }
 
+    /// Like [`HttpBrowser::get`], but `None` when the request fails (server gone).
+    pub async fn try_get(&mut self, path: &str) -> Option<Answer> {
+        let response = self
+            .client
+            .get(self.url(path))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .ok()?;
+        Some(self.finish(response).await)
+    }
+
+    /// Like [`HttpBrowser::post`], but `None` when the request fails (server gone).
+    pub async fn try_post(&mut self, path: &str, fields: &[(&str, &str)]) -> Option<Answer> {
+        let mut all = fields.to_vec();
+        let token = self.csrf.clone().unwrap_or_default();
+        all.push(("csrf_token", &token));
+        let response = self
+            .client
+            .post(self.url(path))
+            .header("cookie", self.cookie_header())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(&all).unwrap())
+            .send()
+            .await
+            .ok()?;
+        Some(self.finish(response).await)
+    }
+
     pub async fn get(&mut self, path: &str) -> Answer {
         self.get_with(path, &[]).await
     }
@@ -324,6 +361,9 @@ impl HttpBrowser {
             .post(self.url(path))
             .header("cookie", self.cookie_header())
             .header("content-type", "application/x-www-form-urlencoded")
+            // What a browser sends for a form on our pages (`Referrer-Policy: no-referrer`).
+            .header("origin", "null")
+            .header("sec-fetch-site", "same-origin")
             .body(serde_urlencoded::to_string(&all).unwrap())
             .send()
             .await

@@ -302,10 +302,15 @@ impl Browser {
             .await
     }
 
+    /// Posts a body with the headers a browser sends for a form on our own pages: under
+    /// our `Referrer-Policy: no-referrer` that is `Origin: null` (not our origin) with
+    /// `Sec-Fetch-Site: same-origin`.
     pub async fn post_raw(&mut self, path: &str, content_type: &str, body: Vec<u8>) -> Page {
         let req = self
             .request(actix_web::http::Method::POST, path)
             .insert_header((header::CONTENT_TYPE, content_type))
+            .insert_header((header::ORIGIN, "null"))
+            .insert_header(("sec-fetch-site", "same-origin"))
             .set_payload(body);
         self.send(req).await
     }

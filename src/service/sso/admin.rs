@@ -33,14 +33,6 @@ fn invalid(message: impl Into<String>) -> ServiceError {
     ServiceError::Invalid(message.into())
 }
 
-/// Parses `YYYY-MM-DD`.
-pub(crate) fn parse_date(text: &str) -> Option<String> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(text.trim(), &format)
-        .ok()
-        .map(|d| d.format(&format).unwrap_or_default())
-}
-
 pub(crate) fn parse_domains(text: &str) -> Result<Vec<String>> {
     let mut domains = Vec::new();
     for part in text
@@ -79,37 +71,12 @@ impl Services {
             .as_deref()
             .map(|t| TenantRef::parse(t).map_err(|e| invalid(format!("Tenant ID: {e}."))))
             .transpose()?;
-        let client_id = update
-            .client_id
-            .as_deref()
-            .map(|c| {
-                uuid::Uuid::parse_str(c.trim())
-                    .map(|u| u.hyphenated().to_string())
-                    .map_err(|_| invalid("Client ID: enter the Application (client) ID from the app registration's Overview page (a GUID)."))
-            })
-            .transpose()?;
-        let secret = update
-            .client_secret
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
-        if secret.is_some_and(|s| s.len() > 1024 || s.chars().any(char::is_control)) {
-            return Err(invalid(
-                "Client secret: that does not look like a secret value.",
-            ));
-        }
-        let sealed = secret
-            .map(|s| self.keys.seal(s.as_bytes(), SECRET_CONTEXT))
-            .transpose()?;
-        let expires = match update.secret_expires.as_deref().map(str::trim) {
-            None => None,
-            Some("") => Some(None),
-            Some(text) => {
-                Some(Some(parse_date(text).ok_or_else(|| {
-                    invalid("Secret expiry: use the form YYYY-MM-DD.")
-                })?))
-            }
-        };
+        let change = self.check_registration(
+            update.client_id.as_deref(),
+            update.client_secret.as_deref(),
+            update.secret_expires.as_deref(),
+            SECRET_CONTEXT,
+        )?;
         let domains = update
             .allowed_domains
             .as_deref()
@@ -132,19 +99,19 @@ impl Services {
                         changed.push("tenant");
                         retest = true;
                     }
-                    if let Some(c) = client_id
+                    if let Some(c) = change.client_id
                         && c != sso.client_id
                     {
                         sso.client_id = c;
                         changed.push("client id");
                         retest = true;
                     }
-                    if let Some(sealed) = sealed {
+                    if let Some(sealed) = change.secret {
                         sso.client_secret = Some(sealed);
                         changed.push("client secret");
                         retest = true;
                     }
-                    if let Some(e) = expires {
+                    if let Some(e) = change.expires {
                         sso.secret_expires = e;
                         changed.push("secret expiry");
                     }

@@ -9,16 +9,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use openidconnect::core::{
-    CoreGenderClaim, CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
-};
-use openidconnect::{
-    AdditionalClaims, ClaimsVerificationError, ClientId, IdToken, IdTokenVerifier, IssuerUrl,
-    Nonce, SignatureVerificationError,
-};
-use serde::{Deserialize, Serialize};
+use openidconnect::core::CoreJsonWebKeySet;
+use serde::Deserialize;
 
-use crate::domain::entra::{self, Expected, LEEWAY_SECS, SsoIdentity, TokenClaims};
+use super::id_token::{EntraIdToken, VerifyError, check_token};
+use crate::domain::entra::{self, Expected, SsoIdentity};
 use crate::domain::time::Timestamp;
 
 /// Discovery documents are re-read after this long.
@@ -77,7 +72,7 @@ pub struct Provider {
     pub authorization_endpoint: String,
     pub token_endpoint: String,
     jwks_uri: String,
-    jwks: Mutex<CoreJsonWebKeySet>,
+    pub(crate) jwks: Mutex<CoreJsonWebKeySet>,
     /// When keys were last re-fetched for an unknown key id (never: `None`).
     last_refetch: Mutex<Option<Timestamp>>,
     fetched_at: Timestamp,
@@ -97,28 +92,6 @@ struct Discovery {
     token_endpoint: String,
     jwks_uri: String,
 }
-
-/// Entra-specific claims on top of the standard ones.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct EntraExtra {
-    #[serde(default)]
-    tid: Option<String>,
-    #[serde(default)]
-    oid: Option<String>,
-    #[serde(default)]
-    nbf: Option<i64>,
-    #[serde(default)]
-    idp: Option<String>,
-}
-
-impl AdditionalClaims for EntraExtra {}
-
-type EntraIdToken = IdToken<
-    EntraExtra,
-    CoreGenderClaim,
-    CoreJweContentEncryptionAlgorithm,
-    CoreJwsSigningAlgorithm,
->;
 
 /// Entra's error body.
 #[derive(Deserialize, Default)]
@@ -434,81 +407,6 @@ impl EntraClient {
         )
         .map_err(|r| EntraError::Token(r.reason().to_owned()))
     }
-}
-
-enum VerifyError {
-    UnknownKey,
-    Other(String),
-}
-
-impl VerifyError {
-    fn reason(self) -> String {
-        match self {
-            VerifyError::UnknownKey => "unknown signing key".to_owned(),
-            VerifyError::Other(why) => why,
-        }
-    }
-}
-
-fn check_token(
-    token: &EntraIdToken,
-    keys: CoreJsonWebKeySet,
-    provider: &Provider,
-    client_id: &str,
-    nonce: &str,
-    now: Timestamp,
-) -> Result<TokenClaims, VerifyError> {
-    let Ok(issuer) = IssuerUrl::new(provider.issuer.clone()) else {
-        return Err(VerifyError::Other("bad issuer URL".to_owned()));
-    };
-    // `exp` with the same leeway as `nbf`; `iat` is judged in `domain::entra`.
-    let verifier_now = chrono::DateTime::from_timestamp(now.0 - LEEWAY_SECS, 0).unwrap_or_default();
-    let verifier: IdTokenVerifier<'_, _> =
-        IdTokenVerifier::new_public_client(ClientId::new(client_id.to_owned()), issuer, keys)
-            .set_allowed_algs([CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256])
-            .set_time_fn(move || verifier_now)
-            .set_issue_time_verifier_fn(|_| Ok(()))
-            // Extra audiences are judged in `domain::entra::check_claims`: allowed only
-            // when `azp` names our client.
-            .set_other_audience_verifier_fn(|_| true);
-    let expected_nonce = Nonce::new(nonce.to_owned());
-    let claims = token
-        .claims(&verifier, &expected_nonce)
-        .map_err(|e| match e {
-            ClaimsVerificationError::SignatureVerification(
-                SignatureVerificationError::NoMatchingKey,
-            ) => VerifyError::UnknownKey,
-            ClaimsVerificationError::SignatureVerification(s) => {
-                VerifyError::Other(format!("signature: {s}"))
-            }
-            ClaimsVerificationError::InvalidIssuer(_) => {
-                VerifyError::Other("wrong issuer".to_owned())
-            }
-            ClaimsVerificationError::InvalidAudience(_) => {
-                VerifyError::Other("wrong audience".to_owned())
-            }
-            ClaimsVerificationError::Expired(_) => VerifyError::Other("expired".to_owned()),
-            ClaimsVerificationError::InvalidNonce(_) => {
-                VerifyError::Other("wrong or missing nonce".to_owned())
-            }
-            other => VerifyError::Other(other.to_string()),
-        })?;
-    let extra = claims.additional_claims();
-    Ok(TokenClaims {
-        audiences: claims.audiences().iter().map(|a| a.to_string()).collect(),
-        azp: claims.authorized_party().map(|a| a.to_string()),
-        nbf: extra.nbf,
-        iat: claims.issue_time().timestamp(),
-        tid: extra.tid.clone(),
-        oid: extra.oid.clone(),
-        email: claims.email().map(|e| e.to_string()),
-        preferred_username: claims.preferred_username().map(|u| u.to_string()),
-        name: claims
-            .name()
-            .and_then(|n| n.get(None))
-            .map(|n| n.to_string()),
-        idp: extra.idp.clone(),
-    })
 }
 
 fn refusal(status: u16, body: &[u8]) -> EntraError {

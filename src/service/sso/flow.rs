@@ -124,6 +124,12 @@ impl Services {
     /// Handles `/sso/callback`.
     #[tracing::instrument(skip_all)]
     pub async fn finish_sso(self: &Arc<Self>, callback: SsoCallback) -> Result<SsoOutcome> {
+        let result = self.sso_callback(callback).await;
+        self.count_sso(&result);
+        result
+    }
+
+    async fn sso_callback(self: &Arc<Self>, callback: SsoCallback) -> Result<SsoOutcome> {
         let Some(state) = callback
             .state
             .clone()

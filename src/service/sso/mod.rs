@@ -4,8 +4,10 @@
 pub mod admin;
 pub mod client;
 pub mod flow;
+pub mod id_token;
 pub mod identity;
 pub mod portal;
+pub mod registration;
 pub mod settings;
 
 use crate::domain::entra::SsoIdentity;

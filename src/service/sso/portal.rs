@@ -68,45 +68,23 @@ impl Services {
         secret: Option<String>,
         expires: Option<String>,
     ) -> Result<PortalApp> {
-        let client_id = client_id
-            .map(|c| {
-                uuid::Uuid::parse_str(c.trim())
-                    .map(|u| u.hyphenated().to_string())
-                    .map_err(|_| {
-                        ServiceError::Invalid(
-                            "Client ID: enter the portal app's Application (client) ID (a GUID)."
-                                .to_owned(),
-                        )
-                    })
-            })
-            .transpose()?;
-        let secret = secret.as_deref().map(str::trim).filter(|s| !s.is_empty());
-        if secret.is_some_and(|s| s.len() > 1024 || s.chars().any(char::is_control)) {
-            return Err(ServiceError::Invalid(
-                "Client secret: that does not look like a secret value.".to_owned(),
-            ));
-        }
-        let sealed = secret
-            .map(|s| self.keys.seal(s.as_bytes(), PORTAL_SECRET_CONTEXT))
-            .transpose()?;
-        let expires = match expires.as_deref().map(str::trim) {
-            None => None,
-            Some("") => Some(None),
-            Some(d) => Some(Some(super::admin::parse_date(d).ok_or_else(|| {
-                ServiceError::Invalid("Secret expiry: use the form YYYY-MM-DD.".to_owned())
-            })?)),
-        };
+        let change = self.check_registration(
+            client_id.as_deref(),
+            secret.as_deref(),
+            expires.as_deref(),
+            PORTAL_SECRET_CONTEXT,
+        )?;
         let saved = self
             .blocking(move |s| {
                 s.write(|w| {
                     let mut app: PortalApp = w.setting()?;
-                    if let Some(c) = client_id {
+                    if let Some(c) = change.client_id {
                         app.client_id = c;
                     }
-                    if let Some(sealed) = sealed {
+                    if let Some(sealed) = change.secret {
                         app.client_secret = Some(sealed);
                     }
-                    if let Some(e) = expires {
+                    if let Some(e) = change.expires {
                         app.secret_expires = e;
                     }
                     w.put_setting(&app)?;

@@ -11,7 +11,8 @@ use crate::domain::user::Realm;
 use crate::service::ServiceError;
 use crate::service::admin::AdminActor;
 use crate::service::clients::ClientUpdate;
-use crate::service::sso::settings::{ConnectionTest, expiry_warning};
+use crate::service::sso::registration::secret_status;
+use crate::service::sso::settings::ConnectionTest;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::{WebError, WebResult};
 use crate::web::request::{ClientOrigin, StaffAdmin};
@@ -49,15 +50,11 @@ fn render_portal(
 ) -> WebResult<HttpResponse> {
     let state = AppState::of(req);
     let app = state.services.portal_app()?;
-    let secret_status = match (&app.client_secret, &app.secret_expires) {
-        (None, _) => "not set".to_owned(),
-        (Some(_), None) => "set".to_owned(),
-        (Some(_), Some(d)) => match expiry_warning(d, state.services.clock.now()) {
-            Some(days) if days < 0 => format!("set, EXPIRED on {d}"),
-            Some(days) => format!("set, expires on {d} (in {days} days — renew it soon)"),
-            None => format!("set, expires on {d}"),
-        },
-    };
+    let secret_status = secret_status(
+        app.client_secret.is_some(),
+        app.secret_expires.as_deref(),
+        state.services.clock.now(),
+    );
     let callback = state.services.sso_redirect_uri();
     let consent = format!("{}/sso/consent", state.services.settings.base_url);
     let (status, error, notice) = split(said);
@@ -239,6 +236,23 @@ fn render_client(
     ))
 }
 
+/// The client page with an error message (for the logo upload).
+pub(super) fn render_error(
+    req: &HttpRequest,
+    admin: &StaffAdmin,
+    slug: &str,
+    csrf: &str,
+    message: String,
+) -> WebResult<HttpResponse> {
+    let page = ClientPage {
+        said: Some(Said::Error(StatusCode::BAD_REQUEST, message)),
+        consent_link: None,
+        test: None,
+        csrf,
+    };
+    render_client(req, admin, slug, page)
+}
+
 #[derive(Debug, Deserialize)]
 pub struct SlugPath {
     #[serde(rename = "client")]
@@ -401,6 +415,16 @@ pub async fn action(
             services.set_client_sso_only(who, slug.clone(), true).await,
             |n| format!("SSO-only is on; {n} password session(s) ended."),
         )?,
+        "remove-logo" => {
+            let update = ClientUpdate {
+                logo: Some(None),
+                ..ClientUpdate::default()
+            };
+            said(
+                services.update_client(who, slug.clone(), update).await,
+                |_| "Logo removed.".to_owned(),
+            )?
+        }
         "sso-only-off" => said(
             services.set_client_sso_only(who, slug.clone(), false).await,
             |_| "SSO-only is off.".to_owned(),

@@ -1,6 +1,7 @@
 //! The admin console (staff admins only): dashboard, staff users, audit log.
 
 mod clients;
+mod logo;
 mod sso;
 mod users;
 
@@ -30,6 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(paths::ADMIN_CLIENT, web::get().to(clients::detail))
         .route(paths::ADMIN_CLIENT, web::post().to(clients::save))
         .route(paths::ADMIN_CLIENT_ACTION, web::post().to(clients::action))
+        .route(paths::ADMIN_CLIENT_LOGO, web::post().to(logo::upload))
         .route(paths::ADMIN_CLIENT_USERS, web::get().to(users::list))
         .route(paths::ADMIN_CLIENT_USERS, web::post().to(users::invite))
         .route(paths::ADMIN_CLIENT_USER, web::get().to(users::detail))

@@ -10,7 +10,8 @@ use crate::service::ServiceError;
 use crate::service::admin::AdminActor;
 use crate::service::policy::StaffLogin;
 use crate::service::sso::admin::SsoUpdate;
-use crate::service::sso::settings::{ConnectionTest, expiry_warning};
+use crate::service::sso::registration::secret_status;
+use crate::service::sso::settings::ConnectionTest;
 use crate::store::prelude::*;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::WebResult;
@@ -58,15 +59,11 @@ fn render(
             safe_admin,
         ),
     ];
-    let secret_status = match (&settings.client_secret, &settings.secret_expires) {
-        (None, _) => "not set".to_owned(),
-        (Some(_), None) => "set (no expiry date recorded)".to_owned(),
-        (Some(_), Some(date)) => match expiry_warning(date, services.clock.now()) {
-            Some(days) if days < 0 => format!("set, EXPIRED on {date}"),
-            Some(days) => format!("set, expires on {date} (in {days} days — renew it soon)"),
-            None => format!("set, expires on {date}"),
-        },
-    };
+    let secret_status = secret_status(
+        settings.client_secret.is_some(),
+        settings.secret_expires.as_deref(),
+        services.clock.now(),
+    );
     let redirect_uri = services.sso_redirect_uri();
     let test = outcome.test.as_ref().or(settings.last_test.as_ref());
     Ok(html(

@@ -221,6 +221,24 @@ pub fn client_page(vm: &ClientView) -> Markup {
                 }
             }
             section.card {
+                h2 { "Logo" }
+                p.small { "A PNG or JPEG of at most 64 KiB, shown next to the name on every portal page." }
+                @if c.logo.is_some() {
+                    p { img.logo src=(format!("/p/{}/logo?v={}", c.slug, c.updated_at.0)) alt=(format!("{} logo", c.name)) height="40"; }
+                }
+                form method="post" action=(format!("{base}/logo")) enctype="multipart/form-data" {
+                    (csrf_input(vm.csrf))
+                    div.field {
+                        label for="logo" { "Image file" }
+                        input #logo type="file" name="logo" accept="image/png,image/jpeg" required;
+                    }
+                    button.secondary type="submit" { "Upload logo" }
+                }
+                @if c.logo.is_some() {
+                    (post("remove-logo", "Remove logo", "secondary"))
+                }
+            }
+            section.card {
                 h2 { "Remove this client" }
                 p { "Removes the client, all its users, their sessions and its audit history. This cannot be undone." }
                 form method="post" action=(format!("{base}/do/remove")) {

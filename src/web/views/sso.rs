@@ -82,12 +82,7 @@ pub fn sso_admin_page(vm: &SsoAdminView) -> Markup {
     page(
         &vm.chrome,
         html! {
-            nav.subnav aria-label="Admin" {
-                a href="/admin" { "Dashboard" }
-                a href="/admin/users" { "Staff users" }
-                a href="/admin/sso" { "Microsoft sign-in" }
-                a href="/admin/audit" { "Audit log" }
-            }
+            (super::admin::admin_nav())
             h1 { "Staff sign-in with Microsoft" }
             (error_banner(vm.error))
             (notice_banner(vm.notice))

@@ -1,0 +1,148 @@
+//! Turning parsed commands into admin requests, reading secrets from standard input.
+
+use std::io::Read;
+
+use anyhow::Context;
+
+use super::args::{ClientCommand, OnOff, SsoCommand, UserCommand};
+use crate::admin_api::{AdminRequest, ClientSettings};
+
+pub(super) fn user_request(command: UserCommand) -> AdminRequest {
+    match command {
+        UserCommand::List { client } => AdminRequest::UserList { client },
+        UserCommand::Show { email, client } => AdminRequest::UserShow { email, client },
+        UserCommand::Invite {
+            email,
+            name,
+            role,
+            client,
+        } => AdminRequest::UserInvite {
+            email,
+            name,
+            role: role.as_str().to_owned(),
+            client,
+        },
+        UserCommand::Disable { email, client } => AdminRequest::UserDisable { email, client },
+        UserCommand::Enable { email, client } => AdminRequest::UserEnable { email, client },
+        UserCommand::ResetMfa { email, client } => AdminRequest::UserResetMfa { email, client },
+        UserCommand::RevokeSessions { email, client } => {
+            AdminRequest::UserRevokeSessions { email, client }
+        }
+        UserCommand::SetRole { email, role } => AdminRequest::UserSetRole {
+            email,
+            role: role.as_str().to_owned(),
+        },
+        UserCommand::BreakGlass { state, email } => AdminRequest::UserBreakGlass {
+            email,
+            on: matches!(state, OnOff::On),
+        },
+    }
+}
+
+pub(super) fn sso_request(command: SsoCommand) -> anyhow::Result<AdminRequest> {
+    Ok(match command {
+        SsoCommand::Show => AdminRequest::SsoShow,
+        SsoCommand::Set {
+            tenant_id,
+            client_id,
+            client_secret_stdin,
+            secret_expires,
+            jit,
+            domains,
+        } => AdminRequest::SsoSet {
+            tenant_id,
+            client_id,
+            client_secret: if client_secret_stdin {
+                Some(read_secret("client secret")?)
+            } else {
+                None
+            },
+            secret_expires,
+            jit: jit.map(|j| matches!(j, OnOff::On)),
+            domains,
+        },
+        SsoCommand::Enable => AdminRequest::SsoEnable,
+        SsoCommand::Disable => AdminRequest::SsoDisable,
+        SsoCommand::Test => AdminRequest::SsoTest,
+    })
+}
+
+fn on(value: Option<OnOff>) -> Option<bool> {
+    value.map(|v| matches!(v, OnOff::On))
+}
+
+pub(super) fn client_request(command: ClientCommand) -> anyhow::Result<AdminRequest> {
+    use base64::Engine;
+    Ok(match command {
+        ClientCommand::List => AdminRequest::ClientList,
+        ClientCommand::Add { slug, name } => AdminRequest::ClientAdd { slug, name },
+        ClientCommand::Show { slug } => AdminRequest::ClientShow { slug },
+        ClientCommand::Remove { slug } => AdminRequest::ClientRemove { slug },
+        ClientCommand::ConsentLink { slug } => AdminRequest::ClientConsentLink { slug },
+        ClientCommand::Test { slug } => AdminRequest::ClientTest { slug },
+        ClientCommand::Set {
+            slug,
+            name,
+            tenant_id,
+            password,
+            mfa_required,
+            sso,
+            jit,
+            domains,
+            guests,
+            accent,
+            logo,
+            session_idle,
+            session_absolute,
+            enabled,
+        } => {
+            let logo_base64 = match logo {
+                None => None,
+                Some(path) if path.as_os_str().is_empty() => Some(String::new()),
+                Some(path) => {
+                    let bytes = std::fs::read(&path)
+                        .with_context(|| format!("while reading the logo {}", path.display()))?;
+                    if bytes.len() > crate::domain::client::LOGO_LIMIT {
+                        anyhow::bail!("the logo {} is larger than 64 KiB", path.display());
+                    }
+                    Some(base64::engine::general_purpose::STANDARD.encode(bytes))
+                }
+            };
+            AdminRequest::ClientSet {
+                slug,
+                settings: ClientSettings {
+                    name,
+                    tenant_id,
+                    password: on(password),
+                    mfa_required: on(mfa_required),
+                    sso: on(sso),
+                    jit: on(jit),
+                    domains,
+                    guests: on(guests),
+                    accent,
+                    logo_base64,
+                    session_idle,
+                    session_absolute,
+                    enabled: on(enabled),
+                },
+            }
+        }
+    })
+}
+
+/// Reads one secret line from standard input.
+pub(super) fn read_secret(what: &str) -> anyhow::Result<String> {
+    let mut input = String::new();
+    std::io::stdin()
+        .take(64 * 1024)
+        .read_to_string(&mut input)
+        .with_context(|| format!("while reading the {what} from standard input"))?;
+    let secret = input.strip_suffix('\n').unwrap_or(&input);
+    let secret = secret.strip_suffix('\r').unwrap_or(secret);
+    if secret.is_empty() {
+        anyhow::bail!(
+            "no {what} on standard input (pipe it in, e.g. `printf '%s' \"$PW\" | gatehouse …`)"
+        );
+    }
+    Ok(secret.to_owned())
+}
