@@ -14,6 +14,7 @@ pub mod views;
 
 mod admin;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -119,6 +120,26 @@ fn is_machine_path(path: &str) -> bool {
         || path == metrics::METRICS
 }
 
+/// The machine routes that have no parameters: their path is their pattern.
+const EXACT_MACHINE_ROUTES: [&str; 4] = [
+    paths::AUTH_REQUEST,
+    paths::FORWARD_AUTH,
+    paths::HEALTHZ,
+    metrics::METRICS,
+];
+
+/// The route pattern a request matched (never its raw path). The forward-auth checks,
+/// the bulk of all requests, are named without walking the route table again.
+fn route_pattern(req: &HttpRequest) -> Cow<'static, str> {
+    let path = req.path();
+    match EXACT_MACHINE_ROUTES.iter().find(|route| **route == path) {
+        Some(route) => Cow::Borrowed(route),
+        None => req
+            .match_pattern()
+            .map_or(Cow::Borrowed("(unmatched)"), Cow::Owned),
+    }
+}
+
 /// Security headers on every response (DESIGN §9).
 async fn security_headers(
     req: ServiceRequest,
@@ -198,17 +219,14 @@ async fn request_log(
     let status = res.status().as_u16();
     let took = started.elapsed();
     let ms = took.as_secs_f64() * 1000.0;
-    let route = res
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "(unmatched)".to_owned());
+    let route = route_pattern(res.request());
     if machine {
         tracing::debug!(target: "gatehouse::http", %method, route = %route, status, ms, "request");
     } else {
         tracing::info!(target: "gatehouse::http", %method, route = %route, status, ms, "request");
     }
     if let Some(state) = state {
-        (state.services.metrics).http_request(&route, method.as_str(), status, took);
+        (state.services.metrics).http_request(route, method.as_str(), status, took);
     }
     Ok(res)
 }
