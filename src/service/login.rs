@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use tokio::sync::OwnedSemaphorePermit;
+
 use crate::domain::audit::{Actor, AuditEvent, AuditKind};
 use crate::domain::password::{Verified, too_long_to_try};
 use crate::domain::session::{AuthMethod, Origin, Stage};
@@ -81,14 +83,19 @@ impl Services {
             });
         }
         let permit = self.hashing.permit().await;
-        self.blocking(move |s| {
-            let _permit = permit;
-            s.password_step(attempt, &account)
-        })
-        .await
+        self.blocking(move |s| s.password_step(attempt, &account, permit))
+            .await
     }
 
-    fn password_step(&self, attempt: PasswordAttempt, account: &str) -> Result<LoginStep> {
+    /// Checks the password while holding a hashing `permit`, which is given back as
+    /// soon as Argon2 is done: the durable write that follows must not keep the next
+    /// sign-in's hash waiting on the disk.
+    fn password_step(
+        &self,
+        attempt: PasswordAttempt,
+        account: &str,
+        permit: OwnedSemaphorePermit,
+    ) -> Result<LoginStep> {
         let email = Email::parse(&attempt.email).ok();
         let (user, policy) = self.read(|r| {
             let user = match &email {
@@ -106,6 +113,7 @@ impl Services {
                 Verified::No
             }
         };
+        drop(permit);
         let refusal = match &user {
             None => Some("unknown email"),
             Some(u) if u.password_hash.is_none() => Some("no password set"),
