@@ -102,7 +102,7 @@ pub fn seed(dir: &Path, population: Population) -> Install {
     getrandom::fill(&mut master).expect("OS randomness");
     write_key_file(&dir.join("master.key"), &master).expect("write master.key");
     let keys = Keys::from_master(master);
-    let store = Store::open(&dir.join(STORE_FILE_NAME)).expect("open the bench store");
+    let mut store = Store::open(&dir.join(STORE_FILE_NAME)).expect("open the bench store");
 
     let now = SystemClock.now();
     let hash = PasswordHashing::new(HashParams::RECOMMENDED).hash(PASSWORD);
@@ -143,7 +143,9 @@ pub fn seed(dir: &Path, population: Population) -> Install {
             .bulk_insert_sessions(&sessions)
             .expect("insert sessions");
     }
-    store.bulk_finish().expect("final durable commit");
+    store
+        .bulk_finish()
+        .expect("final durable commit and compaction");
     drop(store);
     Install {
         dir: dir.to_owned(),
