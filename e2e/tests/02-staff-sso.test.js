@@ -10,29 +10,25 @@ import { after, before, test } from 'node:test';
 
 import { Scenario, launchBrowser, skipWithoutBrowser } from '../lib/browser.js';
 import { csrfToken, firstSignIn, providerSignIn, submitPassword } from '../lib/flows.js';
-import { Gatehouse, freePort } from '../lib/gatehouse.js';
-import { GRACE, LINUS, STAFF_APP, STAFF_TENANT, entraConfig, startWorld } from '../lib/world.js';
+import { GRACE, LINUS, STAFF_APP, STAFF_TENANT, OPS_ADMIN, startGatehouseWithEntra } from '../lib/world.js';
 
-const ADMIN = { email: 'ops@staff.example', name: 'Olga Ops', password: 'ops passphrase for e2e' };
+const ADMIN = OPS_ADMIN;
 
 let browser;
 let entra;
 let gatehouse;
 
+let close;
+
 before(async () => {
   if (skipWithoutBrowser) return;
   browser = await launchBrowser();
-  const port = await freePort();
-  entra = await startWorld(`http://127.0.0.1:${port}`);
-  gatehouse = await Gatehouse.create(entraConfig(entra), port);
-  await gatehouse.createAdmin(ADMIN.email, ADMIN.name, ADMIN.password);
-  await gatehouse.serve();
+  ({ entra, gatehouse, close } = await startGatehouseWithEntra());
 });
 
 after(async () => {
   await browser?.close();
-  await gatehouse?.stop();
-  await entra?.close();
+  await close?.();
 });
 
 test('staff SSO: configured in the admin pages, Microsoft sign-in through the provider, SSO-only enforced', { skip: skipWithoutBrowser }, async () => {

@@ -9,31 +9,27 @@ import { after, before, test } from 'node:test';
 
 import { Scenario, launchBrowser, skipWithoutBrowser } from '../lib/browser.js';
 import { enrolTotp, firstSignIn, providerSignIn, signIn } from '../lib/flows.js';
-import { Gatehouse, freePort } from '../lib/gatehouse.js';
 import { logoPng } from '../lib/png.js';
-import { ALICE, PORTAL_APP, TENANT_A, TENANT_B, entraConfig, startWorld } from '../lib/world.js';
+import { ALICE, PORTAL_APP, TENANT_A, TENANT_B, OPS_ADMIN, startGatehouseWithEntra } from '../lib/world.js';
 
-const ADMIN = { email: 'ops@staff.example', name: 'Olga Ops', password: 'ops passphrase for e2e' };
+const ADMIN = OPS_ADMIN;
 const BEA = { email: 'bea@client-b.example', name: 'Bea Brandt', password: 'bea passphrase for e2e' };
 
 let browser;
 let entra;
 let gatehouse;
 
+let close;
+
 before(async () => {
   if (skipWithoutBrowser) return;
   browser = await launchBrowser();
-  const port = await freePort();
-  entra = await startWorld(`http://127.0.0.1:${port}`);
-  gatehouse = await Gatehouse.create(entraConfig(entra), port);
-  await gatehouse.createAdmin(ADMIN.email, ADMIN.name, ADMIN.password);
-  await gatehouse.serve();
+  ({ entra, gatehouse, close } = await startGatehouseWithEntra());
 });
 
 after(async () => {
   await browser?.close();
-  await gatehouse?.stop();
-  await entra?.close();
+  await close?.();
 });
 
 test('portals: client A with its tenant and Microsoft sign-in, client B with password + TOTP, sessions stay in their portal', { skip: skipWithoutBrowser }, async () => {
