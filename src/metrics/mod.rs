@@ -19,15 +19,15 @@
 //! | `gatehouse_store_commit_seconds` | histogram | |
 //! | `gatehouse_build_info` | gauge (1) | `version` |
 
+mod series;
+
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt::Write;
-use std::hash::Hash;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::domain::user::Realm;
+use series::{Counter, Family, Histogram, escape, header};
 
 /// How a sign-in step authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -293,19 +293,6 @@ impl Metrics {
     }
 }
 
-fn header(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} {kind}");
-}
-
-/// A label value escaped for the text format.
-fn escape(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
 /// The method label: standard methods by name, anything else as `other`, so odd
 /// methods sent by scanners cannot create new series.
 fn known_method(method: &str) -> &'static str {
@@ -318,20 +305,6 @@ fn known_method(method: &str) -> &'static str {
         "DELETE" => "DELETE",
         "OPTIONS" => "OPTIONS",
         _ => "other",
-    }
-}
-
-/// A monotonically increasing count.
-#[derive(Debug, Default)]
-struct Counter(AtomicU64);
-
-impl Counter {
-    fn inc(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn value(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
     }
 }
 
@@ -362,112 +335,6 @@ struct HttpKey {
     route: Cow<'static, str>,
     method: &'static str,
     status: u16,
-}
-
-/// A histogram with fixed buckets.
-#[derive(Debug)]
-struct Histogram {
-    bounds: &'static [f64],
-    /// Observations per bucket (not cumulative); the last one is `+Inf`.
-    buckets: Box<[AtomicU64]>,
-    count: AtomicU64,
-    /// The sum of observations, as `f64` bits.
-    sum: AtomicU64,
-}
-
-impl Histogram {
-    fn new(bounds: &'static [f64]) -> Histogram {
-        Histogram {
-            bounds,
-            buckets: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
-            count: AtomicU64::new(0),
-            sum: AtomicU64::new(0f64.to_bits()),
-        }
-    }
-
-    fn observe(&self, value: f64) {
-        let index = self.bounds.partition_point(|bound| *bound < value);
-        self.buckets[index].fetch_add(1, Ordering::Relaxed);
-        self.count.fetch_add(1, Ordering::Relaxed);
-        let _ = self
-            .sum
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| {
-                Some((f64::from_bits(bits) + value).to_bits())
-            });
-    }
-
-    fn render(&self, out: &mut String, name: &str, labels: &str) {
-        let sep = if labels.is_empty() { "" } else { "," };
-        let mut cumulative = 0;
-        for (i, bucket) in self.buckets.iter().enumerate() {
-            cumulative += bucket.load(Ordering::Relaxed);
-            let le = match self.bounds.get(i) {
-                Some(bound) => bound.to_string(),
-                None => "+Inf".to_owned(),
-            };
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{{labels}{sep}le=\"{le}\"}} {cumulative}"
-            );
-        }
-        let braces = if labels.is_empty() {
-            String::new()
-        } else {
-            format!("{{{labels}}}")
-        };
-        let sum = f64::from_bits(self.sum.load(Ordering::Relaxed));
-        let _ = writeln!(out, "{name}_sum{braces} {sum}");
-        // The count is the +Inf bucket, so the two always agree within one scrape.
-        let _ = writeln!(out, "{name}_count{braces} {cumulative}");
-    }
-}
-
-/// Series of one metric by label set.
-struct Family<K, M> {
-    members: RwLock<HashMap<K, Arc<M>>>,
-    make: fn() -> M,
-}
-
-impl<K: Eq + Hash + Clone, M> Family<K, M> {
-    fn new(make: fn() -> M) -> Family<K, M> {
-        Family {
-            members: RwLock::new(HashMap::new()),
-            make,
-        }
-    }
-
-    /// Runs `f` on the series for `key`, creating it on first use.
-    fn with(&self, key: K, f: impl FnOnce(&M)) {
-        {
-            let members = self.members.read().unwrap_or_else(|p| p.into_inner());
-            if let Some(member) = members.get(&key) {
-                f(member);
-                return;
-            }
-        }
-        let member = {
-            let mut members = self.members.write().unwrap_or_else(|p| p.into_inner());
-            Arc::clone(
-                members
-                    .entry(key)
-                    .or_insert_with(|| Arc::new((self.make)())),
-            )
-        };
-        f(&member);
-    }
-
-    /// Every series, ordered by `order` so the output is stable.
-    fn sorted_by<O: Ord>(&self, order: impl Fn(&K) -> O) -> Vec<(K, Arc<M>)> {
-        let mut all: Vec<(K, Arc<M>)> = self
-            .members
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .map(|(k, m)| (k.clone(), Arc::clone(m)))
-            .collect();
-        all.sort_by_key(|(k, _)| order(k));
-        all
-    }
 }
 
 #[cfg(test)]
