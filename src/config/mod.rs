@@ -1,6 +1,7 @@
 //! Gatehouse's configuration (DESIGN §7): the validated form built from [`raw`].
 //! Every mistake is reported at start-up with the key it concerns.
 
+mod fields;
 pub mod raw;
 
 use std::net::{IpAddr, SocketAddr};
@@ -9,6 +10,8 @@ use std::path::{Path, PathBuf};
 use ipnet::IpNet;
 use url::Url;
 
+pub use fields::parse_duration;
+use fields::{cookie_domain, entra, host_name, parse_net, public_url, session};
 use raw::RawConfig;
 
 /// The default Microsoft login host.
@@ -285,221 +288,6 @@ fn read_file(path: &Path) -> Result<toml::Table, ConfigError> {
             format!("{} is not valid TOML: {e}", path.display()),
         )
     })
-}
-
-fn is_loopback_host(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
-fn public_url(raw: Option<&str>, listen: SocketAddr) -> Result<Url, ConfigError> {
-    let key = "public_url";
-    let Some(text) = raw else {
-        if !listen.ip().is_loopback() {
-            return Err(ConfigError::new(
-                key,
-                "is required when `listen` is not a loopback address (set it to the URL users open, like https://login.example.com)",
-            ));
-        }
-        return Url::parse(&format!("http://localhost:{}", listen.port()))
-            .map_err(|e| ConfigError::new(key, e.to_string()));
-    };
-    let url = Url::parse(text).map_err(|_| {
-        ConfigError::new(
-            key,
-            format!("`{text}` is not a URL like https://login.example.com"),
-        )
-    })?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(ConfigError::new(key, "must be an http(s) URL with a host"));
-    }
-    if url.scheme() == "http" && !is_loopback_host(&url) {
-        return Err(ConfigError::new(
-            key,
-            "must use https (plain http is only allowed for localhost)",
-        ));
-    }
-    if !url.username().is_empty()
-        || url.password().is_some()
-        || url.query().is_some()
-        || url.fragment().is_some()
-        || url.path() != "/"
-    {
-        return Err(ConfigError::new(
-            key,
-            "must be just scheme, host and optional port (no path, query or credentials)",
-        ));
-    }
-    Ok(url)
-}
-
-fn parse_net(text: &str) -> Option<IpNet> {
-    let text = text.trim();
-    text.parse::<IpNet>()
-        .ok()
-        .or_else(|| text.parse::<IpAddr>().ok().map(IpNet::from))
-}
-
-fn host_name(text: &str) -> Option<String> {
-    let host = text.trim().to_ascii_lowercase();
-    let (name, port) = match host.rsplit_once(':') {
-        Some((n, p)) if p.parse::<u16>().is_ok() => (n.to_owned(), Some(p)),
-        _ => (host.clone(), None),
-    };
-    let valid = !name.is_empty()
-        && name.len() <= 253
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        });
-    valid.then(|| match port {
-        Some(p) => format!("{name}:{p}"),
-        None => name,
-    })
-}
-
-fn cookie_domain(text: &str, public_url: &Url) -> Result<String, ConfigError> {
-    let key = "cookie_domain";
-    let domain = text.trim().trim_start_matches('.').to_ascii_lowercase();
-    if host_name(&domain).is_none_or(|h| h.contains(':')) || !domain.contains('.') {
-        return Err(ConfigError::new(
-            key,
-            format!("`{text}` is not a domain like example.com"),
-        ));
-    }
-    let host = public_url
-        .host_str()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    if host != domain && !host.ends_with(&format!(".{domain}")) {
-        return Err(ConfigError::new(
-            key,
-            format!("`{domain}` must be the host of public_url ({host}) or a parent domain of it"),
-        ));
-    }
-    Ok(domain)
-}
-
-fn session(raw: raw::RawSession) -> Result<SessionConfig, ConfigError> {
-    let idle = match raw.idle_timeout {
-        Some(t) => parse_duration(&t).ok_or_else(|| {
-            ConfigError::new(
-                "session.idle_timeout",
-                format!("`{t}` is not a duration like 30m, 12h or 1h30m"),
-            )
-        })?,
-        None => 30 * 60,
-    };
-    let absolute = match raw.absolute_timeout {
-        Some(t) => parse_duration(&t).ok_or_else(|| {
-            ConfigError::new(
-                "session.absolute_timeout",
-                format!("`{t}` is not a duration like 30m, 12h or 1h30m"),
-            )
-        })?,
-        None => 12 * 60 * 60,
-    };
-    if idle < 60 {
-        return Err(ConfigError::new(
-            "session.idle_timeout",
-            "must be at least 1m",
-        ));
-    }
-    if absolute < idle {
-        return Err(ConfigError::new(
-            "session.absolute_timeout",
-            "must not be shorter than session.idle_timeout",
-        ));
-    }
-    if absolute > 366 * 24 * 3600 {
-        return Err(ConfigError::new(
-            "session.absolute_timeout",
-            "must be at most 366d",
-        ));
-    }
-    Ok(SessionConfig {
-        idle_timeout_secs: idle,
-        absolute_timeout_secs: absolute,
-    })
-}
-
-fn entra(raw: raw::RawEntra) -> Result<EntraConfig, ConfigError> {
-    let key = "entra.authority_host";
-    let allow_insecure_loopback = raw.allow_insecure_loopback.unwrap_or(false);
-    let text = raw
-        .authority_host
-        .as_deref()
-        .unwrap_or(DEFAULT_AUTHORITY_HOST);
-    let url = Url::parse(text).map_err(|_| {
-        ConfigError::new(
-            key,
-            format!("`{text}` is not a URL like {DEFAULT_AUTHORITY_HOST}"),
-        )
-    })?;
-    if url.path() != "/"
-        || url.query().is_some()
-        || !url.username().is_empty()
-        || url.host().is_none()
-    {
-        return Err(ConfigError::new(
-            key,
-            "must be just scheme, host and optional port",
-        ));
-    }
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback_host(&url) && allow_insecure_loopback => {}
-        "http" if is_loopback_host(&url) => {
-            return Err(ConfigError::new(
-                key,
-                "plain http is refused; for a test provider on loopback set entra.allow_insecure_loopback = true",
-            ));
-        }
-        _ => {
-            return Err(ConfigError::new(
-                key,
-                "must use https (http only for a loopback test provider with entra.allow_insecure_loopback = true)",
-            ));
-        }
-    }
-    Ok(EntraConfig {
-        authority_host: url,
-        allow_insecure_loopback,
-    })
-}
-
-/// Parses `90s`, `30m`, `12h`, `2d` and combinations like `1h30m` into seconds.
-pub fn parse_duration(text: &str) -> Option<i64> {
-    let text = text.trim();
-    if text.is_empty() {
-        return None;
-    }
-    let mut total: i64 = 0;
-    let mut number = String::new();
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let unit = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            _ => return None,
-        };
-        let n: i64 = number.parse().ok()?;
-        total = total.checked_add(n.checked_mul(unit)?)?;
-        number.clear();
-    }
-    number.is_empty().then_some(total)
 }
 
 #[cfg(test)]
