@@ -23,6 +23,7 @@ mod portal_admin;
 mod portal_cli;
 mod portal_consent;
 mod portal_isolation;
+mod portal_logo;
 mod portal_policy;
 mod sessions;
 mod sso_admin;
