@@ -1,10 +1,11 @@
-//! Prometheus metrics (`GET /metrics`): a small registry of the counters, gauges and
-//! histograms Gatehouse exports, rendered in the Prometheus text exposition format
-//! (version 0.0.4). Recording costs a few atomic additions; labelled series are found
-//! under a read lock that is released at once (never held across an await), and the
-//! label values come from closed sets chosen by the code (route *patterns*, known
-//! methods, enums), never from raw request data, so cardinality stays bounded and no
-//! token in a URL reaches the output.
+//! Prometheus metrics (`GET /metrics`): the counters, gauges and histograms Gatehouse
+//! exports, kept in a `prometheus-client` registry and rendered in the Prometheus text
+//! exposition format (version 0.0.4) by that crate. Recording a counter is an atomic
+//! addition and a histogram observation a short uncontended lock; labelled series are
+//! found under a read lock released at once (never held across an await), and label
+//! values come from closed sets chosen by the code (route *patterns*, known methods,
+//! enums), never from raw request data, so cardinality stays bounded and no token in a
+//! URL reaches the output.
 //!
 //! One [`Metrics`] lives in `Services`; nothing here knows HTTP or the store.
 //!
@@ -19,15 +20,22 @@
 //! | `gatehouse_store_commit_seconds` | histogram | |
 //! | `gatehouse_build_info` | gauge (1) | `version` |
 
-mod series;
+mod labels;
 
 use std::borrow::Cow;
-use std::fmt::Write;
-use std::sync::Arc;
 use std::time::Duration;
 
+use prometheus_client::encoding::prometheus_text;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::Registry;
+
 use crate::domain::user::Realm;
-use series::{Counter, Family, Histogram, escape, header};
+use labels::{
+    DecisionLabel, Declared, HttpLabels, LoginLabels, ReasonLabel, ScrapedGauge, known_method,
+};
 
 /// How a sign-in step authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -74,23 +82,52 @@ impl LoginOutcome {
     }
 }
 
+/// The `Content-Type` of what [`Metrics::render`] writes: the Prometheus text format,
+/// version 0.0.4.
+pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
+
 /// Upper bounds (seconds) of the HTTP latency buckets.
-const HTTP_BUCKETS: &[f64] = &[
+const HTTP_BUCKETS: [f64; 11] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 /// Upper bounds (seconds) of the store commit buckets (an fsync each).
-const COMMIT_BUCKETS: &[f64] = &[
+const COMMIT_BUCKETS: [f64; 11] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 ];
 
+// Names as registered: the encoder appends `_total` to counters and `_info` to the
+// build info, which gives the served names in the table above. Help texts get a
+// final full stop from the registry.
+const BUILD: &str = "gatehouse_build";
+const BUILD_HELP: &str = "The running Gatehouse version (always 1)";
+const LOGINS: &str = "gatehouse_logins";
+const LOGINS_HELP: &str = "Sign-in steps by realm (staff or client:<id>), method (password, totp, recovery_code, sso) and outcome (success, failure)";
+const THROTTLED: &str = "gatehouse_throttled";
+const THROTTLED_HELP: &str = "Sign-in attempts refused by failed-attempt throttling (answered 429)";
+const ACTIVE_SESSIONS: &str = "gatehouse_active_sessions";
+const ACTIVE_SESSIONS_HELP: &str =
+    "Sessions in the store, including half-finished sign-ins and expired ones not purged yet";
+const SSO_ERRORS: &str = "gatehouse_sso_errors";
+const SSO_ERRORS_HELP: &str = "Single sign-on failures by reason";
+const FORWARD_AUTH: &str = "gatehouse_forward_auth_decisions";
+const FORWARD_AUTH_HELP: &str = "Forward-auth answers by decision";
+const HTTP: &str = "gatehouse_http_request_duration_seconds";
+const HTTP_HELP: &str = "HTTP request latency by route pattern, method and status";
+const STORE_COMMIT: &str = "gatehouse_store_commit_seconds";
+const STORE_COMMIT_HELP: &str =
+    "Time to commit a store write transaction durably (including fsync)";
+
 /// Every metric Gatehouse exports.
 pub struct Metrics {
-    logins: Family<Realm, LoginCounters>,
+    /// Everything counted, for rendering; the fields below are handles to the same
+    /// series (each metric is an `Arc` inside).
+    registry: Registry,
+    logins: Family<LoginLabels, Counter>,
     throttled: Counter,
-    sso_errors: Family<&'static str, Counter>,
-    forward_auth: Family<&'static str, Counter>,
-    http: Family<HttpKey, Histogram>,
-    store_commit: Arc<Histogram>,
+    sso_errors: Family<ReasonLabel, Counter>,
+    forward_auth: Family<DecisionLabel, Counter>,
+    http: Family<HttpLabels, Histogram, fn() -> Histogram>,
+    store_commit: Histogram,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -112,24 +149,75 @@ pub struct Gauges {
     pub active_sessions: Option<u64>,
 }
 
+fn http_histogram() -> Histogram {
+    Histogram::new(HTTP_BUCKETS)
+}
+
 impl Metrics {
     pub fn new() -> Metrics {
+        let logins = Family::default();
+        let throttled = Counter::default();
+        let sso_errors = Family::default();
+        let forward_auth = Family::default();
+        let http = Family::new_with_constructor(http_histogram as fn() -> Histogram);
+        let store_commit = Histogram::new(COMMIT_BUCKETS);
+
+        let mut registry = Registry::default();
+        let version = Info::new([("version", env!("CARGO_PKG_VERSION"))]);
+        registry.register(BUILD, BUILD_HELP, version);
+        registry.register(LOGINS, LOGINS_HELP, Declared(logins.clone()));
+        registry.register(THROTTLED, THROTTLED_HELP, throttled.clone());
+        registry.register(SSO_ERRORS, SSO_ERRORS_HELP, Declared(sso_errors.clone()));
+        registry.register(
+            FORWARD_AUTH,
+            FORWARD_AUTH_HELP,
+            Declared(forward_auth.clone()),
+        );
+        registry.register(HTTP, HTTP_HELP, Declared(http.clone()));
+        registry.register(STORE_COMMIT, STORE_COMMIT_HELP, store_commit.clone());
+
         let metrics = Metrics {
-            logins: Family::new(LoginCounters::default),
-            throttled: Counter::default(),
-            sso_errors: Family::new(Counter::default),
-            forward_auth: Family::new(Counter::default),
-            http: Family::new(|| Histogram::new(HTTP_BUCKETS)),
-            store_commit: Arc::new(Histogram::new(COMMIT_BUCKETS)),
+            registry,
+            logins,
+            throttled,
+            sso_errors,
+            forward_auth,
+            http,
+            store_commit,
         };
         // Staff series exist from the start (at 0), so rates work before the first login.
-        metrics.logins.with(Realm::Staff, |_| {});
+        metrics.declare_realm(Realm::Staff);
         metrics
     }
 
     /// Counts one sign-in step.
     pub fn login(&self, realm: Realm, method: LoginMethod, outcome: LoginOutcome) {
-        self.logins.with(realm, |c| c.get(method, outcome).inc());
+        let labels = LoginLabels {
+            realm,
+            method,
+            outcome,
+        };
+        if let Some(counter) = self.logins.get(&labels) {
+            counter.inc();
+            return;
+        }
+        self.declare_realm(realm);
+        self.logins.get_or_create(&labels).inc();
+    }
+
+    /// Creates every (method, outcome) series of a realm at 0, so a realm that has
+    /// signed anyone in shows all its series.
+    fn declare_realm(&self, realm: Realm) {
+        for method in LoginMethod::ALL {
+            for outcome in LoginOutcome::ALL {
+                let labels = LoginLabels {
+                    realm,
+                    method,
+                    outcome,
+                };
+                drop(self.logins.get_or_create(&labels));
+            }
+        }
     }
 
     /// Counts an attempt refused because of failed-attempt throttling (a 429).
@@ -141,13 +229,15 @@ impl Metrics {
     /// (`bad_state`, `unreachable`, `not_verified`, `not_registered`…; see
     /// `service::observe`), never text from a provider.
     pub fn sso_error(&self, reason: &'static str) {
-        self.sso_errors.with(reason, Counter::inc);
+        self.sso_errors.get_or_create(&ReasonLabel { reason }).inc();
     }
 
     /// Counts a forward-auth answer; `decision` is a fixed identifier (`allow`,
     /// `sign_in`, `forbidden`, `unknown_realm`).
     pub fn forward_auth_decision(&self, decision: &'static str) {
-        self.forward_auth.with(decision, Counter::inc);
+        self.forward_auth
+            .get_or_create(&DecisionLabel { decision })
+            .inc();
     }
 
     /// Records one HTTP request by route pattern (never the raw path), method and status.
@@ -158,12 +248,12 @@ impl Metrics {
         status: u16,
         took: Duration,
     ) {
-        let key = HttpKey {
+        let labels = HttpLabels {
             route,
             method: known_method(method),
             status,
         };
-        self.http.with(key, |h| h.observe(took.as_secs_f64()));
+        self.http.get_or_create(&labels).observe(took.as_secs_f64());
     }
 
     /// Records one store commit.
@@ -173,168 +263,24 @@ impl Metrics {
 
     /// A closure for `Store::observe_commits` feeding the commit histogram.
     pub fn commit_observer(&self) -> Box<dyn Fn(Duration) + Send + Sync> {
-        let histogram = Arc::clone(&self.store_commit);
+        let histogram = self.store_commit.clone();
         Box::new(move |took| histogram.observe(took.as_secs_f64()))
     }
 
-    /// Everything in the Prometheus text format.
+    /// Everything in the Prometheus text format (version 0.0.4).
     pub fn render(&self, gauges: &Gauges) -> String {
-        let mut out = String::with_capacity(4096);
-        header(
-            &mut out,
-            "gatehouse_build_info",
-            "gauge",
-            "The running Gatehouse version (always 1).",
+        let mut scraped = Registry::default();
+        scraped.register(
+            ACTIVE_SESSIONS,
+            ACTIVE_SESSIONS_HELP,
+            ScrapedGauge(gauges.active_sessions),
         );
-        let _ = writeln!(
-            out,
-            "gatehouse_build_info{{version=\"{}\"}} 1",
-            escape(env!("CARGO_PKG_VERSION"))
-        );
-
-        header(
-            &mut out,
-            "gatehouse_logins_total",
-            "counter",
-            "Sign-in steps by realm (staff or client:<id>), method (password, totp, recovery_code, sso) and outcome (success, failure).",
-        );
-        for (realm, counters) in self.logins.sorted_by(|r| r.key()) {
-            let realm = realm.key();
-            for method in LoginMethod::ALL {
-                for outcome in LoginOutcome::ALL {
-                    let _ = writeln!(
-                        out,
-                        "gatehouse_logins_total{{realm=\"{}\",method=\"{}\",outcome=\"{}\"}} {}",
-                        escape(&realm),
-                        method.as_str(),
-                        outcome.as_str(),
-                        counters.get(method, outcome).value()
-                    );
-                }
-            }
-        }
-
-        header(
-            &mut out,
-            "gatehouse_throttled_total",
-            "counter",
-            "Sign-in attempts refused by failed-attempt throttling (answered 429).",
-        );
-        let _ = writeln!(out, "gatehouse_throttled_total {}", self.throttled.value());
-
-        header(
-            &mut out,
-            "gatehouse_active_sessions",
-            "gauge",
-            "Sessions in the store, including half-finished sign-ins and expired ones not purged yet.",
-        );
-        if let Some(n) = gauges.active_sessions {
-            let _ = writeln!(out, "gatehouse_active_sessions {n}");
-        }
-
-        header(
-            &mut out,
-            "gatehouse_sso_errors_total",
-            "counter",
-            "Single sign-on failures by reason.",
-        );
-        for (reason, counter) in self.sso_errors.sorted_by(|r| *r) {
-            let _ = writeln!(
-                out,
-                "gatehouse_sso_errors_total{{reason=\"{}\"}} {}",
-                escape(reason),
-                counter.value()
-            );
-        }
-
-        header(
-            &mut out,
-            "gatehouse_forward_auth_decisions_total",
-            "counter",
-            "Forward-auth answers by decision.",
-        );
-        for (decision, counter) in self.forward_auth.sorted_by(|d| *d) {
-            let _ = writeln!(
-                out,
-                "gatehouse_forward_auth_decisions_total{{decision=\"{}\"}} {}",
-                escape(decision),
-                counter.value()
-            );
-        }
-
-        header(
-            &mut out,
-            "gatehouse_http_request_duration_seconds",
-            "histogram",
-            "HTTP request latency by route pattern, method and status.",
-        );
-        for (key, histogram) in self
-            .http
-            .sorted_by(|k| (k.route.clone(), k.method, k.status))
-        {
-            let labels = format!(
-                "route=\"{}\",method=\"{}\",status=\"{}\"",
-                escape(&key.route),
-                key.method,
-                key.status
-            );
-            histogram.render(&mut out, "gatehouse_http_request_duration_seconds", &labels);
-        }
-
-        header(
-            &mut out,
-            "gatehouse_store_commit_seconds",
-            "histogram",
-            "Time to commit a store write transaction durably (including fsync).",
-        );
-        self.store_commit
-            .render(&mut out, "gatehouse_store_commit_seconds", "");
+        let mut out = String::with_capacity(8192);
+        // Writing into a String cannot fail.
+        let _ = prometheus_text::encode(&mut out, &self.registry);
+        let _ = prometheus_text::encode(&mut out, &scraped);
         out
     }
-}
-
-/// The method label: standard methods by name, anything else as `other`, so odd
-/// methods sent by scanners cannot create new series.
-fn known_method(method: &str) -> &'static str {
-    match method {
-        "GET" => "GET",
-        "HEAD" => "HEAD",
-        "POST" => "POST",
-        "PUT" => "PUT",
-        "PATCH" => "PATCH",
-        "DELETE" => "DELETE",
-        "OPTIONS" => "OPTIONS",
-        _ => "other",
-    }
-}
-
-/// The login counters of one realm, one per (method, outcome).
-#[derive(Debug, Default)]
-struct LoginCounters([Counter; 8]);
-
-impl LoginCounters {
-    fn get(&self, method: LoginMethod, outcome: LoginOutcome) -> &Counter {
-        let m = match method {
-            LoginMethod::Password => 0,
-            LoginMethod::Totp => 1,
-            LoginMethod::RecoveryCode => 2,
-            LoginMethod::Sso => 3,
-        };
-        let o = match outcome {
-            LoginOutcome::Success => 0,
-            LoginOutcome::Failure => 1,
-        };
-        &self.0[m * 2 + o]
-    }
-}
-
-/// The labels of one HTTP latency series.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct HttpKey {
-    /// Borrowed for the static routes, so their requests allocate nothing here.
-    route: Cow<'static, str>,
-    method: &'static str,
-    status: u16,
 }
 
 #[cfg(test)]
@@ -418,6 +364,12 @@ mod tests {
 
     #[test]
     fn label_values_are_escaped() {
-        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+        let m = Metrics::new();
+        m.sso_error("a\"b\\c\nd");
+        let text = m.render(&Gauges::default());
+        assert!(
+            text.contains(&format!("reason=\"{}\"", "a\\\"b\\\\c\\nd")),
+            "{text}"
+        );
     }
 }

@@ -17,7 +17,7 @@ use crate::store::prelude::*;
 /// The path Prometheus scrapes.
 pub const METRICS: &str = "/metrics";
 
-const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+const CONTENT_TYPE: &str = crate::metrics::CONTENT_TYPE;
 
 /// `GET /metrics` on the main listener: absent (404) when a separate metrics
 /// listener is configured.
