@@ -6,6 +6,7 @@ mod common;
 mod abuse;
 mod account;
 mod admin_console;
+mod architecture;
 mod bad_input;
 mod cli;
 mod fake_entra_selftest;

@@ -325,9 +325,9 @@ async fn run(
             super::clients::consent_link(services, slug).await?
         }
         AdminRequest::ClientTest { slug } => super::clients::test(services, slug).await?,
-        AdminRequest::Status => crate::ops::status::respond(services).await?,
+        AdminRequest::Status => super::status::respond(services).await?,
         AdminRequest::Backup { path, with_key } => {
-            crate::ops::backup::respond(services, path, with_key).await?
+            super::backup::respond(services, path, with_key).await?
         }
     })
 }

@@ -2,10 +2,12 @@
 //! the CLI reaches a running server over its Unix socket (`socket`) or opens the
 //! stopped server's store itself. Requests and responses are JSON.
 
+mod backup;
 mod clients;
 pub mod execute;
 pub mod socket;
 mod sso;
+mod status;
 
 use serde::{Deserialize, Serialize};
 

@@ -8,62 +8,28 @@
 //! again. With no server, the CLI does the same on the store directly. Writes carry
 //! on during the copy: a redb read transaction is a snapshot and blocks no writer.
 //!
+//! The snapshot itself is `service::backup`; the server's half of the socket request
+//! is `admin_api::backup`. This module is the CLI's half only.
+//!
 //! The master key is never in the backup. `--with-key` writes it to a separate file
 //! (mode 0600, same format as `master.key`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
 use redb::TableHandle;
 use serde::Deserialize;
 
 use super::files::{self, absolute, link_or_copy, refuse_existing, remove_if_present};
-use crate::admin_api::{AdminRequest, AdminResponse, SOCKET_FILE_NAME, socket};
+use crate::admin_api::{AdminRequest, SOCKET_FILE_NAME, socket};
 use crate::app::{self, OpenError};
 use crate::config::Config;
 use crate::keys::write_key_file;
-use crate::service::{self, Services};
+use crate::service::backup::snapshot_verified;
 use crate::store::snapshot::{TableCounts, count_rows};
 use crate::store::tables::{AUDIT, SESSIONS, USERS};
 use crate::store::{STORE_FILE_NAME, Store, StoreError};
-
-/// Server side of `AdminRequest::Backup`: snapshot to `path`, verify, and answer with
-/// the rows copied (and the master key in hex when asked).
-pub async fn respond(
-    services: &Arc<Services>,
-    path: PathBuf,
-    with_key: bool,
-) -> service::Result<AdminResponse> {
-    let counts = services
-        .blocking(move |s| Ok(snapshot_verified(&s.store, &path)?))
-        .await?;
-    tracing::info!(
-        users = counts.rows(USERS.name()),
-        "backup snapshot written through the admin socket"
-    );
-    let mut data = serde_json::json!({ "tables": counts });
-    if with_key {
-        data["key"] = serde_json::Value::String(services.keys.export_hex());
-    }
-    Ok(AdminResponse::ok("snapshot written", data))
-}
-
-/// Snapshots `store` to the new file `path` and re-reads it to check every table
-/// arrived whole.
-fn snapshot_verified(store: &Store, path: &Path) -> Result<TableCounts, StoreError> {
-    let counts = store.snapshot_to(path)?;
-    let reread = count_rows(path);
-    if reread.as_ref().ok() != Some(&counts) {
-        let _ = std::fs::remove_file(path);
-        return Err(StoreError::Corrupt {
-            kind: "backup",
-            detail: format!("the new file does not read back as written ({reread:?})"),
-        });
-    }
-    Ok(counts)
-}
 
 #[derive(Deserialize)]
 struct Answer {
@@ -203,8 +169,8 @@ fn take_snapshot(
             Err(OpenError::InUse) => return Err(in_use()),
             Err(OpenError::Other(e)) => return Err(e),
         };
-        let counts = snapshot_verified(&services.store, staged)?;
-        return Ok((counts, Some(services.keys.export_hex())));
+        let snapshot = services.snapshot(staged, true)?;
+        return Ok((snapshot.tables, snapshot.key_hex));
     }
     let store = match Store::open(&store_path) {
         Ok(store) => store,

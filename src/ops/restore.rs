@@ -15,11 +15,11 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::files::{self, absolute, copy_new, remove_if_present, replace_keeping_old};
-use super::status::{self, StoreStatus};
 use crate::app::ensure_data_dir;
 use crate::config::Config;
 use crate::domain::time::SystemClock;
 use crate::keys::{KeySource, Keys, write_key_file};
+use crate::service::status::StoreStatus;
 use crate::service::{ServiceError, ServiceSettings, Services};
 use crate::store::migrations::CURRENT_VERSION;
 use crate::store::snapshot::check_file;
@@ -170,7 +170,9 @@ fn check_backup(
         }
         Err(e) => return Err(anyhow::Error::new(e).context("while checking the backup")),
     };
-    let status = status::collect(&services).context("while reading the backup")?;
+    let status = services
+        .store_status()
+        .context("while reading the backup")?;
     Ok((status, Some(found)))
 }
 

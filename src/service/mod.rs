@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod backup;
 pub mod clients;
 pub mod enrolment;
 pub mod forward_auth;
@@ -16,6 +17,7 @@ pub mod policy;
 pub mod sessions;
 pub mod setup;
 pub mod sso;
+pub mod status;
 pub mod throttle;
 
 use std::sync::Arc;
@@ -189,7 +191,8 @@ impl Services {
         let entra = sso::client::EntraClient::new(
             &settings.authority_host,
             settings.allow_insecure_authority,
-        );
+        )
+        .map_err(|e| ServiceError::Internal(format!("while building the HTTP client: {e}")))?;
         let metrics = Metrics::new();
         store.observe_commits(metrics.commit_observer());
         let services = Services {

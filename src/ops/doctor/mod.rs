@@ -16,17 +16,18 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use super::files;
-use super::status::{self, StoreStatus};
 use crate::admin_api::SOCKET_FILE_NAME;
 use crate::app::{self, OpenError};
 use crate::config::{Config, ConfigError};
 use crate::domain::time::{Clock, SystemClock, Timestamp};
 use crate::keys::{CREDENTIAL_NAME, KeySource};
+use crate::service::status::StoreStatus;
 use crate::store::migrations::CURRENT_VERSION;
 use crate::store::snapshot::verify_in_place;
 use crate::store::{STORE_FILE_NAME, StoreError};
 
 mod checks;
+mod sso;
 use checks::*;
 
 /// How serious a finding is.
@@ -158,8 +159,8 @@ pub const CHECKS: &[Check] = &[
     check_schema,
     check_admins,
     check_break_glass,
-    super::sso_checks::check_sso_secrets_expiring,
-    super::sso_checks::check_sso_test_status,
+    sso::check_sso_secrets_expiring,
+    sso::check_sso_test_status,
     check_clock,
     check_leftovers,
 ];
@@ -250,7 +251,7 @@ fn check_stopped_store(config: &Config, path: &Path) -> StoreState {
         // An older store would be migrated by opening it; doctor leaves that to `serve`.
         (_, Some(v)) if v != CURRENT_VERSION => Err(format!("not read: schema version {v}")),
         _ => match app::open_services(config) {
-            Ok(services) => status::collect(&services).map_err(|e| e.to_string()),
+            Ok(services) => services.store_status().map_err(|e| e.to_string()),
             Err(OpenError::InUse) => Err(StoreError::InUse.to_string()),
             Err(OpenError::Other(e)) => Err(format!("{e:#}")),
         },

@@ -12,7 +12,7 @@ use std::time::Duration;
 use openidconnect::core::CoreJsonWebKeySet;
 use serde::Deserialize;
 
-use super::id_token::{EntraIdToken, VerifyError, check_token};
+use super::id_token::{EntraIdToken, Provider, VerifyError, check_token};
 use crate::domain::entra::{self, Expected, SsoIdentity};
 use crate::domain::time::Timestamp;
 
@@ -63,28 +63,6 @@ impl EntraError {
     }
 }
 
-/// A tenant's endpoints and keys.
-#[derive(Debug)]
-pub struct Provider {
-    /// The tenant id (GUID) the issuer names.
-    pub tenant_id: String,
-    pub issuer: String,
-    pub authorization_endpoint: String,
-    pub token_endpoint: String,
-    jwks_uri: String,
-    pub(crate) jwks: Mutex<CoreJsonWebKeySet>,
-    /// When keys were last re-fetched for an unknown key id (never: `None`).
-    last_refetch: Mutex<Option<Timestamp>>,
-    fetched_at: Timestamp,
-}
-
-impl Provider {
-    /// How many signing keys are published (for the connection test).
-    pub fn key_count(&self) -> usize {
-        self.jwks.lock().map(|k| k.keys().len()).unwrap_or(0)
-    }
-}
-
 #[derive(Deserialize)]
 struct Discovery {
     issuer: String,
@@ -113,20 +91,22 @@ pub struct EntraClient {
 }
 
 impl EntraClient {
-    pub fn new(host: &str, allow_insecure_loopback: bool) -> EntraClient {
+    /// A client for the authority `host`. Fails when the HTTP client cannot be built
+    /// (no TLS backend): a client with other settings (one that follows redirects)
+    /// must never stand in for it.
+    pub fn new(host: &str, allow_insecure_loopback: bool) -> Result<EntraClient, reqwest::Error> {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(10))
             .connect_timeout(Duration::from_secs(5))
             .https_only(!allow_insecure_loopback)
             .user_agent(concat!("gatehouse/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
-        EntraClient {
+            .build()?;
+        Ok(EntraClient {
             http,
             host: host.trim_end_matches('/').to_owned(),
             providers: Mutex::new(HashMap::new()),
-        }
+        })
     }
 
     pub fn host(&self) -> &str {

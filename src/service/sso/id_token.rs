@@ -1,6 +1,10 @@
 //! ID token verification: the RS256 signature by a published key, issuer, audience,
 //! expiry and nonce through openidconnect, then Entra's own rules in
-//! `domain::entra`. No network here: the caller re-fetches keys on `UnknownKey`.
+//! `domain::entra`; and the [`Provider`] (a tenant's endpoints and keys) a token is
+//! checked against. No network here: `client` fetches the provider, and re-fetches
+//! keys on `UnknownKey`.
+
+use std::sync::Mutex;
 
 use openidconnect::core::{
     CoreGenderClaim, CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
@@ -11,9 +15,30 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::client::Provider;
 use crate::domain::entra::{LEEWAY_SECS, TokenClaims};
 use crate::domain::time::Timestamp;
+
+/// A tenant's endpoints and keys.
+#[derive(Debug)]
+pub struct Provider {
+    /// The tenant id (GUID) the issuer names.
+    pub tenant_id: String,
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub(super) jwks_uri: String,
+    pub(crate) jwks: Mutex<CoreJsonWebKeySet>,
+    /// When keys were last re-fetched for an unknown key id (never: `None`).
+    pub(super) last_refetch: Mutex<Option<Timestamp>>,
+    pub(super) fetched_at: Timestamp,
+}
+
+impl Provider {
+    /// How many signing keys are published (for the connection test).
+    pub fn key_count(&self) -> usize {
+        self.jwks.lock().map(|k| k.keys().len()).unwrap_or(0)
+    }
+}
 
 /// Entra-specific claims on top of the standard ones.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

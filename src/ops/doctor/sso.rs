@@ -1,7 +1,7 @@
 //! The doctor's Microsoft sign-in checks: client secrets about to expire (or expired)
 //! and a staff connection test that failed or no longer matches the settings.
 
-use super::doctor::{Context, Finding};
+use super::{Context, Finding};
 use crate::service::sso::settings::expiry_warning;
 
 /// A `warn` for every client secret expiring within 30 days, an `error` for one that

@@ -1,0 +1,114 @@
+//! The facts about a store that `doctor` checks and `restore` describes: schema
+//! version, who can administer, break-glass accounts, sizes, the newest audit time.
+//! A running server answers them over the admin socket (`AdminRequest::Status`); on a
+//! stopped one the CLI collects them from the store itself. Both go through
+//! [`Services::store_status`], so the two paths report the same thing. Only reads:
+//! nothing here changes the store or knows how the facts are shown.
+
+use serde::{Deserialize, Serialize};
+
+use super::policy::realm_policy;
+use super::sso::settings::{PortalApp, StaffSso};
+use super::{Result, Services};
+use crate::domain::user::{Realm, Role, UserStatus};
+use crate::store::migrations::CURRENT_VERSION;
+use crate::store::prelude::*;
+use crate::store::snapshot::schema_version;
+
+/// A store's vital facts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreStatus {
+    /// The schema version recorded in the store.
+    pub schema_version: u64,
+    /// The schema version this build writes.
+    pub supported_version: u64,
+    pub users: u64,
+    pub sessions: u64,
+    /// Emails of active staff admins.
+    pub active_staff_admins: Vec<String>,
+    /// Staff accounts flagged break-glass, as `email (status)`.
+    pub break_glass: Vec<String>,
+    /// Whether staff SSO-only is on.
+    pub staff_sso_only: bool,
+    /// Unix time of the newest audit event, if any.
+    pub newest_audit_at: Option<i64>,
+    pub audit_events: u64,
+    /// Client secrets that are set, with their recorded expiry dates.
+    #[serde(default)]
+    pub secrets: Vec<SecretExpiry>,
+    /// Staff Microsoft sign-in, when it is turned on.
+    #[serde(default)]
+    pub staff_sso: Option<SsoTestState>,
+}
+
+/// A stored client secret of an Entra app registration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretExpiry {
+    /// "staff sign-in app" or "portal app".
+    pub app: String,
+    /// `YYYY-MM-DD`, when the admin recorded one.
+    pub expires: Option<String>,
+}
+
+/// Staff Microsoft sign-in and its connection test.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoTestState {
+    /// The last connection test passed and the settings have not changed since.
+    pub tested_ok: bool,
+    /// When the last test ran and whether it passed, if it ever ran.
+    pub last_test: Option<(i64, bool)>,
+}
+
+impl Services {
+    /// The store's vital facts, read in one read transaction.
+    pub fn store_status(&self) -> Result<StoreStatus> {
+        self.read(|r| {
+            let schema_version = schema_version(r)?;
+            let staff = r.users_in_realm(Realm::Staff)?;
+            let active_staff_admins = staff
+                .iter()
+                .filter(|u| u.role == Role::Admin && u.status == UserStatus::Active)
+                .map(|u| u.email.to_string())
+                .collect();
+            let break_glass = staff
+                .iter()
+                .filter(|u| u.break_glass)
+                .map(|u| format!("{} ({})", u.email, u.status.as_str()))
+                .collect();
+            let newest = r.audit_events(1, None)?;
+            let staff_app: StaffSso = r.setting()?;
+            let portal_app: PortalApp = r.setting()?;
+            let mut secrets = Vec::new();
+            if staff_app.client_secret.is_some() {
+                secrets.push(SecretExpiry {
+                    app: "staff sign-in app".to_owned(),
+                    expires: staff_app.secret_expires.clone(),
+                });
+            }
+            if portal_app.client_secret.is_some() {
+                secrets.push(SecretExpiry {
+                    app: "portal app".to_owned(),
+                    expires: portal_app.secret_expires.clone(),
+                });
+            }
+            let staff_sso = staff_app.enabled.then(|| SsoTestState {
+                tested_ok: staff_app.tested_ok(),
+                last_test: staff_app.last_test.as_ref().map(|t| (t.at.0, t.passed)),
+            });
+            let audit_events = newest.first().map(|(seq, _)| *seq).unwrap_or(0);
+            Ok(StoreStatus {
+                schema_version,
+                supported_version: CURRENT_VERSION,
+                users: r.count_users()?,
+                sessions: r.count_sessions()?,
+                active_staff_admins,
+                break_glass,
+                staff_sso_only: realm_policy(r, Realm::Staff)?.sso_only,
+                newest_audit_at: newest.first().map(|(_, e)| e.at.0),
+                audit_events,
+                secrets,
+                staff_sso,
+            })
+        })
+    }
+}

@@ -1,0 +1,620 @@
+//! The architecture check: reads every `src/**/*.rs`, builds the graph of which file
+//! uses which (through `use crate::…`, `crate::…`, `super::…`, `self::…` and child
+//! module paths), and fails when the files form an import loop or a layer imports one
+//! it must not. It reads source text only (no compiler, no dependencies), so it must
+//! not be trusted for anything finer than "file A names file B".
+//!
+//! A module may always use its ancestors (a child is part of its parent), so the edges
+//! from a file to the `mod.rs` files above it do not count as loops; every other edge
+//! does.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Files of `web` and `admin_api` that still read the store directly. Another change
+/// is removing these; once it has landed this list must be empty.
+const KNOWN_STORE_IMPORTS_TO_REMOVE: &[&str] = &[
+    "src/admin_api/sso.rs",
+    "src/web/admin/sso.rs",
+    "src/web/admin/users.rs",
+    "src/web/handlers/health.rs",
+    "src/web/handlers/portal.rs",
+    "src/web/metrics.rs",
+    "src/web/request.rs",
+];
+
+/// Layers (top-level modules) and the layers each must never import.
+const FORBIDDEN: &[(&str, &[&str])] = &[
+    ("web", &["store"]),
+    ("admin_api", &["store", "ops"]),
+    (
+        "domain",
+        &["service", "store", "web", "admin_api", "ops", "app", "cli"],
+    ),
+    ("service", &["web", "admin_api", "ops", "cli", "app"]),
+];
+
+/// A module path, e.g. `["service", "sso", "client"]`; the crate root is empty.
+type Module = Vec<String>;
+
+/// One source file of the library.
+struct SourceFile {
+    /// Relative to the package root, e.g. `src/service/sso/client.rs`.
+    path: String,
+    module: Module,
+    text: String,
+}
+
+#[test]
+fn the_source_files_form_no_import_loop() {
+    let graph = Graph::of_sources(&read_sources());
+    let loops = graph.loops();
+    assert!(
+        loops.is_empty(),
+        "import loops between source files (each line is one loop):\n{}",
+        loops
+            .iter()
+            .map(|l| l.join(" → "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+fn no_layer_imports_one_it_must_not() {
+    let graph = Graph::of_sources(&read_sources());
+    let mut broken = Vec::new();
+    let mut still_reading_store = BTreeSet::new();
+    for (from, to) in graph.edges() {
+        let (from_layer, to_layer) = (layer_of(from), layer_of(to));
+        let forbidden = FORBIDDEN
+            .iter()
+            .any(|(layer, never)| *layer == from_layer && never.contains(&to_layer));
+        if !forbidden {
+            continue;
+        }
+        if to_layer == "store" && KNOWN_STORE_IMPORTS_TO_REMOVE.contains(&from.as_str()) {
+            still_reading_store.insert(from.as_str());
+            continue;
+        }
+        broken.push(format!("{from} → {to} ({from_layer} must not use {to_layer})"));
+    }
+    assert!(
+        broken.is_empty(),
+        "forbidden imports:\n{}",
+        broken.join("\n")
+    );
+    let stale: Vec<_> = KNOWN_STORE_IMPORTS_TO_REMOVE
+        .iter()
+        .filter(|f| !still_reading_store.contains(*f))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "these files no longer use the store: remove them from KNOWN_STORE_IMPORTS_TO_REMOVE: {stale:?}"
+    );
+}
+
+/// The top-level module of a file (`src/web/request.rs` → `web`; `src/app.rs` → `app`).
+fn layer_of(path: &str) -> &str {
+    let inner = path.strip_prefix("src/").unwrap_or(path);
+    let first = inner.split('/').next().unwrap_or(inner);
+    first.strip_suffix(".rs").unwrap_or(first)
+}
+
+fn read_sources() -> Vec<SourceFile> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths = Vec::new();
+    collect_rs(&root.join("src"), &mut paths);
+    paths
+        .into_iter()
+        .filter_map(|path| {
+            let rel = path.strip_prefix(root).ok()?.to_string_lossy().into_owned();
+            // The binary is its own crate: it reaches the library as `gatehouse::…`.
+            if rel == "src/main.rs" {
+                return None;
+            }
+            let text = std::fs::read_to_string(&path).expect("a readable source file");
+            Some(SourceFile {
+                module: module_of(&rel),
+                path: rel,
+                text,
+            })
+        })
+        .collect()
+}
+
+fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("a readable source directory") {
+        let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            collect_rs(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// `src/lib.rs` → `[]`, `src/ops/mod.rs` → `[ops]`, `src/ops/doctor/sso.rs` →
+/// `[ops, doctor, sso]`.
+fn module_of(rel: &str) -> Module {
+    let inner = rel.strip_prefix("src/").unwrap_or(rel);
+    let inner = inner.strip_suffix(".rs").unwrap_or(inner);
+    let mut parts: Module = inner.split('/').map(str::to_owned).collect();
+    if matches!(parts.last().map(String::as_str), Some("mod" | "lib")) {
+        parts.pop();
+    }
+    parts
+}
+
+/// Which file names which, by file path.
+struct Graph {
+    edges: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Graph {
+    fn of_sources(files: &[SourceFile]) -> Graph {
+        let by_module: BTreeMap<&Module, &str> = files
+            .iter()
+            .map(|f| (&f.module, f.path.as_str()))
+            .collect();
+        let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for file in files {
+            let targets = edges.entry(file.path.clone()).or_default();
+            for reference in references(&file.text, &file.module, &|m| by_module.contains_key(m)) {
+                let Some(target) = owning_file(&reference, &by_module) else {
+                    continue;
+                };
+                let (target_module, target_path) = target;
+                let is_ancestor = file.module.starts_with(target_module);
+                if target_path != file.path && !is_ancestor {
+                    targets.insert(target_path.to_owned());
+                }
+            }
+        }
+        Graph { edges }
+    }
+
+    fn from_edges(list: &[(&str, &str)]) -> Graph {
+        let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (from, to) in list {
+            edges.entry((*to).to_owned()).or_default();
+            edges
+                .entry((*from).to_owned())
+                .or_default()
+                .insert((*to).to_owned());
+        }
+        Graph { edges }
+    }
+
+    fn edges(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.edges
+            .iter()
+            .flat_map(|(from, tos)| tos.iter().map(move |to| (from, to)))
+    }
+
+    /// One loop (first file repeated at the end) for every group of files that reach
+    /// each other (a strongly connected component of more than one file).
+    fn loops(&self) -> Vec<Vec<String>> {
+        strongly_connected(&self.edges)
+            .into_iter()
+            .filter(|group| group.len() > 1)
+            .map(|group| self.loop_within(&group))
+            .collect()
+    }
+
+    /// The shortest way from the group's first file back to itself, inside the group.
+    fn loop_within(&self, group: &BTreeSet<String>) -> Vec<String> {
+        let start = group.iter().next().expect("a non-empty group").clone();
+        let mut came_from: BTreeMap<String, String> = BTreeMap::new();
+        let mut queue = std::collections::VecDeque::from([start.clone()]);
+        while let Some(at) = queue.pop_front() {
+            for next in self.edges.get(&at).into_iter().flatten() {
+                if !group.contains(next) {
+                    continue;
+                }
+                if *next == start {
+                    let mut path = vec![start.clone(), at.clone()];
+                    let mut cursor = at.clone();
+                    while let Some(prev) = came_from.get(&cursor) {
+                        path.push(prev.clone());
+                        cursor = prev.clone();
+                    }
+                    path.reverse();
+                    return path;
+                }
+                if !came_from.contains_key(next) && *next != start {
+                    came_from.insert(next.clone(), at.clone());
+                    queue.push_back(next.clone());
+                }
+            }
+        }
+        vec![start]
+    }
+}
+
+/// Tarjan's algorithm, iteration order by name so reports are stable.
+fn strongly_connected(edges: &BTreeMap<String, BTreeSet<String>>) -> Vec<BTreeSet<String>> {
+    struct State<'a> {
+        edges: &'a BTreeMap<String, BTreeSet<String>>,
+        index: BTreeMap<&'a str, usize>,
+        low: BTreeMap<&'a str, usize>,
+        stack: Vec<&'a str>,
+        on_stack: BTreeSet<&'a str>,
+        groups: Vec<BTreeSet<String>>,
+    }
+    fn visit<'a>(s: &mut State<'a>, node: &'a str) {
+        let n = s.index.len();
+        s.index.insert(node, n);
+        s.low.insert(node, n);
+        s.stack.push(node);
+        s.on_stack.insert(node);
+        for next in s.edges.get(node).into_iter().flatten() {
+            let next = next.as_str();
+            if !s.index.contains_key(next) {
+                visit(s, next);
+                let low = s.low[node].min(s.low[next]);
+                s.low.insert(node, low);
+            } else if s.on_stack.contains(next) {
+                let low = s.low[node].min(s.index[next]);
+                s.low.insert(node, low);
+            }
+        }
+        if s.low[node] == s.index[node] {
+            let mut group = BTreeSet::new();
+            while let Some(top) = s.stack.pop() {
+                s.on_stack.remove(top);
+                group.insert(top.to_owned());
+                if top == node {
+                    break;
+                }
+            }
+            s.groups.push(group);
+        }
+    }
+    let mut state = State {
+        edges,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: Vec::new(),
+        on_stack: BTreeSet::new(),
+        groups: Vec::new(),
+    };
+    for node in edges.keys() {
+        if !state.index.contains_key(node.as_str()) {
+            visit(&mut state, node);
+        }
+    }
+    state.groups
+}
+
+/// The file that holds `module` (its longest prefix that is a file), with that
+/// prefix.
+fn owning_file<'a>(
+    module: &[String],
+    by_module: &BTreeMap<&'a Module, &'a str>,
+) -> Option<(&'a Module, &'a str)> {
+    (0..=module.len())
+        .rev()
+        .find_map(|n| by_module.get_key_value(&module[..n].to_vec()))
+        .map(|(m, p)| (*m, *p))
+}
+
+/// A token of Rust source, comments and literals already dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Token {
+    Ident(String),
+    PathSep,
+    Punct(char),
+}
+
+/// Identifiers, `::` and single punctuation, skipping comments, strings and chars.
+fn tokens(text: &str) -> Vec<Token> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if c == '/' && next == Some('/') {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+        } else if c == '/' && next == Some('*') {
+            let mut depth = 0;
+            while i < chars.len() {
+                if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
+                    depth += 1;
+                    i += 2;
+                } else if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
+                    depth -= 1;
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+        } else if c == '"' {
+            i = skip_string(&chars, i + 1, 0);
+        } else if (c == 'r' || c == 'b') && raw_string_hashes(&chars, i).is_some() {
+            let (hashes, open) = raw_string_hashes(&chars, i).unwrap_or((0, i));
+            i = skip_string(&chars, open + 1, hashes);
+        } else if c == '\'' {
+            // A char literal ('x', '\n', '\u{..}') or a lifetime ('a).
+            if next == Some('\\') {
+                i += 2;
+                while i < chars.len() && chars[i] != '\'' {
+                    i += 1;
+                }
+                i += 1;
+            } else if chars.get(i + 2) == Some(&'\'') {
+                i += 3;
+            } else {
+                i += 1;
+            }
+        } else if c.is_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            out.push(Token::Ident(chars[start..i].iter().collect()));
+        } else if c == ':' && next == Some(':') {
+            out.push(Token::PathSep);
+            i += 2;
+        } else {
+            if !c.is_whitespace() {
+                out.push(Token::Punct(c));
+            }
+            i += 1;
+        }
+    }
+    out
+}
+
+/// For `r"`, `r#"`, `br"`… at `i`: the number of `#` and the index of the quote.
+fn raw_string_hashes(chars: &[char], i: usize) -> Option<(usize, usize)> {
+    let before_ok = i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_');
+    if !before_ok {
+        return None;
+    }
+    let mut j = i;
+    if chars[j] == 'b' {
+        j += 1;
+        if chars.get(j) == Some(&'"') {
+            return Some((0, j));
+        }
+    }
+    if chars.get(j) != Some(&'r') {
+        return None;
+    }
+    j += 1;
+    let mut hashes = 0;
+    while chars.get(j) == Some(&'#') {
+        hashes += 1;
+        j += 1;
+    }
+    (chars.get(j) == Some(&'"')).then_some((hashes, j))
+}
+
+/// The index just past the string that started before `i` (closing quote plus
+/// `hashes` × `#`; escapes only in non-raw strings).
+fn skip_string(chars: &[char], mut i: usize, hashes: usize) -> usize {
+    while i < chars.len() {
+        if hashes == 0 && chars[i] == '\\' {
+            i += 2;
+            continue;
+        }
+        if chars[i] == '"' && (0..hashes).all(|h| chars.get(i + 1 + h) == Some(&'#')) {
+            return i + 1 + hashes;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// Every module path the file names, resolved to absolute paths from the crate root.
+/// `is_module` says whether a path is a known module (for paths relative to a child).
+fn references(text: &str, file_module: &Module, is_module: &dyn Fn(&Module) -> bool) -> Vec<Module> {
+    let tokens = tokens(text);
+    let mut out = Vec::new();
+    // Inline `mod name { … }` blocks: (name, brace depth inside the block).
+    let mut inline: Vec<(String, usize)> = Vec::new();
+    let mut depth = 0;
+    let mut i = 0;
+    while i < tokens.len() {
+        let here: Module = file_module
+            .iter()
+            .cloned()
+            .chain(inline.iter().map(|(name, _)| name.clone()))
+            .collect();
+        match &tokens[i] {
+            Token::Punct('{') => depth += 1,
+            Token::Punct('}') => {
+                if inline.last().is_some_and(|(_, d)| *d == depth) {
+                    inline.pop();
+                }
+                depth -= 1;
+            }
+            Token::Ident(kw) if kw == "mod" => {
+                if let (Some(Token::Ident(name)), Some(Token::Punct('{'))) =
+                    (tokens.get(i + 1), tokens.get(i + 2))
+                {
+                    inline.push((name.clone(), depth + 1));
+                    depth += 1;
+                    i += 3;
+                    continue;
+                }
+            }
+            Token::Ident(kw) if kw == "use" => {
+                let end = tokens[i..]
+                    .iter()
+                    .position(|t| *t == Token::Punct(';'))
+                    .map_or(tokens.len(), |p| i + p);
+                let mut paths = Vec::new();
+                use_tree(&tokens[i + 1..end], Vec::new(), &mut paths);
+                out.extend(paths.iter().filter_map(|p| resolve(p, &here, is_module)));
+                i = end + 1;
+                continue;
+            }
+            Token::Ident(first) if tokens.get(i + 1) == Some(&Token::PathSep) => {
+                let preceded_by_sep = i > 0 && tokens[i - 1] == Token::PathSep;
+                let mut path = vec![first.clone()];
+                let mut j = i + 1;
+                while tokens.get(j) == Some(&Token::PathSep) {
+                    match tokens.get(j + 1) {
+                        Some(Token::Ident(seg)) => path.push(seg.clone()),
+                        _ => break,
+                    }
+                    j += 2;
+                }
+                if !preceded_by_sep {
+                    out.extend(resolve(&path, &here, is_module));
+                }
+                i = j;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Expands a use tree (`a::{b, c::{self, d}}`, `a::*`, `a as b`) into flat paths.
+fn use_tree(tokens: &[Token], prefix: Vec<String>, out: &mut Vec<Vec<String>>) {
+    let mut prefix = prefix;
+    let mut i = 0;
+    while let Some(token) = tokens.get(i) {
+        match token {
+            Token::Punct('{') => {
+                let inner = &tokens[i + 1..tokens.len().saturating_sub(1)];
+                for item in split_top_level(inner) {
+                    use_tree(item, prefix.clone(), out);
+                }
+                return;
+            }
+            Token::Punct('*') => break,
+            Token::Ident(kw) if kw == "as" => break,
+            Token::Ident(seg) if seg == "self" && !prefix.is_empty() => {}
+            Token::Ident(seg) => prefix.push(seg.clone()),
+            _ => {}
+        }
+        i += 1;
+    }
+    if !prefix.is_empty() {
+        out.push(prefix);
+    }
+}
+
+/// Splits a use group's items at commas outside nested braces.
+fn split_top_level(tokens: &[Token]) -> Vec<&[Token]> {
+    let mut items = Vec::new();
+    let (mut depth, mut start) = (0, 0);
+    for (i, token) in tokens.iter().enumerate() {
+        match token {
+            Token::Punct('{') => depth += 1,
+            Token::Punct('}') => depth -= 1,
+            Token::Punct(',') if depth == 0 => {
+                items.push(&tokens[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(&tokens[start..]);
+    items.into_iter().filter(|item| !item.is_empty()).collect()
+}
+
+/// An absolute module path for `path` written in module `here`; `None` for paths into
+/// other crates.
+fn resolve(path: &[String], here: &Module, is_module: &dyn Fn(&Module) -> bool) -> Option<Module> {
+    let mut base: Module = match path.first()?.as_str() {
+        "crate" => Vec::new(),
+        "self" => here.clone(),
+        "super" => here[..here.len().checked_sub(1)?].to_vec(),
+        first => {
+            let mut child = here.clone();
+            child.push(first.to_owned());
+            if !is_module(&child) {
+                return None;
+            }
+            return Some(child.into_iter().chain(path[1..].iter().cloned()).collect());
+        }
+    };
+    let mut rest = &path[1..];
+    while rest.first().is_some_and(|s| s == "super") {
+        base.pop();
+        rest = &rest[1..];
+    }
+    base.extend(rest.iter().cloned());
+    Some(base)
+}
+
+mod the_check_itself {
+    use super::*;
+
+    #[test]
+    fn reports_a_loop_in_a_small_graph() {
+        let graph = Graph::from_edges(&[
+            ("src/a.rs", "src/b.rs"),
+            ("src/b.rs", "src/c.rs"),
+            ("src/c.rs", "src/a.rs"),
+            ("src/c.rs", "src/d.rs"),
+        ]);
+        assert_eq!(
+            graph.loops(),
+            vec![vec!["src/a.rs", "src/b.rs", "src/c.rs", "src/a.rs"]]
+        );
+        let without = Graph::from_edges(&[("src/a.rs", "src/b.rs"), ("src/b.rs", "src/c.rs")]);
+        assert!(without.loops().is_empty());
+    }
+
+    #[test]
+    fn finds_grouped_relative_and_inline_paths() {
+        let files = [
+            ("src/lib.rs", "pub mod a; pub mod b; pub mod c;"),
+            (
+                "src/a/mod.rs",
+                "mod x;\nuse crate::{b::{self, Thing}, c as other};\nfn f() { x::go(); }",
+            ),
+            ("src/a/x.rs", "use super::super::b::Thing; // crate::c::nope"),
+            (
+                "src/b.rs",
+                "const S: &str = \"crate::a::fake\"; fn g() { let _ = '{'; crate::c::h(); }",
+            ),
+            (
+                "src/c.rs",
+                "#[cfg(test)]\nmod tests { use super::*; use super::super::a::x; }",
+            ),
+        ];
+        let files: Vec<SourceFile> = files
+            .iter()
+            .map(|(path, text)| SourceFile {
+                path: (*path).to_owned(),
+                module: module_of(path),
+                text: (*text).to_owned(),
+            })
+            .collect();
+        let graph = Graph::of_sources(&files);
+        let edges: Vec<(&str, &str)> = graph
+            .edges()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        assert_eq!(
+            edges,
+            vec![
+                ("src/a/mod.rs", "src/a/x.rs"),
+                ("src/a/mod.rs", "src/b.rs"),
+                ("src/a/mod.rs", "src/c.rs"),
+                ("src/a/x.rs", "src/b.rs"),
+                ("src/b.rs", "src/c.rs"),
+                ("src/c.rs", "src/a/x.rs"),
+            ]
+        );
+        assert_eq!(
+            graph.loops(),
+            vec![vec!["src/a/x.rs", "src/b.rs", "src/c.rs", "src/a/x.rs"]]
+        );
+    }
+}
