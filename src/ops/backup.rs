@@ -37,7 +37,7 @@ pub async fn respond(
     with_key: bool,
 ) -> service::Result<AdminResponse> {
     let counts = services
-        .blocking(move |s| Ok(snapshot_verified(&s.store, &path)?))
+        .blocking(move |s| Ok(snapshot_verified(s.store(), &path)?))
         .await?;
     tracing::info!(
         users = counts.rows(USERS.name()),
@@ -45,7 +45,7 @@ pub async fn respond(
     );
     let mut data = serde_json::json!({ "tables": counts });
     if with_key {
-        data["key"] = serde_json::Value::String(services.keys.export_hex());
+        data["key"] = serde_json::Value::String(services.keys().export_hex());
     }
     Ok(AdminResponse::ok("snapshot written", data))
 }
@@ -203,8 +203,8 @@ fn take_snapshot(
             Err(OpenError::InUse) => return Err(in_use()),
             Err(OpenError::Other(e)) => return Err(e),
         };
-        let counts = snapshot_verified(&services.store, staged)?;
-        return Ok((counts, Some(services.keys.export_hex())));
+        let counts = snapshot_verified(services.store(), staged)?;
+        return Ok((counts, Some(services.keys().export_hex())));
     }
     let store = match Store::open(&store_path) {
         Ok(store) => store,
