@@ -57,7 +57,7 @@ fn services(install: &Install) -> Arc<Services> {
 
 fn totp_verify(c: &mut Criterion, services: &Services) {
     let user = services
-        .store
+        .store()
         .read(|r| r.user_by_email(Realm::Staff, &email(1)))
         .expect("read a user")
         .expect("seeded user");
@@ -65,7 +65,7 @@ fn totp_verify(c: &mut Criterion, services: &Services) {
     let context = totp_context(user.id);
     let now = SystemClock.now();
     let seed = services
-        .keys
+        .keys()
         .open(&factor.secret, &context)
         .expect("unseal");
     let code = TotpSecret::from_bytes(seed.clone()).code_at(now.0 as u64, 6);
@@ -74,7 +74,7 @@ fn totp_verify(c: &mut Criterion, services: &Services) {
     group.bench_function("gatehouse", |b| {
         b.iter(|| {
             let seed = services
-                .keys
+                .keys()
                 .open(&factor.secret, &context)
                 .expect("unseal");
             let step = TotpSecret::from_bytes(seed).verify(black_box(&code), now, Some(0));
@@ -117,7 +117,7 @@ fn session_lookup(c: &mut Criterion, services: &Services) {
         b.iter(|| {
             i = (i + 1) % keys.len();
             let len = services
-                .store
+                .store()
                 .read(|r| {
                     let table = r.table(SESSIONS)?;
                     let row = table.get(black_box(&keys[i])).map_err(StoreError::from)?;
@@ -152,7 +152,7 @@ fn csrf_check(c: &mut Criterion, services: Arc<Services>, config: Config) {
 
 fn login_write(c: &mut Criterion, services: &Services) {
     let user = services
-        .store
+        .store()
         .read(|r| r.user_by_email(Realm::Staff, &email(2)))
         .expect("read a user")
         .expect("seeded user");
@@ -192,7 +192,7 @@ fn login_write(c: &mut Criterion, services: &Services) {
                 .from_ip(&origin.ip)
                 .detail("password");
             services
-                .store
+                .store()
                 .write(|w| {
                     w.put_user(&fresh)?;
                     w.put_session(&key, &session)?;
@@ -205,7 +205,7 @@ fn login_write(c: &mut Criterion, services: &Services) {
     group.bench_function("limit", |b| {
         b.iter(|| {
             services
-                .store
+                .store()
                 .write(|_| Ok::<_, StoreError>(()))
                 .expect("empty durable commit")
         })

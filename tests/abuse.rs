@@ -31,12 +31,12 @@ async fn unknown_email_wrong_password_and_disabled_account_look_identical() {
         .await
         .unwrap();
 
-    let before = app.services.hashing.computed();
+    let before = app.services.hashing().computed();
     let unknown = failed_login(&app, "nobody@example.com", "correct horse battery").await;
     let wrong = failed_login(&app, "ann@example.com", "wrong horse battery").await;
     let off = failed_login(&app, "dis@example.com", "correct horse battery").await;
     assert_eq!(
-        app.services.hashing.computed() - before,
+        app.services.hashing().computed() - before,
         3,
         "one Argon2 verification each, known or not"
     );
@@ -256,9 +256,9 @@ async fn wrong_codes_count_towards_the_account_throttle() {
 #[actix_web::test]
 async fn concurrent_hashes_are_capped() {
     let app = TestApp::new().await;
-    assert!(app.services.hashing.permit_count() >= 1);
+    assert!(app.services.hashing().permit_count() >= 1);
     let permits: Vec<_> = futures_util::future::join_all(
-        (0..app.services.hashing.permit_count()).map(|_| app.services.hashing.permit()),
+        (0..app.services.hashing().permit_count()).map(|_| app.services.hashing().permit()),
     )
     .await;
     // All permits held: a further login waits instead of hashing.
@@ -275,6 +275,6 @@ async fn concurrent_hashes_are_capped() {
         .await
         .is_err();
     assert!(timed_out, "login must wait for a hashing permit");
-    assert_eq!(app.services.hashing.computed(), 0);
+    assert_eq!(app.services.hashing().computed(), 0);
     drop(permits);
 }

@@ -26,7 +26,7 @@ async fn a_password_over_1024_characters_is_refused_before_hashing() {
         .await;
     let mut browser = app.browser();
     browser.get("/login").await;
-    let before = app.services.hashing.computed();
+    let before = app.services.hashing().computed();
     let long = "é".repeat(1025);
     let page = browser
         .post(
@@ -37,7 +37,7 @@ async fn a_password_over_1024_characters_is_refused_before_hashing() {
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
     assert!(page.has("at most 1024 characters"), "{}", page.body);
     assert_eq!(
-        app.services.hashing.computed(),
+        app.services.hashing().computed(),
         before,
         "no Argon2 work for an over-long password"
     );

@@ -348,7 +348,7 @@ async fn a_logged_out_session_is_refused() {
 async fn checks_do_not_write() {
     let app = TestApp::new().await;
     let mut ann = staff_admin(&app).await;
-    let before = app.services.store.table_sizes().unwrap();
+    let before = app.services.store().table_sizes().unwrap();
     let audit_before = app.services.audit_log(1, None).unwrap();
     for _ in 0..50 {
         assert_eq!(
@@ -360,7 +360,7 @@ async fn checks_do_not_write() {
     for _ in 0..50 {
         check(&mut ann, "/api/authz/auth-request", &[]).await;
     }
-    assert_eq!(app.services.store.table_sizes().unwrap(), before);
+    assert_eq!(app.services.store().table_sizes().unwrap(), before);
     assert_eq!(
         app.services.audit_log(1, None).unwrap(),
         audit_before,
@@ -371,10 +371,10 @@ async fn checks_do_not_write() {
         1,
         "activity batched: one pending touch"
     );
-    let hashes = app.services.hashing.computed();
+    let hashes = app.services.hashing().computed();
     check(&mut ann, "/api/authz/auth-request", &[]).await;
     assert_eq!(
-        app.services.hashing.computed(),
+        app.services.hashing().computed(),
         hashes,
         "no Argon2 in a check"
     );

@@ -182,7 +182,7 @@ async fn metrics_parse_and_move_with_logins_throttling_sessions_and_requests() {
     assert_eq!(after.get("gatehouse_throttled_total{}"), throttled as f64);
     let sessions = app
         .services
-        .store
+        .store()
         .read(|r| {
             use gatehouse::store::prelude::*;
             r.count_sessions()

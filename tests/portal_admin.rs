@@ -294,7 +294,7 @@ async fn a_disabled_client_refuses_everyone_at_once() {
     }
     assert_eq!(
         app.services
-            .store
+            .store()
             .read(|r| {
                 use gatehouse::store::prelude::*;
                 r.sessions_of_user(
@@ -335,7 +335,7 @@ async fn removing_a_client_leaves_nothing_of_it_behind() {
     let (app, fake) = portals().await;
     let before: std::collections::BTreeMap<String, u64> = app
         .services
-        .store
+        .store()
         .table_sizes()
         .unwrap()
         .into_iter()
@@ -390,7 +390,7 @@ async fn removing_a_client_leaves_nothing_of_it_behind() {
         .unwrap();
     let after: std::collections::BTreeMap<String, u64> = app
         .services
-        .store
+        .store()
         .table_sizes()
         .unwrap()
         .into_iter()

@@ -215,7 +215,7 @@ async fn redirects_from_the_authority_are_never_followed() {
     let (app, fake) = app_with_entra().await;
     configure_staff_sso(&app, true, "").await;
     // Clear the cached discovery so the next sign-in talks to the authority again.
-    app.services.entra.forget();
+    app.services.entra().forget();
     fake.redirect_everything_to(Some("http://127.0.0.1:9/evil"));
     let mut browser = app.browser();
     let page = browser.get("/login/sso").await;

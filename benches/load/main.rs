@@ -411,7 +411,7 @@ fn login_rows(
     rows: &mut Vec<Row>,
 ) {
     let clients = 4 * settings.cores;
-    let params = services.settings.hash_params;
+    let params = services.settings().hash_params;
     let hash = PasswordHashing::new(params).hash(common::PASSWORD);
     progress(&format!(
         "row 3: {clients} clients signing in against raw Argon2id on {} threads",

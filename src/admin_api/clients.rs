@@ -38,7 +38,7 @@ fn client_data(c: &Client, services: &Services) -> serde_json::Value {
         "slug": c.slug,
         "name": c.name,
         "enabled": c.enabled,
-        "login_url": format!("{}/p/{}/login", services.settings.base_url, c.slug),
+        "login_url": services.portal_login_url(&c.slug),
         "password_login": c.password_login,
         "mfa_required": c.mfa_required,
         "sso_enabled": c.sso_enabled,
@@ -241,28 +241,7 @@ pub async fn test(services: &Arc<Services>, slug: String) -> Result<AdminRespons
     let test = services
         .test_client_connection(AdminActor::cli(), slug)
         .await?;
-    let mut text = String::new();
-    for item in &test.items {
-        let _ = writeln!(
-            text,
-            "{} {}: {}",
-            if item.passed { "PASS" } else { "FAIL" },
-            item.name,
-            item.detail
-        );
-    }
-    let _ = write!(
-        text,
-        "{}",
-        if test.passed {
-            "Connection test passed."
-        } else {
-            "Connection test failed."
-        }
-    );
-    let mut response = AdminResponse::ok(text, serde_json::to_value(&test).unwrap_or_default());
-    response.ok = test.passed;
-    Ok(response)
+    Ok(super::sso::test_response(&test))
 }
 
 pub async fn sso_only(
@@ -285,33 +264,30 @@ pub async fn sso_only(
 }
 
 pub async fn portal_app_show(services: &Arc<Services>) -> Result<AdminResponse, ServiceError> {
-    let app = services.portal_app()?;
+    let app = services.portal_app_summary()?;
     let text = format!(
-        "Portal app (multi-tenant)\n  client id:      {}\n  client secret:  {}{}\n  redirect URIs:  {}\n                  {}/sso/consent",
+        "Portal app (multi-tenant)\n  client id:      {}\n  client secret:  {}{}\n  redirect URIs:  {}\n                  {}",
         if app.client_id.is_empty() {
             "(not set)"
         } else {
             &app.client_id
         },
-        if app.client_secret.is_some() {
-            "set"
-        } else {
-            "not set"
-        },
-        app.secret_expires
+        if app.secret.set { "set" } else { "not set" },
+        app.secret
+            .expires
             .as_deref()
             .map(|d| format!(", expires on {d}"))
             .unwrap_or_default(),
-        services.sso_redirect_uri(),
-        services.settings.base_url
+        app.redirect_uri,
+        app.consent_uri
     );
     Ok(AdminResponse::ok(
         text,
         json!({
             "client_id": app.client_id,
-            "client_secret": if app.client_secret.is_some() { "set" } else { "not set" },
-            "secret_expires": app.secret_expires,
-            "redirect_uris": [services.sso_redirect_uri(), format!("{}/sso/consent", services.settings.base_url)],
+            "client_secret": if app.secret.set { "set" } else { "not set" },
+            "secret_expires": app.secret.expires,
+            "redirect_uris": [app.redirect_uri, app.consent_uri],
         }),
     ))
 }

@@ -7,44 +7,32 @@ use serde_json::json;
 
 use super::AdminResponse;
 use crate::service::admin::AdminActor;
-use crate::service::policy::StaffLogin;
 use crate::service::sso::admin::SsoUpdate;
-use crate::service::sso::registration::secret_status;
-use crate::service::sso::settings::{ConnectionTest, StaffSso};
+use crate::service::sso::settings::ConnectionTest;
+use crate::service::sso::summary::StaffSsoSummary;
 use crate::service::{ServiceError, Services};
-use crate::store::prelude::*;
 
-/// The settings without the secret.
-fn settings_data(sso: &StaffSso, services: &Services) -> serde_json::Value {
-    let sso_only = services
-        .store
-        .read(|r| r.setting::<StaffLogin>())
-        .map(|s| s.sso_only)
-        .unwrap_or(false);
+/// The settings (never the secret, which the summary does not hold).
+fn settings_data(sso: &StaffSsoSummary) -> serde_json::Value {
     json!({
         "tenant": sso.tenant,
         "tenant_id": sso.tenant_id,
         "client_id": sso.client_id,
-        "client_secret": if sso.client_secret.is_some() { "set" } else { "not set" },
-        "secret_expires": sso.secret_expires,
+        "client_secret": if sso.secret.set { "set" } else { "not set" },
+        "secret_expires": sso.secret.expires,
         "jit": sso.jit,
         "allowed_domains": sso.allowed_domains,
         "enabled": sso.enabled,
-        "sso_only": sso_only,
-        "redirect_uri": services.sso_redirect_uri(),
+        "sso_only": sso.sso_only,
+        "redirect_uri": sso.redirect_uri,
         "last_test_passed": sso.last_test.as_ref().map(|t| t.passed),
-        "tested_for_current_settings": sso.tested_ok(),
+        "tested_for_current_settings": sso.tested_ok,
     })
 }
 
-fn settings_text(sso: &StaffSso, services: &Services) -> String {
-    let data = settings_data(sso, services);
+fn settings_text(sso: &StaffSsoSummary) -> String {
     let mut out = String::new();
-    let secret = secret_status(
-        sso.client_secret.is_some(),
-        sso.secret_expires.as_deref(),
-        services.clock.now(),
-    );
+    let secret = &sso.secret.status;
     let _ = writeln!(out, "Staff sign-in with Microsoft");
     let _ = writeln!(
         out,
@@ -54,11 +42,7 @@ fn settings_text(sso: &StaffSso, services: &Services) -> String {
     let _ = writeln!(
         out,
         "  SSO-only:        {}",
-        if data["sso_only"] == true {
-            "on"
-        } else {
-            "off"
-        }
+        if sso.sso_only { "on" } else { "off" }
     );
     let _ = writeln!(
         out,
@@ -94,7 +78,7 @@ fn settings_text(sso: &StaffSso, services: &Services) -> String {
             String::new()
         }
     );
-    let _ = writeln!(out, "  redirect URI:    {}", services.sso_redirect_uri());
+    let _ = writeln!(out, "  redirect URI:    {}", sso.redirect_uri);
     let _ = write!(
         out,
         "  connection test: {}",
@@ -112,7 +96,9 @@ fn settings_text(sso: &StaffSso, services: &Services) -> String {
     out
 }
 
-fn test_text(test: &ConnectionTest) -> String {
+/// A connection test as the CLI prints it (staff app or a client's), answered as
+/// failed when the test failed.
+pub(super) fn test_response(test: &ConnectionTest) -> AdminResponse {
     let mut out = String::new();
     for item in &test.items {
         let _ = writeln!(
@@ -132,46 +118,44 @@ fn test_text(test: &ConnectionTest) -> String {
             "Connection test failed."
         }
     );
-    out
+    let mut response = AdminResponse::ok(out, serde_json::to_value(test).unwrap_or_default());
+    response.ok = test.passed;
+    response
 }
 
 pub async fn show(services: &Arc<Services>) -> Result<AdminResponse, ServiceError> {
-    let sso = services.staff_sso()?;
-    Ok(AdminResponse::ok(
-        settings_text(&sso, services),
-        settings_data(&sso, services),
-    ))
+    let sso = services.staff_sso_summary().await?;
+    Ok(AdminResponse::ok(settings_text(&sso), settings_data(&sso)))
 }
 
 pub async fn set(
     services: &Arc<Services>,
     update: SsoUpdate,
 ) -> Result<AdminResponse, ServiceError> {
-    let sso = services.update_staff_sso(AdminActor::cli(), update).await?;
+    services.update_staff_sso(AdminActor::cli(), update).await?;
+    let sso = services.staff_sso_summary().await?;
     Ok(AdminResponse::ok(
-        format!("Saved.\n{}", settings_text(&sso, services)),
-        settings_data(&sso, services),
+        format!("Saved.\n{}", settings_text(&sso)),
+        settings_data(&sso),
     ))
 }
 
 pub async fn enable(services: &Arc<Services>, on: bool) -> Result<AdminResponse, ServiceError> {
-    let sso = services
+    services
         .set_staff_sso_enabled(AdminActor::cli(), on)
         .await?;
+    let sso = services.staff_sso_summary().await?;
     let text = if on {
         "Staff Microsoft sign-in is on."
     } else {
         "Staff Microsoft sign-in is off."
     };
-    Ok(AdminResponse::ok(text, settings_data(&sso, services)))
+    Ok(AdminResponse::ok(text, settings_data(&sso)))
 }
 
 pub async fn test(services: &Arc<Services>) -> Result<AdminResponse, ServiceError> {
     let test = services.test_staff_sso(AdminActor::cli()).await?;
-    let data = serde_json::to_value(&test).unwrap_or_default();
-    let mut response = AdminResponse::ok(test_text(&test), data);
-    response.ok = test.passed;
-    Ok(response)
+    Ok(test_response(&test))
 }
 
 pub async fn sso_only(services: &Arc<Services>, on: bool) -> Result<AdminResponse, ServiceError> {

@@ -2,6 +2,18 @@
 //! Each crosses into blocking work once — Argon2 under the hashing semaphore, store
 //! writes that fsync — and returns domain values or a [`ServiceError`]. Nothing here
 //! knows about HTTP.
+//!
+//! The front doors (`web`, `admin_api`) reach the store only through these use cases:
+//! the fields of [`Services`] are private to this module, and what a front door may
+//! read of them (the time, the public URL, the metrics) has its own accessor.
+//!
+//! **Inline or `blocking`** — the one rule for store work: a *point read* may run
+//! inline on the async executor; everything else goes through [`Services::blocking`].
+//! A point read looks up a bounded handful of rows by key (an index hop included, or
+//! a table's length, which redb keeps in the table header) and each row is small (a
+//! few KiB: a session, a user; a client with its logo of at most 64 KiB is the
+//! largest). Anything that scans a table or a range (lists, audit pages, sweeps),
+//! writes (a commit fsyncs), or hashes (Argon2) goes through `blocking`.
 
 pub mod account;
 pub mod admin;
@@ -10,10 +22,12 @@ pub mod clients;
 pub mod enrolment;
 pub mod forward_auth;
 pub mod hashing;
+pub mod health;
 pub mod invites;
 pub mod login;
 pub mod observe;
 pub mod policy;
+pub mod portal;
 pub mod sessions;
 pub mod setup;
 pub mod sso;
@@ -29,7 +43,7 @@ use crate::domain::audit::AuditEvent;
 use crate::domain::password::HashParams;
 use crate::domain::redirect::RedirectPolicy;
 use crate::domain::session::{AuthMethod, Lifetimes, Origin, Session, Stage};
-use crate::domain::time::Clock;
+use crate::domain::time::{Clock, Timestamp};
 use crate::domain::token::SecretToken;
 use crate::domain::totp::NoRandomness;
 use crate::domain::user::{Realm, User};
@@ -161,17 +175,18 @@ pub struct NewSession {
     pub session: Session,
 }
 
-/// Everything the use cases share.
+/// Everything the use cases share. The fields are private to `service`: front doors
+/// call use cases, and read the little they need through the accessors below.
 pub struct Services {
-    pub store: Store,
-    pub keys: Keys,
-    pub clock: Arc<dyn Clock>,
-    pub settings: ServiceSettings,
-    pub hashing: Hashing,
-    pub throttle: Throttle,
-    pub activity: Activity,
-    pub entra: sso::client::EntraClient,
-    pub metrics: Metrics,
+    pub(in crate::service) store: Store,
+    pub(in crate::service) keys: Keys,
+    pub(in crate::service) clock: Arc<dyn Clock>,
+    pub(in crate::service) settings: ServiceSettings,
+    pub(in crate::service) hashing: Hashing,
+    pub(in crate::service) throttle: Throttle,
+    pub(in crate::service) activity: Activity,
+    pub(in crate::service) entra: sso::client::EntraClient,
+    pub(in crate::service) metrics: Metrics,
 }
 
 impl std::fmt::Debug for Services {
@@ -231,7 +246,61 @@ impl Services {
         }
     }
 
-    /// Runs store work (or other blocking work) off the async executor.
+    /// The current time, by the clock the use cases run on.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// The public URL, without trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.settings.base_url
+    }
+
+    /// `raw` as a place to send the browser after sign-in, if it is a safe one (our
+    /// own origin or an allowed forward-auth host).
+    pub fn safe_target(&self, raw: &str) -> Option<String> {
+        self.settings.redirects.safe_target(raw)
+    }
+
+    /// The MAC that ties a CSRF form token to its cookie.
+    pub fn csrf_mac(&self, data: &[u8]) -> [u8; 32] {
+        self.keys.csrf_mac(data)
+    }
+
+    /// The process's metrics, for the HTTP middleware and the `/metrics` page.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The Argon2 gate (permits and the count of hashes computed). Used by tests that
+    /// check how many hashes a request costs.
+    pub fn hashing(&self) -> &Hashing {
+        &self.hashing
+    }
+
+    /// The settings the services run with. Used by benches (the hash parameters).
+    pub fn settings(&self) -> &ServiceSettings {
+        &self.settings
+    }
+
+    /// The Entra client. Used by tests that make it forget cached discovery.
+    pub fn entra(&self) -> &sso::client::EntraClient {
+        &self.entra
+    }
+
+    /// The store itself, for the offline CLI tools (backup), tests and benches. Front
+    /// doors never call this: they go through the use cases.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The master key, for the offline CLI tools (backup `--with-key`) and benches.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// Runs store work (or other blocking work) off the async executor: see the
+    /// module docs for what must go through here.
     pub async fn blocking<T, F>(self: &Arc<Self>, f: F) -> Result<T>
     where
         T: Send + 'static,

@@ -4,11 +4,18 @@
 
 use crate::domain::user::Realm;
 use crate::metrics::{LoginMethod, LoginOutcome};
+use crate::store::prelude::*;
 
 use super::sso::{SsoFailure, SsoOutcome};
 use super::{Result, ServiceError, Services};
 
 impl Services {
+    /// The sessions in the store, for the `gatehouse_active_sessions` gauge (a table
+    /// length, so a point read).
+    pub fn active_sessions(&self) -> Result<u64> {
+        Ok(self.store.read(|r| r.count_sessions())?)
+    }
+
     /// Counts one sign-in step from its result: a throttled attempt counts as
     /// throttled, a storage or internal failure as neither success nor failure (it says
     /// nothing about the person signing in; the HTTP metrics show the 503).
@@ -46,7 +53,7 @@ impl Services {
                 self.metrics
                     .login(*realm, LoginMethod::Sso, LoginOutcome::Success);
             }
-            Ok(SsoOutcome::Failed { realm, failure }) => {
+            Ok(SsoOutcome::Failed { realm, failure, .. }) => {
                 self.metrics.sso_error(sso_reason(failure));
                 if let Some(realm) = realm {
                     self.metrics

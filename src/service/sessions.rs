@@ -90,6 +90,12 @@ pub struct SessionSummary {
 }
 
 impl Services {
+    /// How many sessions `user` has (a scan of their sessions, so off the executor).
+    pub async fn count_sessions_of_user(self: &Arc<Self>, user: UserId) -> Result<usize> {
+        self.blocking(move |s| Ok(s.store.read(|r| r.sessions_of_user(user))?.len()))
+            .await
+    }
+
     /// The session behind `token` if it is live, at `stage`, in `realm`, and its user
     /// is active there. Reads only; activity is noted in memory.
     pub fn session_for(&self, realm: Realm, token: &str, stage: Stage) -> Result<Option<SignedIn>> {

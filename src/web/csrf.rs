@@ -40,7 +40,7 @@ pub fn new_cookie_value() -> String {
 
 /// The form token that goes with a cookie value.
 pub fn token_for(state: &AppState, cookie_value: &str) -> String {
-    URL_SAFE_NO_PAD.encode(state.services.keys.csrf_mac(cookie_value.as_bytes()))
+    URL_SAFE_NO_PAD.encode(state.services.csrf_mac(cookie_value.as_bytes()))
 }
 
 /// Whether `sent` is the form token for the CSRF cookie value `cookie_value`

@@ -12,7 +12,6 @@ use anyhow::Context;
 use super::AppState;
 use super::error::WebError;
 use crate::metrics::Gauges;
-use crate::store::prelude::*;
 
 /// The path Prometheus scrapes.
 pub const METRICS: &str = "/metrics";
@@ -26,24 +25,22 @@ pub async fn on_main_listener(req: HttpRequest) -> Result<HttpResponse, WebError
     if state.config.metrics.listen.is_some() {
         return Err(WebError::NotFound);
     }
-    Ok(render(state).await)
+    Ok(render(state))
 }
 
 /// `GET /metrics` on the separate metrics listener.
 async fn on_metrics_listener(req: HttpRequest) -> HttpResponse {
-    render(AppState::of(&req)).await
+    render(AppState::of(&req))
 }
 
-async fn render(state: &AppState) -> HttpResponse {
-    // O(1) in redb (the length is kept in the table's header), but still a store read,
-    // so off the executor.
+fn render(state: &AppState) -> HttpResponse {
+    // O(1) in redb (the length is kept in the table's header): a point read, inline.
     let active_sessions = state
         .services
-        .blocking(|s| Ok(s.store.read(|r| r.count_sessions())?))
-        .await
+        .active_sessions()
         .map_err(|e| tracing::warn!(error = %e, "metrics: sessions not counted"))
         .ok();
-    let body = state.services.metrics.render(&Gauges { active_sessions });
+    let body = state.services.metrics().render(&Gauges { active_sessions });
     HttpResponse::Ok().content_type(CONTENT_TYPE).body(body)
 }
 

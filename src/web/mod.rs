@@ -226,7 +226,10 @@ async fn request_log(
         tracing::info!(target: "gatehouse::http", %method, route = %route, status, ms, "request");
     }
     if let Some(state) = state {
-        (state.services.metrics).http_request(route, method.as_str(), status, took);
+        state
+            .services
+            .metrics()
+            .http_request(route, method.as_str(), status, took);
     }
     Ok(res)
 }

@@ -13,11 +13,10 @@ use actix_web::{FromRequest, HttpRequest};
 use super::AppState;
 use super::error::WebError;
 use super::paths::RealmPaths;
-use crate::domain::client::Client;
 use crate::domain::session::{Origin, Stage};
 use crate::domain::user::{Realm, Role};
+use crate::service::portal::Portal;
 use crate::service::sessions::SignedIn;
-use crate::store::prelude::*;
 
 /// The client's address: the peer, or — when the peer is a trusted proxy — the
 /// right-most address in `X-Forwarded-For` that is not itself a trusted proxy.
@@ -126,39 +125,35 @@ impl RealmCtx {
         }
     }
 
-    /// The portal of `client`.
-    pub fn portal(state: &AppState, client: &Client) -> RealmCtx {
-        let paths = RealmPaths::portal(&client.slug);
-        let version = client.updated_at.0;
+    /// The pages of `portal`.
+    pub fn portal(state: &AppState, portal: &Portal) -> RealmCtx {
+        let paths = RealmPaths::portal(&portal.slug);
+        let version = portal.version;
         RealmCtx {
-            realm: Realm::Client(client.id),
-            style_url: client
-                .accent
-                .as_ref()
-                .map(|_| format!("{}/brand.css?v={version}", paths.prefix())),
-            logo_url: client
-                .logo
-                .as_ref()
-                .map(|_| format!("{}/logo?v={version}", paths.prefix())),
+            realm: Realm::Client(portal.id),
+            style_url: portal
+                .has_accent
+                .then(|| format!("{}/brand.css?v={version}", paths.prefix())),
+            logo_url: portal
+                .has_logo
+                .then(|| format!("{}/logo?v={version}", paths.prefix())),
             paths,
-            brand: client.name.clone(),
-            cookie: state.cookies.session_name(Some(&client.slug)),
+            brand: portal.name.clone(),
+            cookie: state.cookies.session_name(Some(&portal.slug)),
         }
     }
 
-    /// The pages of `realm` (for responses that learn the realm late, like callbacks).
-    pub fn for_realm(state: &AppState, realm: Realm) -> Result<RealmCtx, WebError> {
-        match realm {
-            Realm::Staff => Ok(RealmCtx::staff(state)),
-            Realm::Client(id) => {
-                let client = state
-                    .services
-                    .store
-                    .read(|r| r.client(id))
-                    .map_err(crate::service::ServiceError::from)?
-                    .ok_or(WebError::NotFound)?;
-                Ok(RealmCtx::portal(state, &client))
-            }
+    /// The pages of `realm` (for responses that learn the realm late, like callbacks),
+    /// given the portal the use case found for it.
+    pub fn for_realm(
+        state: &AppState,
+        realm: Realm,
+        portal: Option<&Portal>,
+    ) -> Result<RealmCtx, WebError> {
+        match (realm, portal) {
+            (Realm::Staff, _) => Ok(RealmCtx::staff(state)),
+            (Realm::Client(_), Some(portal)) => Ok(RealmCtx::portal(state, portal)),
+            (Realm::Client(_), None) => Err(WebError::NotFound),
         }
     }
 
@@ -190,11 +185,11 @@ impl FromRequest for RealmCtx {
         let state = AppState::of(req);
         ready(match req.match_info().get("slug") {
             None => Ok(RealmCtx::staff(state)),
-            Some(slug) => match state.services.store.read(|r| r.client_by_slug(slug)) {
-                Ok(Some(client)) if client.enabled => Ok(RealmCtx::portal(state, &client)),
+            Some(slug) => match state.services.portal(slug) {
+                Ok(Some(portal)) if portal.enabled => Ok(RealmCtx::portal(state, &portal)),
                 Ok(Some(_)) => Err(WebError::PortalDisabled),
                 Ok(None) => Err(WebError::NotFound),
-                Err(e) => Err(WebError::Service(e.into())),
+                Err(e) => Err(WebError::Service(e)),
             },
         })
     }

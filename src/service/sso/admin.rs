@@ -4,12 +4,12 @@
 
 use std::sync::Arc;
 
-use super::client::EntraError;
+use super::connection::{Probe, Tested};
 use super::settings::{ConnectionTest, SECRET_CONTEXT, StaffSso, TestItem};
 use crate::domain::audit::AuditKind;
-use crate::domain::entra::{TenantRef, explain_aadsts};
+use crate::domain::entra::TenantRef;
 use crate::domain::session::Stage;
-use crate::domain::user::Realm;
+use crate::domain::user::{Realm, User};
 use crate::service::admin::AdminActor;
 use crate::service::policy::StaffLogin;
 use crate::service::{Result, ServiceError, Services};
@@ -56,6 +56,12 @@ pub(crate) fn parse_domains(text: &str) -> Result<Vec<String>> {
         }
     }
     Ok(domains)
+}
+
+/// An active admin who can still sign in once staff SSO-only is on: one with a
+/// linked Microsoft account, or a break-glass account.
+pub(crate) fn can_sign_in_under_sso_only(user: &User) -> bool {
+    user.is_active_admin() && (!user.sso_links.is_empty() || user.break_glass)
 }
 
 impl Services {
@@ -192,56 +198,10 @@ impl Services {
             .sso_app(Realm::Staff)?
             .ok_or_else(|| invalid("Enter the tenant ID, client ID and client secret first."))?;
         let now = self.clock.now();
-        let mut items = Vec::new();
-        let mut tenant_id = None;
-        match self.entra.discover(&sso.tenant, now).await {
-            Ok(provider) => {
-                items.push(TestItem {
-                    name: "Tenant and discovery document".to_owned(),
-                    passed: true,
-                    detail: format!("Found; issuer {}", provider.issuer),
-                });
-                items.push(TestItem {
-                    name: "Signing keys".to_owned(),
-                    passed: true,
-                    detail: format!("{} RSA signing key(s) published", provider.key_count()),
-                });
-                tenant_id = Some(provider.tenant_id.clone());
-                let credentials = self
-                    .entra
-                    .client_credentials(
-                        &provider.token_endpoint,
-                        &app.client_id,
-                        &app.client_secret,
-                    )
-                    .await;
-                items.push(TestItem {
-                    name: "Client ID and secret".to_owned(),
-                    passed: credentials.is_ok(),
-                    detail: match credentials {
-                        Ok(()) => "Accepted by Microsoft".to_owned(),
-                        Err(e) => explain(&e),
-                    },
-                });
-            }
-            Err(EntraError::NoSigningKey) => {
-                items.push(TestItem {
-                    name: "Tenant and discovery document".to_owned(),
-                    passed: true,
-                    detail: "Found".to_owned(),
-                });
-                items.push(TestItem {
-                    name: "Signing keys".to_owned(),
-                    passed: false,
-                    detail: "Microsoft published no RSA signing key for this tenant.".to_owned(),
-                });
-            }
-            Err(e) => items.push(TestItem {
-                name: "Tenant and discovery document".to_owned(),
-                passed: false,
-                detail: explain(&e),
-            }),
-        }
+        let Probe {
+            mut items,
+            tenant_id,
+        } = self.probe_app(Tested::Staff, &sso.tenant, &app, now).await;
         if let Some(days) = sso
             .secret_expires
             .as_deref()
@@ -313,7 +273,7 @@ impl Services {
                     if !sso.tested_ok() {
                         missing.push("the connection test must have passed since the settings last changed");
                     }
-                    let safe_admin = w.find_user_in_realm(Realm::Staff, |u| u.is_active_admin() && (!u.sso_links.is_empty() || u.break_glass))?;
+                    let safe_admin = w.find_user_in_realm(Realm::Staff, can_sign_in_under_sso_only)?;
                     if safe_admin.is_none() {
                         missing.push("at least one active admin must have a linked Microsoft account or be a break-glass account");
                     }
@@ -334,22 +294,5 @@ impl Services {
             })
         })
         .await
-    }
-}
-
-/// An Entra failure in words an admin can act on.
-pub fn explain(e: &EntraError) -> String {
-    match e {
-        EntraError::Refused { code: Some(code), description, .. } => match explain_aadsts(*code) {
-            Some(text) => format!("{text} (AADSTS{code})"),
-            None => format!("Microsoft said: {description}"),
-        },
-        EntraError::Refused { description, .. } => format!("Microsoft said: {description}"),
-        EntraError::Unreachable(why) => format!("Microsoft could not be reached ({why}). Check the server's internet access and entra.authority_host."),
-        EntraError::Redirected => "Microsoft answered with a redirect; Gatehouse never follows redirects. Check entra.authority_host.".to_owned(),
-        EntraError::IssuerMismatch { expected, found } => format!("The discovery document names issuer {found}, expected {expected}."),
-        EntraError::BadResponse(why) => format!("Unexpected answer from Microsoft: {why}."),
-        EntraError::NoSigningKey => "No RSA signing key is published for this tenant.".to_owned(),
-        EntraError::Token(why) => format!("Token refused: {why}."),
     }
 }

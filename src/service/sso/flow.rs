@@ -16,6 +16,7 @@ use crate::domain::session::{AuthMethod, Origin, Stage};
 use crate::domain::sso::{SsoPurpose, SsoTransaction, TRANSACTION_LIFETIME_SECS};
 use crate::domain::token::SecretToken;
 use crate::domain::user::Realm;
+use crate::service::portal::Portal;
 use crate::store::prelude::*;
 use crate::store::tokens::{OneTimeToken, TokenPurpose};
 
@@ -323,7 +324,8 @@ impl Services {
                             s.audit(w, event)?;
                             Ok(Ok(SsoOutcome::SignedIn {
                                 realm,
-                                session,
+                                portal: Portal::of_realm(w, realm)?,
+                                session: Box::new(session),
                                 next,
                             }))
                         })
@@ -340,7 +342,10 @@ impl Services {
             SsoPurpose::Link { user_id } => {
                 let linked = self.link_identity(realm, user_id, identity, origin).await?;
                 match linked {
-                    Ok(()) => Ok(SsoOutcome::Linked { realm }),
+                    Ok(()) => Ok(SsoOutcome::Linked {
+                        realm,
+                        portal: self.portal_of_realm(realm)?,
+                    }),
                     Err((failure, reason)) => {
                         self.sso_failed(Some(realm), failure, &reason, &callback.origin)
                             .await
@@ -380,6 +385,15 @@ impl Services {
         tracing::info!(reason = %event.detail, "Microsoft sign-in failed");
         self.blocking(move |s| s.write(|w| s.audit(w, event)))
             .await?;
-        Ok(SsoOutcome::Failed { realm, failure })
+        // The way back to the realm's sign-in page; without it, the staff one.
+        let portal = match realm {
+            Some(realm) => self.portal_of_realm(realm).ok().flatten(),
+            None => None,
+        };
+        Ok(SsoOutcome::Failed {
+            realm,
+            portal,
+            failure,
+        })
     }
 }

@@ -3,18 +3,21 @@
 
 pub mod admin;
 pub mod client;
+pub mod connection;
 pub mod flow;
 pub mod id_token;
 pub mod identity;
 pub mod portal;
 pub mod registration;
 pub mod settings;
+pub mod summary;
 
 use crate::domain::entra::SsoIdentity;
 use crate::domain::sso::SsoApp;
 use crate::domain::user::Realm;
 use crate::store::prelude::*;
 
+use super::portal::Portal;
 use super::{NewSession, Result, ServiceError, Services};
 use settings::{PORTAL_SECRET_CONTEXT, PortalApp, SECRET_CONTEXT, StaffSso};
 
@@ -43,22 +46,28 @@ pub enum SsoFailure {
     Provider { description: String },
 }
 
-/// What a finished callback leads to. The web layer maps each to one response.
+/// What a finished callback leads to. The web layer maps each to one response, and
+/// finds here all it needs for it: `portal` is the client's portal for a client realm
+/// (`None` for staff, or when the client is gone), so nothing is read again.
 #[derive(Debug)]
 pub enum SsoOutcome {
     SignedIn {
         realm: Realm,
-        session: NewSession,
+        portal: Option<Portal>,
+        /// Boxed: far larger than the other variants.
+        session: Box<NewSession>,
         next: Option<String>,
     },
     Linked {
         realm: Realm,
+        portal: Option<Portal>,
     },
     Tested {
         identity: SsoIdentity,
     },
     Failed {
         realm: Option<Realm>,
+        portal: Option<Portal>,
         failure: SsoFailure,
     },
 }
@@ -168,5 +177,10 @@ impl Services {
     /// The one redirect URI for staff and all portals.
     pub fn sso_redirect_uri(&self) -> String {
         format!("{}/sso/callback", self.settings.base_url)
+    }
+
+    /// Where a client's Entra admin lands after the admin-consent prompt.
+    pub fn consent_redirect_uri(&self) -> String {
+        format!("{}/sso/consent", self.settings.base_url)
     }
 }

@@ -6,9 +6,8 @@ use std::sync::Arc;
 
 use url::Url;
 
-use super::admin::explain;
-use super::client::EntraError;
-use super::settings::{ConnectionTest, PORTAL_SECRET_CONTEXT, PortalApp, TestItem};
+use super::connection::{Probe, Tested};
+use super::settings::{ConnectionTest, PORTAL_SECRET_CONTEXT, PortalApp};
 use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::client::{Client, Consent, ConsentLink};
 use crate::domain::session::Origin;
@@ -112,7 +111,7 @@ impl Services {
             ));
         }
         let host = self.entra.host().to_owned();
-        let redirect = format!("{}/sso/consent", self.settings.base_url);
+        let redirect = self.consent_redirect_uri();
         self.blocking(move |s| {
             s.write(|w| {
                 let mut client = w
@@ -263,40 +262,7 @@ impl Services {
             )
         })?;
         let now = self.clock.now();
-        let mut items = Vec::new();
-        match self.entra.discover(&app.tenant, now).await {
-            Ok(provider) => {
-                items.push(TestItem {
-                    name: "Client's tenant".to_owned(),
-                    passed: true,
-                    detail: format!("Found; issuer {}", provider.issuer),
-                });
-                let credentials = self
-                    .entra
-                    .client_credentials(
-                        &provider.token_endpoint,
-                        &app.client_id,
-                        &app.client_secret,
-                    )
-                    .await;
-                items.push(TestItem {
-                    name: "Portal app in the client's tenant".to_owned(),
-                    passed: credentials.is_ok(),
-                    detail: match credentials {
-                        Ok(()) => "Consent granted: the portal app is present in the client's tenant".to_owned(),
-                        Err(EntraError::Refused { code: Some(700016), .. }) => {
-                            "Consent not granted yet: send the admin-consent link to the client's Entra administrator (AADSTS700016)".to_owned()
-                        }
-                        Err(e) => explain(&e),
-                    },
-                });
-            }
-            Err(e) => items.push(TestItem {
-                name: "Client's tenant".to_owned(),
-                passed: false,
-                detail: explain(&e),
-            }),
-        }
+        let Probe { items, .. } = self.probe_app(Tested::Portal, &app.tenant, &app, now).await;
         let passed = items.len() == 2 && items.iter().all(|i| i.passed);
         let test = ConnectionTest {
             at: now,

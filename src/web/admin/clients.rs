@@ -11,7 +11,6 @@ use crate::domain::user::Realm;
 use crate::service::ServiceError;
 use crate::service::admin::AdminActor;
 use crate::service::clients::ClientUpdate;
-use crate::service::sso::registration::secret_status;
 use crate::service::sso::settings::ConnectionTest;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::{WebError, WebResult};
@@ -49,14 +48,7 @@ fn render_portal(
     said: Option<Said>,
 ) -> WebResult<HttpResponse> {
     let state = AppState::of(req);
-    let app = state.services.portal_app()?;
-    let secret_status = secret_status(
-        app.client_secret.is_some(),
-        app.secret_expires.as_deref(),
-        state.services.clock.now(),
-    );
-    let callback = state.services.sso_redirect_uri();
-    let consent = format!("{}/sso/consent", state.services.settings.base_url);
+    let app = state.services.portal_app_summary()?;
     let (status, error, notice) = split(said);
     Ok(html(
         status,
@@ -64,9 +56,6 @@ fn render_portal(
             chrome: admin_chrome("Portal app", &admin.0, csrf),
             csrf,
             app: &app,
-            secret_status,
-            callback_uri: &callback,
-            consent_uri: &consent,
             error: error.as_deref(),
             notice: notice.as_deref(),
         }),
@@ -213,11 +202,8 @@ fn render_client(
         Err(e) => return Err(e.into()),
     };
     let users = state.services.list_users(Realm::Client(client.id))?.len();
-    let login_url = format!(
-        "{}/p/{}/login",
-        state.services.settings.base_url, client.slug
-    );
-    let portal_app_ready = state.services.portal_app()?.is_configured();
+    let login_url = state.services.portal_login_url(&client.slug);
+    let portal_app_ready = state.services.portal_app_summary()?.configured;
     let (status, error, notice) = split(page.said);
     Ok(html(
         status,

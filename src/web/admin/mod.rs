@@ -13,7 +13,7 @@ use super::csrf::CsrfToken;
 use super::error::WebResult;
 use super::paths;
 use super::request::StaffAdmin;
-use super::views::admin::{AuditView, Warning, audit_page, dashboard_page};
+use super::views::admin::{AuditView, DashboardView, Warning, audit_page, dashboard_page};
 use super::views::layout::{Chrome, Nav};
 use super::{AppState, html};
 use crate::service::sessions::SignedIn;
@@ -86,11 +86,8 @@ async fn dashboard(
                     .to_owned(),
         });
     }
-    let sso = state.services.staff_sso()?;
-    if let (Some(date), true) = (sso.secret_expires.as_deref(), sso.client_secret.is_some())
-        && let Some(days) =
-            crate::service::sso::settings::expiry_warning(date, state.services.clock.now())
-    {
+    let sso = state.services.staff_sso_summary().await?;
+    if let (Some(date), Some(days)) = (sso.secret.expires.as_deref(), sso.secret.expiry_warning) {
         warnings.push(Warning {
             text: if days < 0 {
                 format!("The Microsoft sign-in client secret expired on {date}. Create a new one in Entra and enter it under Microsoft sign-in.")
@@ -99,18 +96,26 @@ async fn dashboard(
             },
         });
     }
-    if sso.enabled && !sso.tested_ok() {
+    if sso.enabled && !sso.tested_ok {
         warnings.push(Warning {
             text: "Microsoft sign-in settings changed since the last successful connection test. Run the test under Microsoft sign-in.".to_owned(),
         });
     }
+    let count = |n: usize| n as u64;
     Ok(html(
         StatusCode::OK,
-        dashboard_page(
-            &admin_chrome("Dashboard", &admin.0, &csrf.0),
-            &figures,
-            &warnings,
-        ),
+        dashboard_page(&DashboardView {
+            chrome: admin_chrome("Dashboard", &admin.0, &csrf.0),
+            warnings: &warnings,
+            figures: vec![
+                (count(figures.staff_users), "staff users"),
+                (count(figures.staff_admins), "active admins"),
+                (figures.sessions, "sessions"),
+                (count(figures.failed_logins_24h), "failed sign-ins (24 h)"),
+            ],
+            break_glass: &figures.break_glass_logins,
+            recent: figures.recent.iter().map(|(_, e)| e).collect(),
+        }),
     ))
 }
 

@@ -5,14 +5,10 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::admin_chrome;
-use crate::domain::user::{Realm, User};
 use crate::service::ServiceError;
 use crate::service::admin::AdminActor;
-use crate::service::policy::StaffLogin;
 use crate::service::sso::admin::SsoUpdate;
-use crate::service::sso::registration::secret_status;
 use crate::service::sso::settings::ConnectionTest;
-use crate::store::prelude::*;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::WebResult;
 use crate::web::request::{ClientOrigin, RealmCtx, StaffAdmin};
@@ -28,43 +24,28 @@ struct Outcome<'a> {
     test: Option<ConnectionTest>,
 }
 
-fn render(
+async fn render(
     req: &HttpRequest,
     admin: &StaffAdmin,
     csrf: &str,
-    outcome: Outcome,
+    outcome: Outcome<'_>,
 ) -> WebResult<HttpResponse> {
     let state = AppState::of(req);
-    let services = &state.services;
-    let settings = services.staff_sso()?;
-    let staff: StaffLogin = services
-        .store
-        .read(|r| r.setting())
-        .map_err(ServiceError::from)?;
-    let safe_admin = services
-        .list_users(Realm::Staff)?
-        .iter()
-        .any(|u: &User| u.is_active_admin() && (!u.sso_links.is_empty() || u.break_glass));
+    let settings = state.services.staff_sso_summary().await?;
     let guard = vec![
         (
             "Microsoft sign-in is on",
-            settings.enabled && settings.is_configured(),
+            settings.enabled && settings.configured,
         ),
         (
             "The connection test passed since the settings last changed",
-            settings.tested_ok(),
+            settings.tested_ok,
         ),
         (
             "An active admin has a linked Microsoft account or is a break-glass account",
-            safe_admin,
+            settings.safe_admin,
         ),
     ];
-    let secret_status = secret_status(
-        settings.client_secret.is_some(),
-        settings.secret_expires.as_deref(),
-        services.clock.now(),
-    );
-    let redirect_uri = services.sso_redirect_uri();
     let test = outcome.test.as_ref().or(settings.last_test.as_ref());
     Ok(html(
         outcome.status.unwrap_or(StatusCode::OK),
@@ -72,11 +53,8 @@ fn render(
             chrome: admin_chrome("Microsoft sign-in", &admin.0, csrf),
             csrf,
             settings: &settings,
-            redirect_uri: &redirect_uri,
-            sso_only: staff.sso_only,
             guard,
             test,
-            secret_status,
             error: outcome.error,
             notice: outcome.notice,
         }),
@@ -84,7 +62,7 @@ fn render(
 }
 
 /// Renders the outcome of an action: a message on success, the reason on refusal.
-fn after<T>(
+async fn after<T>(
     req: &HttpRequest,
     admin: &StaffAdmin,
     csrf: &str,
@@ -92,42 +70,51 @@ fn after<T>(
     notice: &str,
 ) -> WebResult<HttpResponse> {
     match result {
-        Ok(_) => render(
-            req,
-            admin,
-            csrf,
-            Outcome {
-                notice: Some(notice),
-                ..Outcome::default()
-            },
-        ),
-        Err(ServiceError::Invalid(m)) => render(
-            req,
-            admin,
-            csrf,
-            Outcome {
-                status: Some(StatusCode::BAD_REQUEST),
-                error: Some(&m),
-                ..Outcome::default()
-            },
-        ),
-        Err(ServiceError::Conflict(m)) => render(
-            req,
-            admin,
-            csrf,
-            Outcome {
-                status: Some(StatusCode::CONFLICT),
-                error: Some(&m),
-                ..Outcome::default()
-            },
-        ),
+        Ok(_) => {
+            render(
+                req,
+                admin,
+                csrf,
+                Outcome {
+                    notice: Some(notice),
+                    ..Outcome::default()
+                },
+            )
+            .await
+        }
+        Err(ServiceError::Invalid(m)) => {
+            render(
+                req,
+                admin,
+                csrf,
+                Outcome {
+                    status: Some(StatusCode::BAD_REQUEST),
+                    error: Some(&m),
+                    ..Outcome::default()
+                },
+            )
+            .await
+        }
+        Err(ServiceError::Conflict(m)) => {
+            render(
+                req,
+                admin,
+                csrf,
+                Outcome {
+                    status: Some(StatusCode::CONFLICT),
+                    error: Some(&m),
+                    ..Outcome::default()
+                },
+            )
+            .await
+        }
         Err(e) => Err(e.into()),
     }
 }
 
 /// `GET /admin/sso`
 pub async fn page(req: HttpRequest, admin: StaffAdmin, csrf: CsrfToken) -> WebResult<HttpResponse> {
-    render(&req, &admin, &csrf.0, Outcome::default())
+    render(&req, &admin, &csrf.0, Outcome::default()).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -175,6 +162,7 @@ pub async fn save(
         result,
         "Settings saved. Run the connection test to check them.",
     )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -193,7 +181,7 @@ pub async fn enable(
         .services
         .set_staff_sso_enabled(AdminActor::user(&admin.0.user, &origin.0.ip), true)
         .await;
-    after(&req, &admin, &csrf.0, result, "Microsoft sign-in is on.")
+    after(&req, &admin, &csrf.0, result, "Microsoft sign-in is on.").await
 }
 
 /// `POST /admin/sso/disable`
@@ -209,7 +197,7 @@ pub async fn disable(
         .services
         .set_staff_sso_enabled(AdminActor::user(&admin.0.user, &origin.0.ip), false)
         .await;
-    after(&req, &admin, &csrf.0, result, "Microsoft sign-in is off.")
+    after(&req, &admin, &csrf.0, result, "Microsoft sign-in is off.").await
 }
 
 /// `POST /admin/sso/test`
@@ -226,16 +214,19 @@ pub async fn test(
         .test_staff_sso(AdminActor::user(&admin.0.user, &origin.0.ip))
         .await
     {
-        Ok(test) => render(
-            &req,
-            &admin,
-            &csrf.0,
-            Outcome {
-                test: Some(test),
-                ..Outcome::default()
-            },
-        ),
-        Err(e) => after(&req, &admin, &csrf.0, Err::<(), _>(e), ""),
+        Ok(test) => {
+            render(
+                &req,
+                &admin,
+                &csrf.0,
+                Outcome {
+                    test: Some(test),
+                    ..Outcome::default()
+                },
+            )
+            .await
+        }
+        Err(e) => after(&req, &admin, &csrf.0, Err::<(), _>(e), "").await,
     }
 }
 
@@ -264,7 +255,8 @@ pub async fn sso_only(
                 &csrf.0,
                 Err::<(), _>(ServiceError::Invalid("Choose on or off.".to_owned())),
                 "",
-            );
+            )
+            .await;
         }
     };
     let result = state
@@ -284,5 +276,5 @@ pub async fn sso_only(
             crate::web::paths::LOGIN
         )));
     }
-    after(&req, &admin, &csrf.0, result, notice)
+    after(&req, &admin, &csrf.0, result, notice).await
 }

@@ -13,7 +13,6 @@ use super::admin_chrome;
 use crate::domain::user::{Realm, Role, UserId};
 use crate::service::ServiceError;
 use crate::service::admin::AdminActor;
-use crate::store::prelude::*;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::{WebError, WebResult};
 use crate::web::request::{ClientOrigin, StaffAdmin};
@@ -49,13 +48,13 @@ impl FromRequest for UserScope {
                 title: "Staff users".to_owned(),
                 base: paths::ADMIN_USERS.to_owned(),
             }),
-            Some(slug) => match state.services.client_by_slug(slug) {
-                Ok(client) => Ok(UserScope {
-                    realm: Realm::Client(client.id),
-                    title: format!("Users of {}", client.name),
-                    base: format!("/admin/clients/{}/users", client.slug),
+            Some(slug) => match state.services.portal(slug) {
+                Ok(Some(portal)) => Ok(UserScope {
+                    realm: Realm::Client(portal.id),
+                    title: format!("Users of {}", portal.name),
+                    base: format!("/admin/clients/{}/users", portal.slug),
                 }),
-                Err(ServiceError::NotFound(_)) => Err(WebError::NotFound),
+                Ok(None) => Err(WebError::NotFound),
                 Err(e) => Err(e.into()),
             },
         })
@@ -184,13 +183,13 @@ const QUIET: Said<'static> = Said {
     error: None,
 };
 
-fn render_user(
+async fn render_user(
     req: &HttpRequest,
     admin: &StaffAdmin,
     scope: &UserScope,
     csrf: &str,
     id: UserId,
-    said: Said,
+    said: Said<'_>,
 ) -> WebResult<HttpResponse> {
     let Said {
         status,
@@ -199,12 +198,7 @@ fn render_user(
     } = said;
     let state = AppState::of(req);
     let user = state.services.user_by_id(id)?;
-    let sessions = state
-        .services
-        .store
-        .read(|r| r.sessions_of_user(id))
-        .map_err(ServiceError::from)?
-        .len();
+    let sessions = state.services.count_sessions_of_user(id).await?;
     Ok(html(
         status,
         user_page(&UserView {
@@ -233,7 +227,7 @@ pub async fn detail(
     path: web::Path<UserPath>,
 ) -> WebResult<HttpResponse> {
     let id = user_in_scope(&req, &scope, &path.id)?;
-    render_user(&req, &admin, &scope, &csrf.0, id, QUIET)
+    render_user(&req, &admin, &scope, &csrf.0, id, QUIET).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -295,29 +289,35 @@ pub async fn action(
         {
             Ok(see_other(paths::LOGIN))
         }
-        Ok(notice) => render_user(
-            &req,
-            &admin,
-            &scope,
-            &csrf.0,
-            id,
-            Said {
-                notice: Some(notice),
-                ..QUIET
-            },
-        ),
-        Err(ServiceError::Conflict(m) | ServiceError::Invalid(m)) => render_user(
-            &req,
-            &admin,
-            &scope,
-            &csrf.0,
-            id,
-            Said {
-                status: StatusCode::CONFLICT,
-                error: Some(&m),
-                ..QUIET
-            },
-        ),
+        Ok(notice) => {
+            render_user(
+                &req,
+                &admin,
+                &scope,
+                &csrf.0,
+                id,
+                Said {
+                    notice: Some(notice),
+                    ..QUIET
+                },
+            )
+            .await
+        }
+        Err(ServiceError::Conflict(m) | ServiceError::Invalid(m)) => {
+            render_user(
+                &req,
+                &admin,
+                &scope,
+                &csrf.0,
+                id,
+                Said {
+                    status: StatusCode::CONFLICT,
+                    error: Some(&m),
+                    ..QUIET
+                },
+            )
+            .await
+        }
         Err(e) => Err(e.into()),
     }
 }

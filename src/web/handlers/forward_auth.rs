@@ -8,6 +8,7 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
+use super::safe_next;
 use crate::service::forward_auth::{Decision, Identity, RealmChoice};
 use crate::web::AppState;
 use crate::web::error::WebResult;
@@ -77,10 +78,8 @@ fn check(req: &HttpRequest, query: &CheckQuery, flavour: Flavour) -> WebResult<H
             // The sign-in page, returning to the original URL when it is safe. nginx
             // cannot URL-encode `rd` itself, so the 401 carries the finished URL in
             // `Location` too (`error_page 401 =302 $gatehouse_login`).
-            let mut login = format!("{}{}", state.services.settings.base_url, paths.login());
-            if let Some(rd) = original_url(req, state)
-                .and_then(|u| state.services.settings.redirects.safe_target(&u))
-            {
+            let mut login = format!("{}{}", state.services.base_url(), paths.login());
+            if let Some(rd) = safe_next(state, original_url(req, state).as_deref(), None) {
                 let encoded: String = url::form_urlencoded::byte_serialize(rd.as_bytes()).collect();
                 login.push_str("?rd=");
                 login.push_str(&encoded);

@@ -2,13 +2,12 @@
 
 use actix_web::{HttpRequest, HttpResponse};
 
-use crate::store::prelude::*;
 use crate::web::AppState;
 
 /// `{"status":"ok"}` when the store answers a read; 503 otherwise.
 pub async fn healthz(req: HttpRequest) -> HttpResponse {
     let state = AppState::of(&req);
-    match state.services.store.read(|r| r.count_users()) {
+    match state.services.check_health() {
         Ok(_) => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
         Err(e) => {
             tracing::error!(error = %e, "health check: store unreadable");

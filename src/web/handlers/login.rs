@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 
-use super::{chrome, respond_to_step, with_session};
+use super::{chrome, respond_to_step, safe_next, with_session};
 use crate::domain::session::Stage;
 use crate::service::ServiceError;
 use crate::service::login::{CodeAttempt, PasswordAttempt};
@@ -108,8 +108,7 @@ pub async fn login_form(
     query: web::Query<LoginQuery>,
 ) -> WebResult<HttpResponse> {
     let state = AppState::of(&req);
-    let raw_next = query.next.as_deref().or(query.rd.as_deref());
-    let next = raw_next.and_then(|n| state.services.settings.redirects.safe_target(n));
+    let next = safe_next(state, query.next.as_deref(), query.rd.as_deref());
     if ctx.signed_in(&req, state)?.is_some() {
         return Ok(see_other(next.as_deref().unwrap_or(&ctx.paths.account())));
     }
@@ -134,10 +133,7 @@ pub async fn login_submit(
 ) -> WebResult<HttpResponse> {
     let state = AppState::of(&req);
     let form = form.0;
-    let next = form
-        .next
-        .as_deref()
-        .and_then(|n| state.services.settings.redirects.safe_target(n));
+    let next = safe_next(state, form.next.as_deref(), None);
     let page = LoginPage {
         ctx: &ctx,
         csrf: &csrf.0,

@@ -24,6 +24,12 @@ use crate::service::NewSession;
 use crate::service::login::LoginStep;
 use crate::service::sessions::SignedIn;
 
+/// Where to send the browser after sign-in: `next` (or, when absent, nginx's `rd`) if
+/// it is a safe target — our own origin or an allowed forward-auth host.
+pub(crate) fn safe_next(state: &AppState, next: Option<&str>, rd: Option<&str>) -> Option<String> {
+    next.or(rd).and_then(|n| state.services.safe_target(n))
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // Routes are tried in order. The forward-auth checks come first: every request of
     // every protected app is one, and each pattern tried before them (the dynamic ones

@@ -4,26 +4,21 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 
-use crate::store::prelude::*;
 use crate::web::AppState;
 use crate::web::error::{WebError, WebResult};
 
-fn client(req: &HttpRequest) -> WebResult<crate::domain::client::Client> {
-    let state = AppState::of(req);
-    let slug = req.match_info().get("slug").unwrap_or_default();
-    state
-        .services
-        .store
-        .read(|r| r.client_by_slug(slug))
-        .map_err(crate::service::ServiceError::from)?
-        .ok_or(WebError::NotFound)
+fn slug(req: &HttpRequest) -> &str {
+    req.match_info().get("slug").unwrap_or_default()
 }
 
 /// `GET /p/{slug}/brand.css`
 pub async fn brand_css(req: HttpRequest) -> WebResult<HttpResponse> {
-    let client = client(&req)?;
+    let state = AppState::of(&req);
     // The colour was validated as #rrggbb when saved, so it cannot break out of CSS.
-    let accent = client.accent.ok_or(WebError::NotFound)?;
+    let accent = state
+        .services
+        .portal_accent(slug(&req))?
+        .ok_or(WebError::NotFound)?;
     let css = format!(":root {{ --accent: {accent}; }}\n");
     Ok(HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
@@ -33,8 +28,11 @@ pub async fn brand_css(req: HttpRequest) -> WebResult<HttpResponse> {
 
 /// `GET /p/{slug}/logo`
 pub async fn logo(req: HttpRequest) -> WebResult<HttpResponse> {
-    let client = client(&req)?;
-    let logo = client.logo.ok_or(WebError::NotFound)?;
+    let state = AppState::of(&req);
+    let logo = state
+        .services
+        .portal_logo(slug(&req))?
+        .ok_or(WebError::NotFound)?;
     Ok(HttpResponse::Ok()
         .content_type(logo.content_type)
         .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))

@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::{chrome, with_session};
+use super::{chrome, safe_next, with_session};
 use crate::domain::sso::{STATE_PARAMETER_MAX, SsoPurpose, TRANSACTION_LIFETIME_SECS};
 use crate::domain::user::Realm;
 use crate::service::sso::SsoOutcome;
@@ -59,11 +59,7 @@ pub async fn start(
     query: web::Query<StartQuery>,
 ) -> WebResult<HttpResponse> {
     let state = AppState::of(&req);
-    let next = query
-        .next
-        .as_deref()
-        .or(query.rd.as_deref())
-        .and_then(|n| state.services.settings.redirects.safe_target(n));
+    let next = safe_next(state, query.next.as_deref(), query.rd.as_deref());
     let start = state
         .services
         .start_sso(ctx.realm, SsoPurpose::Login { next })
@@ -102,14 +98,19 @@ pub async fn callback(
     let mut response = match outcome {
         SsoOutcome::SignedIn {
             realm,
+            portal,
             session,
             next,
         } => {
-            let ctx = realm_ctx(state, realm)?;
+            let ctx = RealmCtx::for_realm(state, realm, portal.as_ref())?;
             let target = next.unwrap_or_else(|| ctx.paths.account());
             with_session(&state.cookies, &ctx, &session, &target)
         }
-        SsoOutcome::Linked { realm } => see_other(&realm_ctx(state, realm)?.paths.account()),
+        SsoOutcome::Linked { realm, portal } => see_other(
+            &RealmCtx::for_realm(state, realm, portal.as_ref())?
+                .paths
+                .account(),
+        ),
         SsoOutcome::Tested { identity } => html(
             StatusCode::OK,
             claims_page(&ClaimsView {
@@ -117,9 +118,13 @@ pub async fn callback(
                 identity: &identity,
             }),
         ),
-        SsoOutcome::Failed { realm, failure } => {
+        SsoOutcome::Failed {
+            realm,
+            portal,
+            failure,
+        } => {
             let login = match realm {
-                Some(realm) => realm_ctx(state, realm)
+                Some(realm) => RealmCtx::for_realm(state, realm, portal.as_ref())
                     .map(|c| c.paths.login())
                     .unwrap_or_else(|_| "/login".to_owned()),
                 None => "/login".to_owned(),
@@ -136,11 +141,6 @@ pub async fn callback(
     removal.make_removal();
     response.add_cookie(&removal).ok();
     Ok(response)
-}
-
-/// The pages of `realm`.
-fn realm_ctx(state: &AppState, realm: Realm) -> WebResult<RealmCtx> {
-    RealmCtx::for_realm(state, realm)
 }
 
 #[derive(Debug, Deserialize)]

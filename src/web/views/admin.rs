@@ -4,7 +4,6 @@ use maud::{Markup, html};
 
 use super::layout::{Chrome, page};
 use crate::domain::audit::AuditEvent;
-use crate::service::admin::Dashboard;
 use crate::web::paths;
 
 pub fn admin_nav() -> Markup {
@@ -25,43 +24,54 @@ pub struct Warning {
     pub text: String,
 }
 
-pub fn dashboard_page(chrome: &Chrome, d: &Dashboard, warnings: &[Warning]) -> Markup {
+/// The dashboard.
+pub struct DashboardView<'a> {
+    pub chrome: Chrome<'a>,
+    pub warnings: &'a [Warning],
+    /// Each figure with what it counts ("staff users"…), in the order shown.
+    pub figures: Vec<(u64, &'static str)>,
+    /// Password sign-ins by break-glass accounts, newest first.
+    pub break_glass: &'a [AuditEvent],
+    /// The latest audit events, newest first.
+    pub recent: Vec<&'a AuditEvent>,
+}
+
+pub fn dashboard_page(vm: &DashboardView) -> Markup {
     page(
-        chrome,
+        &vm.chrome,
         html! {
             (admin_nav())
             h1 { "Dashboard" }
-            @for w in warnings {
+            @for w in vm.warnings {
                 div.banner.warn role="status" { (w.text) }
             }
             div.stats {
-                div.stat { span.num { (d.staff_users) } span { "staff users" } }
-                div.stat { span.num { (d.staff_admins) } span { "active admins" } }
-                div.stat { span.num { (d.sessions) } span { "sessions" } }
-                div.stat { span.num { (d.failed_logins_24h) } span { "failed sign-ins (24 h)" } }
+                @for (number, what) in &vm.figures {
+                    div.stat { span.num { (number) } span { (what) } }
+                }
             }
-            @if !d.break_glass_logins.is_empty() {
+            @if !vm.break_glass.is_empty() {
                 section.card {
                     h2 { "Break-glass sign-ins" }
                     p.small { "Password sign-ins by emergency accounts while SSO-only is on." }
-                    (audit_table(&d.break_glass_logins.iter().map(|e| (0, e.clone())).collect::<Vec<_>>()))
+                    (audit_table(vm.break_glass.iter()))
                 }
             }
             section.card {
                 h2 { "Recent activity" }
-                (audit_table(&d.recent))
+                (audit_table(vm.recent.iter().copied()))
                 p { a href=(paths::ADMIN_AUDIT) { "Full audit log" } }
             }
         },
     )
 }
 
-pub fn audit_table(events: &[(u64, AuditEvent)]) -> Markup {
+pub fn audit_table<'a>(events: impl Iterator<Item = &'a AuditEvent>) -> Markup {
     html! {
         table.audit {
             thead { tr { th { "Time" } th { "Event" } th { "Who" } th { "About" } th { "Address" } th { "Detail" } } }
             tbody {
-                @for (_, e) in events {
+                @for e in events {
                     tr.failure[e.kind.is_failure()] {
                         td { (e.at.to_display()) }
                         td { (e.kind.as_str()) }
@@ -90,7 +100,7 @@ pub fn audit_page(vm: &AuditView) -> Markup {
             (admin_nav())
             h1 { "Audit log" }
             section.card {
-                (audit_table(vm.events))
+                (audit_table(vm.events.iter().map(|(_, e)| e)))
                 @if let Some(older) = &vm.older {
                     p { a href=(older) { "Older events" } }
                 }

@@ -7,16 +7,15 @@ use super::admin::admin_nav;
 use super::components::{Field, copy_field, csrf_input, error_banner, notice_banner};
 use super::layout::{Chrome, page};
 use crate::domain::client::{Client, Consent};
-use crate::service::sso::settings::{ConnectionTest, PortalApp};
+use crate::service::sso::settings::ConnectionTest;
+use crate::service::sso::summary::PortalAppSummary;
 
 /// The portal app registration page.
 pub struct PortalAppView<'a> {
     pub chrome: Chrome<'a>,
     pub csrf: &'a str,
-    pub app: &'a PortalApp,
-    pub secret_status: String,
-    pub callback_uri: &'a str,
-    pub consent_uri: &'a str,
+    /// The registration, without the secret.
+    pub app: &'a PortalAppSummary,
     pub error: Option<&'a str>,
     pub notice: Option<&'a str>,
 }
@@ -36,8 +35,8 @@ pub fn portal_app_page(vm: &PortalAppView) -> Markup {
                     li { "Supported account types: " strong { "Accounts in any organizational directory (Any Microsoft Entra ID tenant — Multitenant)" } "." }
                     li { "Add both redirect URIs, platform " strong { "Web" } ":" }
                 }
-                (copy_field("callback-uri", "Sign-in redirect URI", vm.callback_uri))
-                (copy_field("consent-uri", "Admin-consent redirect URI", vm.consent_uri))
+                (copy_field("callback-uri", "Sign-in redirect URI", &vm.app.redirect_uri))
+                (copy_field("consent-uri", "Admin-consent redirect URI", &vm.app.consent_uri))
                 ol.steps start="4" {
                     li { "Create a client secret and copy its " strong { "Value" } " below with its expiry date." }
                     li { "Permissions: Microsoft Graph delegated " code { "openid" } ", " code { "profile" } ", " code { "email" } ". Each client's Entra admin grants consent once, through the link on the client's page." }
@@ -45,12 +44,12 @@ pub fn portal_app_page(vm: &PortalAppView) -> Markup {
             }
             section.card {
                 h2 { "Settings" }
-                p { "Client secret: " (vm.secret_status) }
+                p { "Client secret: " (vm.app.secret.status) }
                 form method="post" action="/admin/portal" {
                     (csrf_input(vm.csrf))
                     (Field::new("client_id", "Application (client) ID", "text", "off").value(&vm.app.client_id).optional().render())
                     (Field::new("client_secret", "Client secret value", "password", "new-password").optional().hint("Write-only: leave empty to keep the current secret.").render())
-                    (Field::new("secret_expires", "Secret expires on", "date", "off").value(vm.app.secret_expires.as_deref().unwrap_or("")).optional().render())
+                    (Field::new("secret_expires", "Secret expires on", "date", "off").value(vm.app.secret.expires.as_deref().unwrap_or("")).optional().render())
                     button.primary type="submit" { "Save" }
                 }
             }

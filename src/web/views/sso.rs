@@ -5,7 +5,8 @@ use maud::{Markup, html};
 use super::components::{Field, copy_field, csrf_input, error_banner, notice_banner};
 use super::layout::{Chrome, page};
 use crate::domain::entra::SsoIdentity;
-use crate::service::sso::settings::{ConnectionTest, StaffSso};
+use crate::service::sso::settings::ConnectionTest;
+use crate::service::sso::summary::StaffSsoSummary;
 
 /// The claims a test sign-in received.
 pub struct ClaimsView<'a> {
@@ -39,13 +40,11 @@ pub fn claims_page(vm: &ClaimsView) -> Markup {
 pub struct SsoAdminView<'a> {
     pub chrome: Chrome<'a>,
     pub csrf: &'a str,
-    pub settings: &'a StaffSso,
-    pub redirect_uri: &'a str,
-    pub sso_only: bool,
+    /// The settings, without the secret.
+    pub settings: &'a StaffSsoSummary,
     /// The conditions for SSO-only and whether each holds.
     pub guard: Vec<(&'static str, bool)>,
     pub test: Option<&'a ConnectionTest>,
-    pub secret_status: String,
     pub error: Option<&'a str>,
     pub notice: Option<&'a str>,
 }
@@ -90,8 +89,8 @@ pub fn sso_admin_page(vm: &SsoAdminView) -> Markup {
                 h2 { "Status" }
                 dl.facts {
                     dt { "Microsoft sign-in" } dd { @if s.enabled { strong.ok { "on" } } @else { "off" } }
-                    dt { "SSO-only" } dd { @if vm.sso_only { strong.warn { "on — passwords are refused (break-glass accounts excepted)" } } @else { "off" } }
-                    dt { "Client secret" } dd { (vm.secret_status) }
+                    dt { "SSO-only" } dd { @if s.sso_only { strong.warn { "on — passwords are refused (break-glass accounts excepted)" } } @else { "off" } }
+                    dt { "Client secret" } dd { (s.secret.status) }
                 }
                 div.actions {
                     @if s.enabled {
@@ -100,7 +99,7 @@ pub fn sso_admin_page(vm: &SsoAdminView) -> Markup {
                         (post("/admin/sso/enable", "Turn Microsoft sign-in on", "secondary"))
                     }
                     (post("/admin/sso/test", "Test connection", "secondary"))
-                    @if s.is_configured() {
+                    @if s.configured {
                         (post("/admin/sso/test-sign-in", "Test sign-in", "secondary"))
                     }
                 }
@@ -115,7 +114,7 @@ pub fn sso_admin_page(vm: &SsoAdminView) -> Markup {
                     li { "Name it (e.g. “Gatehouse staff sign-in”). Supported account types: " strong { "Accounts in this organizational directory only (single tenant)" } "." }
                     li { "Redirect URI: platform " strong { "Web" } ", value:" }
                 }
-                (copy_field("redirect-uri", "Redirect URI", vm.redirect_uri))
+                (copy_field("redirect-uri", "Redirect URI", &s.redirect_uri))
                 ol.steps start="4" {
                     li { "Register. From " strong { "Overview" } ", copy the " strong { "Directory (tenant) ID" } " and " strong { "Application (client) ID" } " into the form below." }
                     li { strong { "Certificates & secrets → New client secret" } ". Copy its " strong { "Value" } " (not the Secret ID) below, and note its expiry date." }
@@ -129,7 +128,7 @@ pub fn sso_admin_page(vm: &SsoAdminView) -> Markup {
                     (Field::new("tenant_id", "Directory (tenant) ID or verified domain", "text", "off").value(&s.tenant).optional().render())
                     (Field::new("client_id", "Application (client) ID", "text", "off").value(&s.client_id).optional().render())
                     (Field::new("client_secret", "Client secret value", "password", "new-password").optional().hint("Write-only: leave empty to keep the current secret. It is stored encrypted and never shown again.").render())
-                    (Field::new("secret_expires", "Secret expires on", "date", "off").value(s.secret_expires.as_deref().unwrap_or("")).optional().hint("You will be warned on the dashboard from 30 days before.").render())
+                    (Field::new("secret_expires", "Secret expires on", "date", "off").value(s.secret.expires.as_deref().unwrap_or("")).optional().hint("You will be warned on the dashboard from 30 days before.").render())
                     div.field.checkbox {
                         input #jit type="checkbox" name="jit" value="on" checked[s.jit];
                         label for="jit" { "Create accounts for new staff on their first Microsoft sign-in (just-in-time)" }
@@ -148,7 +147,7 @@ pub fn sso_admin_page(vm: &SsoAdminView) -> Markup {
                 }
                 form method="post" action="/admin/sso/sso-only" {
                     (csrf_input(vm.csrf))
-                    @if vm.sso_only {
+                    @if s.sso_only {
                         input type="hidden" name="state" value="off";
                         button.secondary type="submit" { "Turn SSO-only off" }
                     } @else {
