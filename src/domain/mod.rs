@@ -1,9 +1,11 @@
-//! Pure rules: passwords, TOTP, tokens, sessions, throttling, redirects, audit events.
+//! Pure rules: sign-in, SSO identity resolution, passwords, TOTP, tokens, sessions,
+//! throttling, redirects, audit events.
 //! No actix, no redb, no tokio in here; everything is testable with plain values.
 
 pub mod audit;
 pub mod client;
 pub mod entra;
+pub mod login;
 pub mod password;
 pub mod redirect;
 pub mod session;

@@ -5,12 +5,14 @@
 use std::sync::Arc;
 
 use crate::domain::audit::{Actor, AuditEvent, AuditKind};
+use crate::domain::login::LoginRefusal;
 use crate::domain::password::{Verified, check_new_password, too_long_to_try};
 use crate::domain::session::Origin;
 use crate::domain::token::{MfaCode, RecoveryCode};
 use crate::domain::user::User;
 use crate::store::prelude::*;
 
+use super::login::FailedAttempt;
 use super::policy::realm_policy;
 use super::sessions::SignedIn;
 use super::setup::capitalise;
@@ -108,25 +110,27 @@ impl Services {
         let permit = self.hashing.permit().await;
         self.blocking(move |s| {
             let _permit = permit;
-            let refuse = |reason: &str| {
+            let refuse = |reason: LoginRefusal| {
                 s.refuse(
-                    me.user.realm,
-                    &account,
-                    me.user.email.as_str(),
-                    Some((me.user.id, me.user.email.to_string())),
-                    reason,
-                    &origin,
+                    FailedAttempt {
+                        realm: me.user.realm,
+                        account: &account,
+                        typed_email: me.user.email.as_str(),
+                        subject: Some((me.user.id, me.user.email.as_str())),
+                        reason,
+                        origin: &origin,
+                    },
                     ServiceError::Invalid(REAUTH_FAILED.to_owned()),
                 )
             };
             s.hashing.count();
             let hash = me.user.password_hash.clone().unwrap_or_default();
             if s.hashing.hasher.verify(&proof.current_password, &hash) == Verified::No {
-                return refuse("re-authentication: wrong password");
+                return refuse(LoginRefusal::ReauthWrongPassword);
             }
             let outcome = s.write(|w| {
                 let Some(mut user) = w.user(me.user.id)? else {
-                    return Ok(Err("user removed"));
+                    return Ok(Err(LoginRefusal::UserRemoved));
                 };
                 if user.totp.is_some() {
                     let ok = match MfaCode::parse(&proof.code) {
@@ -134,7 +138,7 @@ impl Services {
                         _ => false,
                     };
                     if !ok {
-                        return Ok(Err("re-authentication: wrong code"));
+                        return Ok(Err(LoginRefusal::ReauthWrongCode));
                     }
                 }
                 let (kind, keep, value) = change(s, &mut user, &me)?;

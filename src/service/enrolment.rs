@@ -5,13 +5,14 @@
 use std::sync::Arc;
 
 use crate::domain::audit::{Actor, AuditEvent, AuditKind};
+use crate::domain::login::LoginRefusal;
 use crate::domain::session::{AuthMethod, Origin, Stage};
 use crate::domain::token::{MfaCode, RecoveryCode};
 use crate::domain::totp::TotpSecret;
 use crate::domain::user::{Realm, TotpFactor, User};
 use crate::store::prelude::*;
 
-use super::login::totp_context;
+use super::login::{FailedAttempt, totp_context};
 use super::sessions::SignedIn;
 use super::throttle::account_key;
 use super::{NewSession, Result, ServiceError, Services};
@@ -131,12 +132,14 @@ impl Services {
             };
             let Some(step) = step else {
                 return s.refuse(
-                    realm,
-                    &account,
-                    me.user.email.as_str(),
-                    Some((me.user.id, me.user.email.to_string())),
-                    "wrong enrolment code",
-                    &origin,
+                    FailedAttempt {
+                        realm,
+                        account: &account,
+                        typed_email: me.user.email.as_str(),
+                        subject: Some((me.user.id, me.user.email.as_str())),
+                        reason: LoginRefusal::WrongEnrolmentCode,
+                        origin: &origin,
+                    },
                     ServiceError::InvalidCode,
                 );
             };

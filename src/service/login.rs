@@ -8,16 +8,19 @@ use std::sync::Arc;
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::domain::audit::{Actor, AuditEvent, AuditKind};
+use crate::domain::login::{
+    LoginRefusal, NextStage, RealmPolicy, code_refusal, local_refusal, next_stage, password_refusal,
+};
 use crate::domain::password::{Verified, too_long_to_try};
 use crate::domain::session::{AuthMethod, Origin, Stage};
 use crate::domain::token::MfaCode;
 use crate::domain::totp::TotpSecret;
-use crate::domain::user::{Email, Realm, User, UserStatus};
+use crate::domain::user::{Email, Realm, User, UserId};
 use crate::metrics::LoginMethod;
 use crate::store::Writer;
 use crate::store::prelude::*;
 
-use super::policy::{RealmPolicy, realm_policy};
+use super::policy::realm_policy;
 use super::throttle::account_key;
 use super::{NewSession, Result, ServiceError, Services};
 
@@ -41,6 +44,19 @@ pub struct PasswordAttempt {
     /// Where to go afterwards, already checked to be safe.
     pub next: Option<String>,
     pub origin: Origin,
+}
+
+/// A refused attempt, as the audit trail records it and the throttle counts it.
+pub(crate) struct FailedAttempt<'a> {
+    pub realm: Realm,
+    /// The throttle key of the account ([`account_key`]).
+    pub account: &'a str,
+    /// The email as typed (or the pending sign-in's user's email).
+    pub typed_email: &'a str,
+    /// The user the attempt was about, when one was found.
+    pub subject: Option<(UserId, &'a str)>,
+    pub reason: LoginRefusal,
+    pub origin: &'a Origin,
 }
 
 /// A submitted second-step code.
@@ -114,24 +130,20 @@ impl Services {
             }
         };
         drop(permit);
-        let refusal = match &user {
-            None => Some("unknown email"),
-            Some(u) if u.password_hash.is_none() => Some("no password set"),
-            Some(_) if verified == Verified::No => Some("wrong password"),
-            Some(u) => password_refusal(u, &policy),
-        };
+        let refusal = password_refusal(user.as_ref(), &verified, &policy);
         let user = match (user, refusal) {
             (Some(user), None) => user,
-            (user, reason) => {
-                let reason = reason.unwrap_or("unknown email");
-                let subject = user.as_ref().map(|u| (u.id, u.email.to_string()));
+            (user, refusal) => {
+                let subject = user.as_ref().map(|u| (u.id, u.email.as_str()));
                 return self.refuse(
-                    attempt.realm,
-                    account,
-                    &attempt.email,
-                    subject,
-                    reason,
-                    &attempt.origin,
+                    FailedAttempt {
+                        realm: attempt.realm,
+                        account,
+                        typed_email: &attempt.email,
+                        subject,
+                        reason: refusal.unwrap_or(LoginRefusal::UnknownEmail),
+                        origin: &attempt.origin,
+                    },
                     ServiceError::LoginFailed,
                 );
             }
@@ -143,19 +155,13 @@ impl Services {
             let Some(mut fresh) = w.user(user.id)? else {
                 return Ok(None);
             };
-            if password_refusal(&fresh, &realm_policy(w, attempt.realm)?).is_some() {
+            if local_refusal(&fresh, &realm_policy(w, attempt.realm)?).is_some() {
                 return Ok(None);
             }
             if let Verified::YesRehash(new_hash) = &verified {
                 fresh.password_hash = Some(new_hash.clone());
             }
-            let (stage, auth) = if fresh.totp.is_some() {
-                (Stage::PendingMfa, AuthMethod::PasswordTotp)
-            } else if policy.mfa_required {
-                (Stage::PendingEnrolment, AuthMethod::PasswordTotp)
-            } else {
-                (Stage::Active, AuthMethod::Password)
-            };
+            let NextStage { stage, auth } = next_stage(&fresh, &policy);
             if stage == Stage::Active {
                 fresh.last_login_at = Some(now);
             }
@@ -195,12 +201,14 @@ impl Services {
                 Ok(step)
             }
             None => self.refuse(
-                attempt.realm,
-                account,
-                &attempt.email,
-                Some((user.id, user.email.to_string())),
-                "account changed during sign-in",
-                &attempt.origin,
+                FailedAttempt {
+                    realm: attempt.realm,
+                    account,
+                    typed_email: &attempt.email,
+                    subject: Some((user.id, user.email.as_str())),
+                    reason: LoginRefusal::ChangedDuringSignIn,
+                    origin: &attempt.origin,
+                },
                 ServiceError::LoginFailed,
             ),
         }
@@ -236,20 +244,20 @@ impl Services {
             let now = s.clock.now();
             let code = MfaCode::parse(&attempt.code);
             let outcome = s.write(|w| {
-                let Some(mut user) = w.user(pending.user.id)? else {
-                    return Ok(Err("user removed"));
-                };
+                let user = w.user(pending.user.id)?;
                 let policy = realm_policy(w, attempt.realm)?;
-                if let Some(reason) = password_refusal(&user, &policy) {
-                    return Ok(Err(reason));
-                }
+                let refusal = code_refusal(user.as_ref(), &policy);
+                let mut user = match (user, refusal) {
+                    (Some(user), None) => user,
+                    (_, refusal) => return Ok(Err(refusal.unwrap_or(LoginRefusal::UserRemoved))),
+                };
                 let used = match &code {
                     MfaCode::Totp(c) => s.accept_totp(&mut user, c)?,
                     MfaCode::Recovery(c) => s.accept_recovery_code(&mut user, c),
                     MfaCode::Malformed => None,
                 };
                 let Some(method) = used else {
-                    return Ok(Err("wrong code"));
+                    return Ok(Err(LoginRefusal::WrongCode));
                 };
                 user.last_login_at = Some(now);
                 user.updated_at = now;
@@ -285,12 +293,14 @@ impl Services {
                     Ok(new)
                 }
                 Err(reason) => s.refuse(
-                    attempt.realm,
-                    &account,
-                    pending.user.email.as_str(),
-                    Some((pending.user.id, pending.user.email.to_string())),
-                    reason,
-                    &attempt.origin,
+                    FailedAttempt {
+                        realm: attempt.realm,
+                        account: &account,
+                        typed_email: pending.user.email.as_str(),
+                        subject: Some((pending.user.id, pending.user.email.as_str())),
+                        reason,
+                        origin: &attempt.origin,
+                    },
                     ServiceError::InvalidCode,
                 ),
             }
@@ -335,17 +345,15 @@ impl Services {
     }
 
     /// Records a failed attempt (audit + throttle) and returns `error`.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn refuse<T>(
-        &self,
-        realm: Realm,
-        account: &str,
-        typed_email: &str,
-        subject: Option<(crate::domain::user::UserId, String)>,
-        reason: &str,
-        origin: &Origin,
-        error: ServiceError,
-    ) -> Result<T> {
+    pub(crate) fn refuse<T>(&self, attempt: FailedAttempt<'_>, error: ServiceError) -> Result<T> {
+        let FailedAttempt {
+            realm,
+            account,
+            typed_email,
+            subject,
+            reason,
+            origin,
+        } = attempt;
         let now = self.clock.now();
         let blocked = self.throttle.failure(account, &origin.ip, now);
         let typed: String = typed_email.chars().take(254).collect();
@@ -353,9 +361,9 @@ impl Services {
             .by(Actor::Anonymous, &typed)
             .in_realm(realm)
             .from_ip(&origin.ip)
-            .detail(reason);
+            .detail(reason.as_str());
         if let Some((id, email)) = subject {
-            event = event.about(id, &email);
+            event = event.about(id, email);
         }
         self.write(|w| {
             self.audit(w, event)?;
@@ -379,7 +387,7 @@ impl Services {
         policy: &RealmPolicy,
         origin: &Origin,
     ) -> Result<()> {
-        if policy.sso_only && user.break_glass {
+        if policy.is_break_glass(user) {
             self.audit(
                 w,
                 login_event(AuditKind::BreakGlassLogin, user, origin)
@@ -387,18 +395,6 @@ impl Services {
             )?;
         }
         Ok(())
-    }
-}
-
-/// Why `user` may not use a password path, if they may not.
-fn password_refusal(user: &User, policy: &RealmPolicy) -> Option<&'static str> {
-    match user.status {
-        UserStatus::Disabled => Some("account disabled"),
-        UserStatus::Invited => Some("invitation not accepted yet"),
-        UserStatus::Active if !policy.password_allowed(user) => {
-            Some("password sign-in is off (SSO-only)")
-        }
-        UserStatus::Active => None,
     }
 }
 

@@ -1,9 +1,11 @@
 //! The sign-in rules of a realm, read from the store: whether password users must
-//! use TOTP, and whether passwords are allowed at all (SSO-only). Every password path
+//! use TOTP, and whether passwords are allowed at all (SSO-only). The rules themselves
+//! are [`RealmPolicy`] in the domain; this module only reads them. Every password path
 //! asks [`RealmPolicy::password_allowed`]; nothing relies on a page hiding a form.
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::login::RealmPolicy;
 use crate::domain::user::{Realm, User};
 use crate::store::codec::Record;
 use crate::store::prelude::*;
@@ -23,25 +25,6 @@ impl Record for StaffLogin {
 
 impl Setting for StaffLogin {
     const NAME: &'static str = "staff-login";
-}
-
-/// The effective rules for one realm.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RealmPolicy {
-    /// Password users must have a TOTP factor before they get a session.
-    pub mfa_required: bool,
-    /// Passwords, local TOTP and recovery codes are refused (break-glass excepted).
-    pub sso_only: bool,
-    /// Email + password sign-in is offered at all (a client may turn it off).
-    pub password_login: bool,
-}
-
-impl RealmPolicy {
-    /// Whether `user` may use any password-based path in this realm. Break-glass
-    /// exists for staff only.
-    pub fn password_allowed(&self, user: &User) -> bool {
-        self.password_login && (!self.sso_only || (user.realm.is_staff() && user.break_glass))
-    }
 }
 
 /// Reads the policy of `realm`.

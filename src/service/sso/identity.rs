@@ -1,8 +1,8 @@
-//! Who a verified Microsoft account is here (DESIGN §3): a linked (tid, oid) first;
-//! else an invited user of the realm with the same email — the token already came
-//! from the realm's own tenant, so no cross-tenant email matching can happen; else a
-//! just-in-time member when the realm allows it; else nobody. Linking and unlinking
-//! from the account page live here too.
+//! Who a verified Microsoft account is here (DESIGN §3), as a transaction: read the
+//! user linked to (tid, oid) and the one with the token's email, let
+//! [`domain::sso::resolve`](crate::domain::sso::resolve()) decide, apply the decision.
+//! No rule of who may sign in lives here. Linking and unlinking from the account page
+//! live here too.
 
 use std::sync::Arc;
 
@@ -10,6 +10,8 @@ use super::{AppConfig, SsoFailure};
 use crate::domain::audit::{Actor, AuditEvent, AuditKind};
 use crate::domain::entra::SsoIdentity;
 use crate::domain::session::Origin;
+use crate::domain::sso::{Admission, Known, Presented, Refused, Resolution, resolve};
+use crate::domain::time::Timestamp;
 use crate::domain::user::{Realm, Role, SsoLink, User, UserId, UserStatus, clean_display_name};
 use crate::service::policy::realm_policy;
 use crate::service::sessions::SignedIn;
@@ -26,7 +28,8 @@ const MAX_LINKS: usize = 5;
 
 impl Services {
     /// Finds (or, per the realm's rules, creates) the user for `identity` in the open
-    /// transaction. Updates the last sign-in time.
+    /// transaction: reads whom the store knows, lets [`resolve`] decide, and applies
+    /// the decision. Updates the last sign-in time.
     pub(crate) fn resolve_identity(
         &self,
         w: &mut Writer,
@@ -35,42 +38,34 @@ impl Services {
         app: &AppConfig,
     ) -> Result<Result<User, Refusal>> {
         let now = self.clock.now();
-        if identity.guest && !app.allow_guests {
-            return Ok(Err((
-                SsoFailure::NotRegistered,
-                "guest accounts may not sign in here".to_owned(),
-            )));
-        }
-        if let Some(mut user) = w.user_by_sso(realm, &identity.tenant, &identity.object_id)? {
-            if !user.is_active() {
-                return Ok(Err((
-                    SsoFailure::Disabled,
-                    format!("linked account {} is {}", user.email, user.status.as_str()),
-                )));
+        let email = identity.login_email();
+        let linked = w.user_by_sso(realm, &identity.tenant, &identity.object_id)?;
+        let by_email = match (&linked, &email) {
+            (None, Some(email)) => w.user_by_email(realm, email)?,
+            _ => None,
+        };
+        // The ID token check (`check_claims`) refused any tenant other than the one
+        // this sign-in started for, which is the realm's configured tenant; Entra
+        // tokens from the realm's own tenant count as having a verified address.
+        let presented = Presented {
+            email,
+            guest: identity.guest,
+            from_own_tenant: true,
+            email_verified: true,
+        };
+        let admission = Admission {
+            jit: app.jit,
+            allowed_domains: &app.allowed_domains,
+            allow_guests: app.allow_guests,
+        };
+        match resolve(&presented, &admission, Known { linked, by_email }) {
+            Resolution::SignIn(mut user) => {
+                user.last_login_at = Some(now);
+                w.put_user(&user)?;
+                Ok(Ok(user))
             }
-            user.last_login_at = Some(now);
-            w.put_user(&user)?;
-            return Ok(Ok(user));
-        }
-        let link = SsoLink {
-            tenant: identity.tenant.clone(),
-            subject: identity.object_id.clone(),
-            username: identity
-                .preferred_username
-                .clone()
-                .or_else(|| identity.email.clone())
-                .unwrap_or_default(),
-            linked_at: now,
-        };
-        let Some(email) = identity.login_email() else {
-            return Ok(Err((
-                SsoFailure::NotRegistered,
-                "token has no usable email or username".to_owned(),
-            )));
-        };
-        match w.user_by_email(realm, &email)? {
-            Some(mut invited) if invited.status == UserStatus::Invited => {
-                invited.sso_links.push(link);
+            Resolution::LinkInvited(mut invited) => {
+                invited.sso_links.push(new_link(identity, now));
                 invited.status = UserStatus::Active;
                 invited.last_login_at = Some(now);
                 invited.updated_at = now;
@@ -85,27 +80,16 @@ impl Services {
                 self.audit(w, event)?;
                 Ok(Ok(invited))
             }
-            Some(existing) if existing.status == UserStatus::Disabled => Ok(Err((
-                SsoFailure::Disabled,
-                format!("{} is disabled", existing.email),
-            ))),
-            Some(existing) => Ok(Err((
-                SsoFailure::NotLinked,
-                format!(
-                    "{} exists but is not linked to this Microsoft account",
-                    existing.email
-                ),
-            ))),
-            None if app.jit && app.domain_allowed(email.domain()) => {
+            Resolution::ProvisionJit(email) => {
                 let mut user = User::new(
                     realm,
-                    email.clone(),
+                    email,
                     clean_display_name(&identity.display_name()),
                     Role::Member,
                     UserStatus::Active,
                     now,
                 );
-                user.sso_links.push(link);
+                user.sso_links.push(new_link(identity, now));
                 user.last_login_at = Some(now);
                 w.put_user(&user)?;
                 let event = AuditEvent::new(AuditKind::UserCreated, now)
@@ -116,14 +100,7 @@ impl Services {
                 self.audit(w, event)?;
                 Ok(Ok(user))
             }
-            None if app.jit => Ok(Err((
-                SsoFailure::NotRegistered,
-                format!("{email}: domain not allowed for just-in-time provisioning"),
-            ))),
-            None => Ok(Err((
-                SsoFailure::NotRegistered,
-                format!("{email}: not registered and just-in-time provisioning is off"),
-            ))),
+            Resolution::Refuse(refused, reason) => Ok(Err((failure(refused), reason))),
         }
     }
 
@@ -162,17 +139,9 @@ impl Services {
                     )));
                 }
                 let now = s.clock.now();
-                let username = identity
-                    .preferred_username
-                    .clone()
-                    .or(identity.email.clone())
-                    .unwrap_or_default();
-                user.sso_links.push(SsoLink {
-                    tenant: identity.tenant.clone(),
-                    subject: identity.object_id.clone(),
-                    username: username.clone(),
-                    linked_at: now,
-                });
+                let link = new_link(&identity, now);
+                let username = link.username.clone();
+                user.sso_links.push(link);
                 user.updated_at = now;
                 w.put_user(&user)?;
                 let event = AuditEvent::new(AuditKind::SsoLinked, now)
@@ -228,5 +197,28 @@ impl Services {
             })
         })
         .await
+    }
+}
+
+/// The link a sign-in adds: keyed by (tid, oid), with the username shown to people.
+fn new_link(identity: &SsoIdentity, now: Timestamp) -> SsoLink {
+    SsoLink {
+        tenant: identity.tenant.clone(),
+        subject: identity.object_id.clone(),
+        username: identity
+            .preferred_username
+            .clone()
+            .or_else(|| identity.email.clone())
+            .unwrap_or_default(),
+        linked_at: now,
+    }
+}
+
+/// What the user is told for a refusal of [`resolve`].
+fn failure(refused: Refused) -> SsoFailure {
+    match refused {
+        Refused::NotRegistered => SsoFailure::NotRegistered,
+        Refused::NotLinked => SsoFailure::NotLinked,
+        Refused::Disabled => SsoFailure::Disabled,
     }
 }

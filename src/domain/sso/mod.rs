@@ -1,6 +1,11 @@
 //! A Microsoft sign-in in progress: what it is for and what its callback must match.
 //! Stored server-side under the `state` parameter, bound to the browser that started
-//! it, used once, and valid for ten minutes.
+//! it, used once, and valid for ten minutes. Who the verified account is here is
+//! decided by [`resolve`](resolve::resolve).
+
+pub mod resolve;
+
+pub use resolve::{Admission, Known, Presented, Refused, Resolution, resolve};
 
 use serde::{Deserialize, Serialize};
 
