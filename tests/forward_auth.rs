@@ -5,7 +5,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::test::TestRequest;
 
 use crate::common::portal::{TA, member, onboarded, portal_sso, portals};
-use crate::common::{Browser, Page, TestApp};
+use crate::common::{Browser, Page, TestApp, config_with};
 use gatehouse::domain::user::{Realm, Role};
 use gatehouse::service::admin::AdminActor;
 use gatehouse::service::clients::ClientUpdate;
@@ -73,7 +73,12 @@ async fn staff_sessions_get_every_identity_header() {
         assert_eq!(header(&page, "remote-realm"), "staff");
         assert_eq!(header(&page, "remote-role"), "admin");
         assert_eq!(header(&page, "remote-auth"), "password+totp");
-        assert!(page.header("remote-client").is_none());
+        assert_eq!(header(&page, "remote-groups"), "admin");
+        assert_eq!(
+            header(&page, "remote-client"),
+            "",
+            "present and empty for staff, so proxies copying it overwrite a visitor's value"
+        );
         assert_eq!(header(&page, "cache-control"), "no-store");
         assert!(page.set_cookies.is_empty(), "no cookies from the check");
     }
@@ -89,8 +94,10 @@ async fn client_sessions_get_their_realm_and_client() {
     assert_eq!(header(&page, "remote-realm"), "client");
     assert_eq!(header(&page, "remote-client"), "acme");
     assert_eq!(header(&page, "remote-role"), "member");
+    assert_eq!(header(&page, "remote-groups"), "member");
     assert_eq!(header(&page, "remote-auth"), "password+totp");
     assert_eq!(header(&page, "remote-email"), "alice@acme.example");
+    assert_eq!(header(&page, "remote-name"), "Portal User");
 
     app.services
         .update_client(
@@ -115,6 +122,19 @@ async fn client_sessions_get_their_realm_and_client() {
     assert_eq!(page.status, StatusCode::OK);
     assert_eq!(header(&page, "remote-auth"), "sso");
     assert_eq!(header(&page, "remote-name"), "Member oid-c");
+}
+
+#[actix_web::test]
+async fn remote_user_carries_the_email_when_configured() {
+    let app = TestApp::with_config(config_with("[forward_auth]\nremote_user = 'email'\n")).await;
+    let mut ann = staff_admin(&app).await;
+    for path in ["/api/authz/auth-request", "/api/authz/forward-auth"] {
+        let page = check(&mut ann, path, &[]).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert_eq!(header(&page, "remote-user"), "ann@example.com");
+        assert_eq!(header(&page, "remote-email"), "ann@example.com");
+        assert_eq!(header(&page, "remote-client"), "");
+    }
 }
 
 #[actix_web::test]

@@ -209,6 +209,7 @@ fn check_config(config: &Config, json: bool) -> ExitCode {
             "listen": config.listen.to_string(),
             "public_url": config.base_url(),
             "data_dir": config.data_dir.display().to_string(),
+            "forward_auth": { "remote_user": config.forward_auth.remote_user.as_str() },
         });
         println!(
             "{}",
@@ -224,6 +225,10 @@ fn check_config(config: &Config, json: bool) -> ExitCode {
             config.session.idle_timeout_secs, config.session.absolute_timeout_secs
         );
         println!("  entra:       {}", config.entra.authority_host);
+        println!(
+            "  remote_user: {}",
+            config.forward_auth.remote_user.as_str()
+        );
     } else {
         for p in &problems {
             eprintln!("error: {p}");

@@ -7,7 +7,7 @@ use ipnet::IpNet;
 use url::Url;
 
 use super::raw;
-use super::{ConfigError, DEFAULT_AUTHORITY_HOST, EntraConfig, SessionConfig};
+use super::{ConfigError, DEFAULT_AUTHORITY_HOST, EntraConfig, RemoteUser, SessionConfig};
 
 fn is_loopback_host(url: &Url) -> bool {
     match url.host() {
@@ -107,6 +107,17 @@ pub(super) fn cookie_domain(text: &str, public_url: &Url) -> Result<String, Conf
         ));
     }
     Ok(domain)
+}
+
+pub(super) fn remote_user(raw: Option<&str>) -> Result<RemoteUser, ConfigError> {
+    match raw.map(str::trim) {
+        None | Some("id") => Ok(RemoteUser::Id),
+        Some("email") => Ok(RemoteUser::Email),
+        Some(other) => Err(ConfigError::new(
+            "forward_auth.remote_user",
+            format!("`{other}` is not `id` or `email`"),
+        )),
+    }
 }
 
 pub(super) fn session(raw: raw::RawSession) -> Result<SessionConfig, ConfigError> {

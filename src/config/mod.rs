@@ -11,7 +11,7 @@ use ipnet::IpNet;
 use url::Url;
 
 pub use fields::parse_duration;
-use fields::{cookie_domain, entra, host_name, parse_net, public_url, session};
+use fields::{cookie_domain, entra, host_name, parse_net, public_url, remote_user, session};
 use raw::RawConfig;
 
 /// The default Microsoft login host.
@@ -70,9 +70,33 @@ pub struct EntraConfig {
     pub allow_insecure_loopback: bool,
 }
 
+/// `[forward_auth]`: how protected apps are answered.
 #[derive(Debug, Clone, Default)]
 pub struct ForwardAuthConfig {
+    /// Hosts sign-in may return to.
     pub allowed_hosts: Vec<String>,
+    /// What the `Remote-User` header carries.
+    pub remote_user: RemoteUser,
+}
+
+/// What the `Remote-User` identity header carries (`forward_auth.remote_user`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RemoteUser {
+    /// The user's id (a UUID): stable across email changes. The default.
+    #[default]
+    Id,
+    /// The user's email address, for apps that take `Remote-User` as a login name.
+    Email,
+}
+
+impl RemoteUser {
+    /// The setting's value as written in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RemoteUser::Id => "id",
+            RemoteUser::Email => "email",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -167,9 +191,9 @@ impl Config {
             .transpose()?;
         let session = session(raw.session.unwrap_or_default())?;
         let entra = entra(raw.entra.unwrap_or_default())?;
-        let allowed_hosts = raw
-            .forward_auth
-            .unwrap_or_default()
+        let raw_forward_auth = raw.forward_auth.unwrap_or_default();
+        let remote_user = remote_user(raw_forward_auth.remote_user.as_deref())?;
+        let allowed_hosts = raw_forward_auth
             .allowed_hosts
             .unwrap_or_default()
             .into_iter()
@@ -240,7 +264,10 @@ impl Config {
             cookie_domain,
             session,
             entra,
-            forward_auth: ForwardAuthConfig { allowed_hosts },
+            forward_auth: ForwardAuthConfig {
+                allowed_hosts,
+                remote_user,
+            },
             tls,
             log: LogConfig { format, level },
             metrics: MetricsConfig {

@@ -59,6 +59,9 @@ pub struct RawForwardAuth {
     /// Hosts (exact names, optionally `host:port`) that sign-in may return to.
     #[serde(default, deserialize_with = "list")]
     pub allowed_hosts: Option<Vec<String>>,
+    /// What the `Remote-User` header carries: `id` (the user's id, a UUID; default) or
+    /// `email` (for apps that take it as a login name).
+    pub remote_user: Option<String>,
 }
 
 /// `[tls]`

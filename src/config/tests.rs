@@ -87,6 +87,10 @@ fn bad_values_are_errors_naming_the_key() {
             "[forward_auth]\nallowed_hosts = ['https://app.example.com/']",
             "forward_auth.allowed_hosts",
         ),
+        (
+            "[forward_auth]\nremote_user = 'login'",
+            "forward_auth.remote_user",
+        ),
         ("[tls]\ncert = 'c.pem'", "tls.key"),
         ("[log]\nformat = 'xml'", "log.format"),
         ("[metrics]\nlisten = 'x'", "metrics.listen"),
@@ -111,6 +115,18 @@ fn https_install_with_cookie_domain_and_allowed_hosts() {
         c.forward_auth.allowed_hosts,
         vec!["app.example.com", "wiki.example.com:8443"]
     );
+}
+
+#[test]
+fn remote_user_carries_the_id_unless_email_is_chosen() {
+    assert_eq!(
+        load("", &[]).unwrap().forward_auth.remote_user,
+        RemoteUser::Id
+    );
+    let c = load("[forward_auth]\nremote_user = 'email'\n", &[]).unwrap();
+    assert_eq!(c.forward_auth.remote_user, RemoteUser::Email);
+    let c = load("", &[("GATEHOUSE_FORWARD_AUTH__REMOTE_USER", "email")]).unwrap();
+    assert_eq!(c.forward_auth.remote_user, RemoteUser::Email);
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! in memory and flushed in batches), no Argon2.
 
 use crate::domain::session::{AuthMethod, Stage};
-use crate::domain::user::{Realm, Role, UserId};
+use crate::domain::user::{Email, Realm, Role, UserId};
 use crate::store::prelude::*;
 
 use super::{Result, Services};
@@ -17,11 +17,12 @@ pub enum RealmChoice<'a> {
     Client(&'a str),
 }
 
-/// Who the visitor is, for the identity headers.
+/// Who the visitor is, for the identity headers. Owned values moved out of the
+/// store record (not copied): the headers are built from them directly.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Identity {
     pub user_id: UserId,
-    pub email: String,
+    pub email: Email,
     pub name: String,
     pub realm: Realm,
     /// The client's slug, for portal realms.
@@ -87,7 +88,7 @@ impl Services {
             }
             let identity = Identity {
                 user_id: user.id,
-                email: String::from(user.email.as_str()),
+                email: user.email,
                 name: user.display_name,
                 realm,
                 client,

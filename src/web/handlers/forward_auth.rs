@@ -9,6 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::safe_next;
+use crate::config::RemoteUser;
 use crate::service::forward_auth::{Decision, Identity, RealmChoice};
 use crate::web::AppState;
 use crate::web::error::WebResult;
@@ -72,7 +73,7 @@ fn check(req: &HttpRequest, query: &CheckQuery, flavour: Flavour) -> WebResult<H
         .forward_auth(choice, token.as_deref(), admin)?;
     tracing::debug!(target: "gatehouse::forward_auth", decision = decision.as_str(), "forward-auth");
     Ok(match decision {
-        Decision::Allow(identity) => allowed(&identity),
+        Decision::Allow(identity) => allowed(identity, state.config.forward_auth.remote_user),
         Decision::MissingRole => plain(HttpResponse::Forbidden()),
         Decision::SignIn | Decision::NoSuchRealm => {
             // The sign-in page, returning to the original URL when it is safe. nginx
@@ -118,34 +119,57 @@ const REMOTE_REALM: HeaderName = HeaderName::from_static("remote-realm");
 const REMOTE_CLIENT: HeaderName = HeaderName::from_static("remote-client");
 const REMOTE_ROLE: HeaderName = HeaderName::from_static("remote-role");
 const REMOTE_AUTH: HeaderName = HeaderName::from_static("remote-auth");
+const REMOTE_GROUPS: HeaderName = HeaderName::from_static("remote-groups");
+/// Cache-Control plus the eight identity headers.
+const ANSWER_HEADERS: usize = 9;
 
-fn allowed(identity: &Identity) -> HttpResponse {
-    let mut response = HttpResponse::Ok();
-    response.insert_header((header::CACHE_CONTROL, "no-store"));
-    let mut set = |name: HeaderName, value: &str| {
-        // Names and emails never hold control characters (they are cleaned on input);
-        // anything a header cannot carry is left out rather than failing the check.
-        if let Ok(value) = HeaderValue::from_bytes(value.as_bytes()) {
-            response.insert_header((name, value));
+/// The 200 answer. Every identity header is always present, empty when it does not
+/// apply (DESIGN §14): a proxy that copies headers by name then always overwrites what
+/// the visitor sent. This is the hottest path: fixed values are static, owned ones
+/// (name, slug) are moved into their header, and the id is formatted on the stack.
+fn allowed(identity: Identity, remote_user: RemoteUser) -> HttpResponse {
+    let mut response = HttpResponse::Ok().finish();
+    let headers = response.headers_mut();
+    headers.reserve(ANSWER_HEADERS);
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Names and emails never hold control characters (they are cleaned on input);
+    // anything a header still could not carry is sent empty rather than failing the
+    // check or leaving the header out.
+    let email = HeaderValue::from_str(identity.email.as_str()).unwrap_or(EMPTY);
+    let user = match remote_user {
+        RemoteUser::Id => {
+            let mut buffer = uuid::Uuid::encode_buffer();
+            let id: &str = identity.user_id.0.hyphenated().encode_lower(&mut buffer);
+            HeaderValue::from_str(id).unwrap_or(EMPTY)
         }
+        RemoteUser::Email => email.clone(),
     };
-    set(REMOTE_USER, &identity.user_id.to_string());
-    set(REMOTE_EMAIL, &identity.email);
-    set(REMOTE_NAME, &identity.name);
-    set(
-        REMOTE_REALM,
-        if identity.client.is_some() {
-            "client"
-        } else {
-            "staff"
-        },
+    headers.insert(REMOTE_USER, user);
+    headers.insert(REMOTE_EMAIL, email);
+    headers.insert(REMOTE_NAME, owned(identity.name));
+    let (realm, client) = match identity.client {
+        Some(slug) => ("client", owned(slug)),
+        None => ("staff", EMPTY),
+    };
+    headers.insert(REMOTE_REALM, HeaderValue::from_static(realm));
+    headers.insert(REMOTE_CLIENT, client);
+    let role = HeaderValue::from_static(identity.role.as_str());
+    // Groups are the role for now; directory groups will join it here.
+    headers.insert(REMOTE_GROUPS, role.clone());
+    headers.insert(REMOTE_ROLE, role);
+    headers.insert(
+        REMOTE_AUTH,
+        HeaderValue::from_static(identity.auth.as_header()),
     );
-    if let Some(slug) = &identity.client {
-        set(REMOTE_CLIENT, slug);
-    }
-    set(REMOTE_ROLE, identity.role.as_str());
-    set(REMOTE_AUTH, identity.auth.as_header());
-    response.finish()
+    response
+}
+
+/// The value of a header that does not apply.
+const EMPTY: HeaderValue = HeaderValue::from_static("");
+
+/// A header value taking over `text`'s buffer (no copy).
+fn owned(text: String) -> HeaderValue {
+    HeaderValue::from_maybe_shared(web::Bytes::from(text)).unwrap_or(EMPTY)
 }
 
 /// The URL the visitor asked the protected app for, from a trusted proxy's headers.
