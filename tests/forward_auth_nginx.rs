@@ -1,7 +1,9 @@
 //! Real nginx in front of a protected app, configured from
 //! `packaging/nginx/gatehouse-protected-app.conf`, with the real Gatehouse binary:
 //! anonymous visitors are sent to sign in, signed-in visitors reach the app with
-//! their identity, and a Remote-User header sent by a visitor never gets through.
+//! their identity, and no Remote-* header sent by a visitor gets through. Also the
+//! pieces the other real-proxy tests share (starting, waiting for and stopping a
+//! proxy; the echo app; the identity checks).
 
 use std::net::TcpStream;
 use std::path::Path;
@@ -14,23 +16,26 @@ use crate::common::binary::{HttpBrowser, Install, code_now, free_port};
 
 const NGINX: &str = "/usr/sbin/nginx";
 
-/// nginx, or `None` to skip — except under CI, where a missing nginx fails the test.
-fn nginx_binary() -> Option<&'static str> {
-    if Path::new(NGINX).exists() {
-        return Some(NGINX);
+/// `path` if installed, or `None` to skip — except under CI, where a missing proxy
+/// fails the test.
+pub(crate) fn proxy_binary(path: &'static str, package: &str) -> Option<&'static str> {
+    if Path::new(path).exists() {
+        return Some(path);
     }
     if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("nginx is required under CI=true (apt-get install -y nginx)");
+        panic!("{path} is required under CI=true (apt-get install -y {package})");
     }
-    eprintln!("skipping: {NGINX} not installed (apt-get install -y nginx)");
+    eprintln!("skipping: {path} not installed (apt-get install -y {package})");
     None
 }
 
-struct Nginx(Child);
+/// A proxy process started by a test, stopped when dropped.
+pub(crate) struct ProxyProcess(pub(crate) Child);
 
-impl Drop for Nginx {
+impl Drop for ProxyProcess {
     fn drop(&mut self) {
-        // SIGTERM, not SIGKILL: a killed master leaves its worker process running.
+        // SIGTERM, not SIGKILL: a killed nginx master leaves its worker running, and
+        // Caddy shuts its servers down gracefully on SIGTERM.
         let _ = Command::new("kill")
             .arg("-TERM")
             .arg(self.0.id().to_string())
@@ -44,8 +49,21 @@ impl Drop for Nginx {
     }
 }
 
+/// Waits until `port` accepts connections; `log` explains a proxy that did not start.
+pub(crate) fn wait_listening(proxy: &mut ProxyProcess, port: u16, what: &str, log: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline && matches!(proxy.0.try_wait(), Ok(None)),
+            "{what} did not start: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Starts nginx with the packaged site file, its ports replaced by the test's.
-fn start_nginx(binary: &str, dir: &Path, port: u16, gatehouse: u16, app: u16) -> Nginx {
+fn start_nginx(binary: &str, dir: &Path, port: u16, gatehouse: u16, app: u16) -> ProxyProcess {
     let site = std::fs::read_to_string("packaging/nginx/gatehouse-protected-app.conf").unwrap();
     assert!(
         site.contains("listen 80;")
@@ -76,21 +94,62 @@ fn start_nginx(binary: &str, dir: &Path, port: u16, gatehouse: u16, app: u16) ->
         .stderr(Stdio::piped())
         .spawn()
         .expect("start nginx");
-    let nginx = Nginx(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "nginx did not start: {}",
-            std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut nginx = ProxyProcess(child);
+    wait_listening(&mut nginx, port, "nginx", &dir.join("error.log"));
     nginx
 }
 
+/// Every identity header Gatehouse answers with (DESIGN §5, §14).
+pub(crate) const IDENTITY_HEADERS: [&str; 8] = [
+    "Remote-User",
+    "Remote-Email",
+    "Remote-Name",
+    "Remote-Realm",
+    "Remote-Client",
+    "Remote-Role",
+    "Remote-Auth",
+    "Remote-Groups",
+];
+
+/// The app's view of one request header (`None` when it did not arrive).
+pub(crate) fn seen<'a>(page: &'a str, name: &str) -> Option<&'a str> {
+    let prefix = format!("{}: ", name.to_ascii_lowercase());
+    page.lines().find_map(|l| {
+        l.strip_prefix(&prefix)
+            .or_else(|| (l == prefix.trim_end()).then_some(""))
+    })
+}
+
+/// Headers a visitor sends to pass as someone else: every identity header, with
+/// `attacker` in each value but Remote-Client, which claims a client's realm.
+pub(crate) const FORGED: [(&str, &str); 8] = [
+    ("Remote-User", "attacker"),
+    ("Remote-Email", "attacker@evil.example"),
+    ("Remote-Name", "attacker name"),
+    ("Remote-Realm", "attacker-realm"),
+    ("Remote-Client", "acme"),
+    ("Remote-Role", "attacker-role"),
+    ("Remote-Auth", "attacker-auth"),
+    ("Remote-Groups", "attacker-group"),
+];
+
+/// The app's page passed the identity through and nothing forged or unexpanded.
+pub(crate) fn assert_identity(page: &str, expected: &[(&str, &str)]) {
+    for (name, value) in expected {
+        assert_eq!(seen(page, name).unwrap_or(""), *value, "{name} in:\n{page}");
+    }
+    assert!(
+        !page.contains("attacker"),
+        "visitor-sent identity headers never reach the app:\n{page}"
+    );
+    assert!(
+        !page.contains("{http."),
+        "no unexpanded proxy placeholder reaches the app:\n{page}"
+    );
+}
+
 /// The protected app: answers with the request headers it received, one per line.
-async fn echo(req: HttpRequest) -> HttpResponse {
+pub(crate) async fn echo(req: HttpRequest) -> HttpResponse {
     let mut lines: Vec<String> = req
         .headers()
         .iter()
@@ -108,7 +167,9 @@ async fn echo(req: HttpRequest) -> HttpResponse {
 
 #[actix_web::test]
 async fn nginx_sends_visitors_to_sign_in_and_passes_the_identity_on() {
-    let Some(binary) = nginx_binary() else { return };
+    let Some(binary) = proxy_binary(NGINX, "nginx") else {
+        return;
+    };
     let app_port = free_port();
     let upstream = HttpServer::new(|| App::new().default_service(web::to(echo)))
         .workers(1)
@@ -142,9 +203,7 @@ async fn nginx_sends_visitors_to_sign_in_and_passes_the_identity_on() {
     // Anonymous: sent to sign in, with the return address encoded; a forged identity
     // header changes nothing.
     let mut visitor = HttpBrowser::new(&install.base());
-    let page = visitor
-        .get_with(&protected, &[("Remote-User", "attacker")])
-        .await;
+    let page = visitor.get_with(&protected, &FORGED).await;
     assert_eq!(page.status, 302, "{}", page.body);
     assert_eq!(
         page.location,
@@ -186,15 +245,7 @@ async fn nginx_sends_visitors_to_sign_in_and_passes_the_identity_on() {
         "continue link back to the app"
     );
 
-    let page = visitor
-        .get_with(
-            &protected,
-            &[
-                ("Remote-User", "attacker"),
-                ("Remote-Email", "attacker@evil.example"),
-            ],
-        )
-        .await;
+    let page = visitor.get_with(&protected, &FORGED).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(
         page.body
@@ -210,24 +261,20 @@ async fn nginx_sends_visitors_to_sign_in_and_passes_the_identity_on() {
         .as_str()
         .unwrap()
         .to_owned();
-    for expected in [
-        format!("remote-user: {id}"),
-        "remote-email: ops@example.com".to_owned(),
-        "remote-name: Ops Person".to_owned(),
-        "remote-realm: staff".to_owned(),
-        "remote-role: admin".to_owned(),
-        "remote-auth: password+totp".to_owned(),
-    ] {
-        assert!(
-            page.body.lines().any(|l| l == expected),
-            "{expected} in:\n{}",
-            page.body
-        );
-    }
-    assert!(
-        !page.body.contains("attacker"),
-        "visitor-sent identity headers never reach the app:\n{}",
-        page.body
+    // nginx drops a header set to an empty value, so Remote-Client (empty for staff)
+    // does not arrive at all — and neither does the visitor's own.
+    assert_identity(
+        &page.body,
+        &[
+            ("Remote-User", &id),
+            ("Remote-Email", "ops@example.com"),
+            ("Remote-Name", "Ops Person"),
+            ("Remote-Realm", "staff"),
+            ("Remote-Client", ""),
+            ("Remote-Role", "admin"),
+            ("Remote-Groups", "admin"),
+            ("Remote-Auth", "password+totp"),
+        ],
     );
 
     // Signing out closes the door again.

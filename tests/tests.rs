@@ -11,6 +11,7 @@ mod bad_input;
 mod cli;
 mod fake_entra_selftest;
 mod forward_auth;
+mod forward_auth_caddy;
 mod forward_auth_nginx;
 mod forward_auth_proxy;
 mod login_flow;
