@@ -154,6 +154,7 @@ fn http_histogram() -> Histogram {
 }
 
 impl Metrics {
+    /// Every metric registered, the staff login series at 0.
     pub fn new() -> Metrics {
         let logins = Family::default();
         let throttled = Counter::default();
@@ -360,6 +361,25 @@ mod tests {
         for line in text.lines().filter(|l| !l.starts_with('#')) {
             assert_eq!(line.rsplit(' ').count(), 2, "one value per line: {line}");
         }
+    }
+
+    #[test]
+    fn every_family_is_declared_before_its_first_series() {
+        let text = Metrics::new().render(&Gauges::default());
+        for (name, kind) in [
+            ("gatehouse_build_info", "gauge"),
+            ("gatehouse_logins_total", "counter"),
+            ("gatehouse_throttled_total", "counter"),
+            ("gatehouse_active_sessions", "gauge"),
+            ("gatehouse_sso_errors_total", "counter"),
+            ("gatehouse_forward_auth_decisions_total", "counter"),
+            ("gatehouse_http_request_duration_seconds", "histogram"),
+            ("gatehouse_store_commit_seconds", "histogram"),
+        ] {
+            assert!(text.contains(&format!("# TYPE {name} {kind}\n")), "{text}");
+        }
+        // Sessions not counted: the header, no made-up value.
+        assert_eq!(sample(&text, "gatehouse_active_sessions"), None);
     }
 
     #[test]
