@@ -11,18 +11,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// Files of `web` and `admin_api` that still read the store directly. Another change
-/// is removing these; once it has landed this list must be empty.
-const KNOWN_STORE_IMPORTS_TO_REMOVE: &[&str] = &[
-    "src/admin_api/sso.rs",
-    "src/web/admin/sso.rs",
-    "src/web/admin/users.rs",
-    "src/web/handlers/health.rs",
-    "src/web/handlers/portal.rs",
-    "src/web/metrics.rs",
-    "src/web/request.rs",
-];
-
 /// Layers (top-level modules) and the layers each must never import.
 const FORBIDDEN: &[(&str, &[&str])] = &[
     ("web", &["store"]),
@@ -64,7 +52,6 @@ fn the_source_files_form_no_import_loop() {
 fn no_layer_imports_one_it_must_not() {
     let graph = Graph::of_sources(&read_sources());
     let mut broken = Vec::new();
-    let mut still_reading_store = BTreeSet::new();
     for (from, to) in graph.edges() {
         let (from_layer, to_layer) = (layer_of(from), layer_of(to));
         let forbidden = FORBIDDEN
@@ -73,24 +60,39 @@ fn no_layer_imports_one_it_must_not() {
         if !forbidden {
             continue;
         }
-        if to_layer == "store" && KNOWN_STORE_IMPORTS_TO_REMOVE.contains(&from.as_str()) {
-            still_reading_store.insert(from.as_str());
-            continue;
-        }
-        broken.push(format!("{from} → {to} ({from_layer} must not use {to_layer})"));
+        broken.push(format!(
+            "{from} → {to} ({from_layer} must not use {to_layer})"
+        ));
     }
     assert!(
         broken.is_empty(),
         "forbidden imports:\n{}",
         broken.join("\n")
     );
-    let stale: Vec<_> = KNOWN_STORE_IMPORTS_TO_REMOVE
-        .iter()
-        .filter(|f| !still_reading_store.contains(*f))
-        .collect();
+}
+
+/// The front doors reach the store only through use cases: besides importing nothing
+/// of `store` (checked above), they never call the accessors that the offline CLI,
+/// tests and benches use to reach the store or the master key.
+#[test]
+fn front_doors_never_reach_the_store_or_the_key_through_accessors() {
+    let mut found = Vec::new();
+    for file in read_sources() {
+        if !matches!(layer_of(&file.path), "web" | "admin_api") {
+            continue;
+        }
+        for (n, line) in file.text.lines().enumerate() {
+            for accessor in [".store()", ".keys()"] {
+                if line.contains(accessor) {
+                    found.push(format!("{}:{}: {}", file.path, n + 1, line.trim()));
+                }
+            }
+        }
+    }
     assert!(
-        stale.is_empty(),
-        "these files no longer use the store: remove them from KNOWN_STORE_IMPORTS_TO_REMOVE: {stale:?}"
+        found.is_empty(),
+        "front doors reaching past the use cases:\n{}",
+        found.join("\n")
     );
 }
 
@@ -153,10 +155,8 @@ struct Graph {
 
 impl Graph {
     fn of_sources(files: &[SourceFile]) -> Graph {
-        let by_module: BTreeMap<&Module, &str> = files
-            .iter()
-            .map(|f| (&f.module, f.path.as_str()))
-            .collect();
+        let by_module: BTreeMap<&Module, &str> =
+            files.iter().map(|f| (&f.module, f.path.as_str())).collect();
         let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for file in files {
             let targets = edges.entry(file.path.clone()).or_default();
@@ -415,7 +415,11 @@ fn skip_string(chars: &[char], mut i: usize, hashes: usize) -> usize {
 
 /// Every module path the file names, resolved to absolute paths from the crate root.
 /// `is_module` says whether a path is a known module (for paths relative to a child).
-fn references(text: &str, file_module: &Module, is_module: &dyn Fn(&Module) -> bool) -> Vec<Module> {
+fn references(
+    text: &str,
+    file_module: &Module,
+    is_module: &dyn Fn(&Module) -> bool,
+) -> Vec<Module> {
     let tokens = tokens(text);
     let mut out = Vec::new();
     // Inline `mod name { … }` blocks: (name, brace depth inside the block).
@@ -578,7 +582,10 @@ mod the_check_itself {
                 "src/a/mod.rs",
                 "mod x;\nuse crate::{b::{self, Thing}, c as other};\nfn f() { x::go(); }",
             ),
-            ("src/a/x.rs", "use super::super::b::Thing; // crate::c::nope"),
+            (
+                "src/a/x.rs",
+                "use super::super::b::Thing; // crate::c::nope",
+            ),
             (
                 "src/b.rs",
                 "const S: &str = \"crate::a::fake\"; fn g() { let _ = '{'; crate::c::h(); }",
