@@ -12,6 +12,9 @@
 //! `benches/load` reads the medians from criterion's output and puts them in the one
 //! table. `GH_BENCH_QUICK=1` shortens every measurement.
 
+// Test and benchmark code may unwrap, expect and panic: a failure should stop loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::hint::black_box;

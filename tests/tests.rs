@@ -1,6 +1,9 @@
 //! Integration tests: one binary, modules by feature, each test with its own app and
 //! store (see `common`).
 
+// Test and benchmark code may unwrap, expect and panic: a failure should stop loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 mod abuse;

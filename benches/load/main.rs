@@ -21,6 +21,9 @@
 //! 100,000 / 1,000,000), `GH_BENCH_ROWS=1,3` (run only these rows), `GH_BENCH_KEEP=1`
 //! (keep the data directories).
 
+// Test and benchmark code may unwrap, expect and panic: a failure should stop loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "../common/mod.rs"]
 mod common;
 
