@@ -5,14 +5,14 @@
 //! and what derives from it; `config` the validated configuration; `cli` and
 //! `admin_api` the command line and its socket to a running server.
 
-pub mod admin_api;
+pub(crate) mod admin_api;
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod keys;
-pub mod metrics;
-pub mod ops;
+pub(crate) mod metrics;
+pub(crate) mod ops;
 pub mod service;
 pub mod store;
 pub mod web;

@@ -118,10 +118,6 @@ impl PasswordHashing {
         }
     }
 
-    pub fn params(&self) -> HashParams {
-        self.params
-    }
-
     /// A PHC string for `password` with a fresh random salt.
     pub fn hash(&self, password: &str) -> String {
         let mut salt = [0u8; SALT_LEN];
@@ -233,7 +229,8 @@ impl PasswordHashing {
         }
     }
 
-    /// Argon2 buffers currently kept for reuse (for tests).
+    /// Argon2 buffers currently kept for reuse.
+    #[cfg(test)]
     pub fn buffers_kept(&self) -> usize {
         self.memory.lock().map_or(0, |pool| pool.len())
     }

@@ -65,11 +65,6 @@ impl RedirectPolicy {
             .any(|allowed| *allowed == host || *allowed == host_port);
         (same_origin || listed).then(|| url.to_string())
     }
-
-    /// Whether `raw` points back into this installation (a path or our own origin).
-    pub fn is_own(&self, target: &str) -> bool {
-        target.starts_with('/') || Url::parse(target).is_ok_and(|u| u.origin() == self.own.origin())
-    }
 }
 
 /// Backslashes, control characters and whitespace: browsers drop or reinterpret them.

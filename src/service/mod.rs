@@ -36,8 +36,6 @@ pub mod throttle;
 
 use std::sync::Arc;
 
-use url::Url;
-
 use crate::config::Config;
 use crate::domain::audit::AuditEvent;
 use crate::domain::password::HashParams;
@@ -147,23 +145,6 @@ impl ServiceSettings {
                 .trim_end_matches('/')
                 .to_owned(),
             allow_insecure_authority: config.entra.allow_insecure_loopback,
-        }
-    }
-
-    /// Settings for tests: a local URL and the given clock-independent defaults.
-    pub fn for_tests(base_url: &str) -> ServiceSettings {
-        let url = Url::parse(base_url).unwrap_or_else(|_| unreachable!("test URL"));
-        ServiceSettings {
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            staff_lifetimes: Lifetimes {
-                idle_secs: 30 * 60,
-                absolute_secs: 12 * 3600,
-            },
-            hash_params: HashParams::RECOMMENDED,
-            hash_permits: 2,
-            redirects: RedirectPolicy::new(&url, &[]),
-            authority_host: crate::config::DEFAULT_AUTHORITY_HOST.to_owned(),
-            allow_insecure_authority: false,
         }
     }
 }

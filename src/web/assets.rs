@@ -36,11 +36,6 @@ pub fn url(name: &str) -> String {
     }
 }
 
-/// Whether an asset exists (for the test that every linked asset resolves).
-pub fn exists(name: &str) -> bool {
-    Assets::get(name).is_some()
-}
-
 fn mime(name: &str) -> &'static str {
     match name.rsplit_once('.').map(|(_, ext)| ext) {
         Some("css") => "text/css; charset=utf-8",

@@ -3,14 +3,14 @@
 //! extract → one service call → one response.
 
 pub mod assets;
-pub mod cookies;
+pub(crate) mod cookies;
 pub mod csrf;
-pub mod error;
-pub mod handlers;
-pub mod metrics;
+pub(crate) mod error;
+pub(crate) mod handlers;
+pub(crate) mod metrics;
 pub mod paths;
-pub mod request;
-pub mod views;
+pub(crate) mod request;
+pub(crate) mod views;
 
 mod admin;
 

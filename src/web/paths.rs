@@ -133,14 +133,6 @@ impl RealmPaths {
     }
 }
 
-pub fn admin_user(id: &str) -> String {
-    format!("/admin/users/{id}")
-}
-
-pub fn admin_user_action(id: &str, action: &str) -> String {
-    format!("/admin/users/{id}/{action}")
-}
-
 pub fn setup(token: &str) -> String {
     format!("/setup/{token}")
 }
