@@ -77,7 +77,9 @@ fn no_layer_imports_one_it_must_not() {
             still_reading_store.insert(from.as_str());
             continue;
         }
-        broken.push(format!("{from} → {to} ({from_layer} must not use {to_layer})"));
+        broken.push(format!(
+            "{from} → {to} ({from_layer} must not use {to_layer})"
+        ));
     }
     assert!(
         broken.is_empty(),
@@ -153,10 +155,8 @@ struct Graph {
 
 impl Graph {
     fn of_sources(files: &[SourceFile]) -> Graph {
-        let by_module: BTreeMap<&Module, &str> = files
-            .iter()
-            .map(|f| (&f.module, f.path.as_str()))
-            .collect();
+        let by_module: BTreeMap<&Module, &str> =
+            files.iter().map(|f| (&f.module, f.path.as_str())).collect();
         let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for file in files {
             let targets = edges.entry(file.path.clone()).or_default();
@@ -415,7 +415,11 @@ fn skip_string(chars: &[char], mut i: usize, hashes: usize) -> usize {
 
 /// Every module path the file names, resolved to absolute paths from the crate root.
 /// `is_module` says whether a path is a known module (for paths relative to a child).
-fn references(text: &str, file_module: &Module, is_module: &dyn Fn(&Module) -> bool) -> Vec<Module> {
+fn references(
+    text: &str,
+    file_module: &Module,
+    is_module: &dyn Fn(&Module) -> bool,
+) -> Vec<Module> {
     let tokens = tokens(text);
     let mut out = Vec::new();
     // Inline `mod name { … }` blocks: (name, brace depth inside the block).
@@ -578,7 +582,10 @@ mod the_check_itself {
                 "src/a/mod.rs",
                 "mod x;\nuse crate::{b::{self, Thing}, c as other};\nfn f() { x::go(); }",
             ),
-            ("src/a/x.rs", "use super::super::b::Thing; // crate::c::nope"),
+            (
+                "src/a/x.rs",
+                "use super::super::b::Thing; // crate::c::nope",
+            ),
             (
                 "src/b.rs",
                 "const S: &str = \"crate::a::fake\"; fn g() { let _ = '{'; crate::c::h(); }",
