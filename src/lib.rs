@@ -8,7 +8,7 @@
 //! configuration, `metrics` the Prometheus registry.
 //!
 //! No import loops between files, `admin_api` never uses `ops`, `service` never a
-//! front door, `domain` nothing above it: `tests/architecture.rs` checks these.
+//! front door, `domain` nothing above it: `tests/architecture/` checks these.
 
 pub mod admin_api;
 pub mod app;
