@@ -3,8 +3,8 @@
 
 use actix_web::http::StatusCode;
 
+use crate::common::staff::enrolled_admin;
 use crate::common::{Page, TestApp};
-use crate::login_flow::enrolled_admin;
 use gatehouse::service::admin::AdminActor;
 
 async fn failed_login(app: &TestApp, email: &str, password: &str) -> Page {

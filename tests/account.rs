@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 
-use crate::login_flow::enrolled_admin;
+use crate::common::staff::enrolled_admin;
 
 #[actix_web::test]
 async fn lists_and_revokes_own_sessions() {

@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 
 use crate::common::TestApp;
-use crate::login_flow::enrolled_admin;
+use crate::common::staff::enrolled_admin;
 use gatehouse::domain::user::Realm;
 
 #[actix_web::test]

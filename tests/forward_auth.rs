@@ -1,35 +1,16 @@
 //! Forward-auth for reverse proxies: identity headers, refusals, realms, roles,
 //! trusted forwarded headers and safe return targets.
 
-use actix_web::http::{StatusCode, header};
-use actix_web::test::TestRequest;
+use actix_web::http::StatusCode;
 
+use crate::common::forward_auth::check;
 use crate::common::portal::{TA, member, onboarded, portal_sso, portals};
 use crate::common::{Browser, Page, TestApp, config_with};
 use gatehouse::domain::user::{Realm, Role};
 use gatehouse::service::admin::AdminActor;
 use gatehouse::service::clients::ClientUpdate;
 
-pub(crate) async fn check(browser: &mut Browser, path: &str, headers: &[(&str, &str)]) -> Page {
-    let cookie = browser
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let mut req = TestRequest::get()
-        .uri(path)
-        .peer_addr(format!("{}:5000", browser.ip).parse().unwrap());
-    if !cookie.is_empty() {
-        req = req.insert_header((header::COOKIE, cookie));
-    }
-    for (name, value) in headers {
-        req = req.insert_header((*name, *value));
-    }
-    browser.send(req).await
-}
-
-pub(crate) fn header<'a>(page: &'a Page, name: &str) -> &'a str {
+fn header<'a>(page: &'a Page, name: &str) -> &'a str {
     page.header(name)
         .unwrap_or_else(|| panic!("{name} missing"))
 }

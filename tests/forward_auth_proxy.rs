@@ -3,8 +3,8 @@
 
 use actix_web::http::StatusCode;
 
+use crate::common::forward_auth::check;
 use crate::common::{TestApp, config_with};
-use crate::forward_auth::check;
 
 const PROXY: &str = "198.51.100.1";
 

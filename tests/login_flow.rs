@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 
 use crate::common::TestApp;
+use crate::common::staff::enrolled_admin;
 
 #[actix_web::test]
 async fn setup_link_to_first_admin_to_totp_to_account() {
@@ -107,21 +108,6 @@ async fn cli_created_admin_enrols_at_first_login() {
             .is_some()
     );
     assert!(!secret.is_empty());
-}
-
-/// Signs in a fresh admin with TOTP; returns (app, browser, secret, recovery codes).
-pub async fn enrolled_admin() -> (TestApp, crate::common::Browser, String, Vec<String>) {
-    let app = TestApp::new().await;
-    app.create_admin("ann@example.com", "correct horse battery")
-        .await;
-    let mut browser = app.browser();
-    browser
-        .sign_in(&app, "ann@example.com", "correct horse battery", None)
-        .await;
-    let (secret, codes) = browser.enrol(&app).await;
-    browser.post("/logout", &[]).await;
-    app.next_step();
-    (app, browser, secret, codes)
 }
 
 #[actix_web::test]

@@ -3,21 +3,10 @@
 use actix_web::http::StatusCode;
 
 use crate::common::portal::{TA, onboarded, portals, realm};
-use crate::common::{Browser, TestApp};
+use crate::common::staff::admin;
 use gatehouse::domain::user::Realm;
 use gatehouse::service::ServiceError;
 use gatehouse::service::admin::AdminActor;
-
-/// A signed-in staff admin with TOTP enrolled.
-pub(crate) async fn admin(app: &TestApp) -> Browser {
-    app.create_admin("ops@example.com", "a long passphrase")
-        .await;
-    let mut b = app.browser();
-    b.sign_in(app, "ops@example.com", "a long passphrase", None)
-        .await;
-    b.enrol(app).await;
-    b
-}
 
 #[actix_web::test]
 async fn slugs_are_validated_and_unique() {

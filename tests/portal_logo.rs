@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 
 use crate::common::portal::portals;
-use crate::portal_admin::admin;
+use crate::common::staff::admin;
 
 fn multipart(token: Option<&str>, logo: &[u8], boundary: &str) -> Vec<u8> {
     let mut body = Vec::new();

@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 
-use crate::login_flow::enrolled_admin;
+use crate::common::staff::enrolled_admin;
 
 #[actix_web::test]
 async fn pending_mfa_grants_nothing_and_the_id_rotates() {

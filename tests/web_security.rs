@@ -4,7 +4,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::test::TestRequest;
 
 use crate::common::TestApp;
-use crate::login_flow::enrolled_admin;
+use crate::common::staff::enrolled_admin;
 use gatehouse::domain::user::Realm;
 
 #[actix_web::test]

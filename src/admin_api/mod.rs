@@ -1,6 +1,7 @@
 //! The admin API behind the CLI. One request type, executed the same way whether
 //! the CLI reaches a running server over its Unix socket (`socket`) or opens the
-//! stopped server's store itself. Requests and responses are JSON.
+//! stopped server's store itself. Requests and responses are JSON. Every answer is
+//! built here from `service` use cases; nothing here uses `ops` (the CLI's side).
 
 mod backup;
 mod clients;

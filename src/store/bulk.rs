@@ -4,9 +4,10 @@
 //! (`Durability::None`), and [`Store::bulk_finish`] ends the load with one durable
 //! commit, which makes every earlier commit durable too.
 //!
-//! Nothing in the product calls this. It checks nothing either: callers hand in unique
-//! ids, emails and session keys, no SSO links, and a crash in the middle of a load
-//! loses the load.
+//! Compiled only with the `bench` feature (on for benches and tests through the
+//! package's dev-dependency on itself), so it is not in the product at all. It checks
+//! nothing either: callers hand in unique ids, emails and session keys, no SSO links,
+//! and a crash in the middle of a load loses the load.
 
 use redb::Durability;
 

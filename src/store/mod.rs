@@ -8,6 +8,7 @@
 //! case can read and write in one transaction.
 
 pub mod audit;
+#[cfg(feature = "bench")]
 pub mod bulk;
 pub mod clients;
 pub mod codec;

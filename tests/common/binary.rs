@@ -383,15 +383,6 @@ pub fn code_now(secret: &str, steps: i64) -> String {
         .code_at((now + steps * 30) as u64, 6)
 }
 
-/// Waits until the next TOTP step starts (so a fresh code exists), at most 30 s.
-pub fn wait_next_step() {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap();
-    let into = now.as_millis() % 30_000;
-    std::thread::sleep(Duration::from_millis((30_000 - into + 50) as u64));
-}
-
 /// Whether `needle` occurs in the file at `path`.
 pub fn file_contains(path: &Path, needle: &[u8]) -> bool {
     let bytes = std::fs::read(path).unwrap();

@@ -2,19 +2,19 @@
 //! a clock the test controls, and a `Browser` that keeps cookies, reads CSRF tokens
 //! from pages and sends forms as a browser would.
 
-#![allow(dead_code)]
-
 pub mod binary;
 pub mod fake_entra;
+pub mod forward_auth;
 pub mod portal;
 pub mod sso;
+pub mod staff;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::BoxBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{StatusCode, header};
 use actix_web::{test, web};
@@ -35,7 +35,6 @@ type Call = Rc<dyn Fn(actix_http::Request) -> LocalBoxFuture<'static, ServiceRes
 pub struct TestApp {
     pub services: Arc<Services>,
     pub clock: Arc<ManualClock>,
-    pub config: Arc<Config>,
     call: Call,
 }
 
@@ -77,8 +76,7 @@ impl TestApp {
         clock: Arc<ManualClock>,
         config: Config,
     ) -> TestApp {
-        let config = Arc::new(config);
-        let state = web::Data::new(AppState::new(services.clone(), config.clone()));
+        let state = web::Data::new(AppState::new(services.clone(), Arc::new(config)));
         let svc = Rc::new(test::init_service(app(state)).await);
         let call: Call = Rc::new(move |req| {
             let svc = svc.clone();
@@ -92,7 +90,6 @@ impl TestApp {
         TestApp {
             services,
             clock,
-            config,
             call,
         }
     }
@@ -315,18 +312,6 @@ impl Browser {
         self.send(req).await
     }
 
-    /// Follows a redirect chain of GETs from `page`, returning the last page.
-    pub async fn follow(&mut self, mut page: Page) -> Page {
-        for _ in 0..10 {
-            if !page.status.is_redirection() {
-                return page;
-            }
-            let location = page.location().to_owned();
-            page = self.get(&location).await;
-        }
-        page
-    }
-
     /// The value of cookie `name`.
     pub fn cookie(&self, name: &str) -> Option<String> {
         self.cookies.get(name).cloned()
@@ -410,10 +395,4 @@ impl Browser {
         assert_eq!(codes.len(), 10, "ten recovery codes shown");
         (secret, codes)
     }
-}
-
-/// Any body as text (for non-Browser callers).
-pub async fn body_text(body: impl MessageBody) -> String {
-    let bytes = actix_web::body::to_bytes(body).await.unwrap_or_default();
-    String::from_utf8_lossy(&bytes).into_owned()
 }

@@ -228,13 +228,6 @@ impl FakeEntra {
         self.st().logins.push_back(user);
     }
 
-    /// Forgets the queued users and the signed-in user.
-    pub fn sign_out(&self) {
-        let mut st = self.st();
-        st.logins.clear();
-        st.current_user = None;
-    }
-
     /// The next authorize request redirects back with `error`, `error_description`
     /// (verbatim) and `state` instead of a code.
     pub fn next_error(&self, error: &str, description: &str) {
