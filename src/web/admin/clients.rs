@@ -1,6 +1,7 @@
 //! `/admin/portal` (the portal app registration) and `/admin/clients…` (clients, their
 //! settings, consent link, connection test, SSO-only, disable, remove).
 
+use crate::domain::client::Client;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -16,7 +17,7 @@ use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::{WebError, WebResult};
 use crate::web::request::{ClientOrigin, StaffAdmin};
 use crate::web::views::clients::{
-    ClientView, ClientsView, PortalAppView, client_page, clients_page, portal_app_page,
+    ClientFacts, ClientView, ClientsView, PortalAppView, client_page, clients_page, portal_app_page,
 };
 use crate::web::{AppState, html, see_other};
 
@@ -133,7 +134,7 @@ fn render_clients(
                 .list_users(Realm::Client(c.id))
                 .map(|u| u.len())
                 .unwrap_or(0);
-            (c, users)
+            (ClientFacts::of(&c), users)
         })
         .collect::<Vec<_>>();
     Ok(html(
@@ -210,7 +211,7 @@ fn render_client(
         client_page(&ClientView {
             chrome: admin_chrome("Client", &admin.0, page.csrf),
             csrf: page.csrf,
-            client: &client,
+            client: &ClientFacts::of(&client),
             login_url: &login_url,
             users,
             consent_link: page.consent_link.as_deref(),
@@ -448,4 +449,29 @@ pub async fn action(
         _ => return Err(WebError::NotFound),
     });
     render_client(&req, &admin, &slug, page)
+}
+
+impl ClientFacts {
+    /// What the pages show of `c`, mapped once here.
+    fn of(c: &Client) -> ClientFacts {
+        ClientFacts {
+            slug: c.slug.clone(),
+            name: c.name.clone(),
+            enabled: c.enabled,
+            accent: c.accent.clone(),
+            has_logo: c.logo.is_some(),
+            version: c.updated_at.0,
+            password_login: c.password_login,
+            mfa_required: c.mfa_required,
+            sso_enabled: c.sso_enabled,
+            tenant_id: c.tenant_id.clone(),
+            sso_only: c.sso_only,
+            jit: c.jit,
+            allowed_domains: c.allowed_domains.clone(),
+            allow_guests: c.allow_guests,
+            idle_timeout_secs: c.idle_timeout_secs,
+            absolute_timeout_secs: c.absolute_timeout_secs,
+            consent: c.consent.clone(),
+        }
+    }
 }

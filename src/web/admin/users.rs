@@ -1,6 +1,7 @@
 //! Users in the admin console — staff at `/admin/users`, a client's portal users at
 //! `/admin/clients/{slug}/users` — list, invite, one user, actions.
 
+use crate::domain::user::User;
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
@@ -16,7 +17,9 @@ use crate::service::admin::AdminActor;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::{WebError, WebResult};
 use crate::web::request::{ClientOrigin, StaffAdmin};
-use crate::web::views::admin_users::{Scope, UserView, UsersView, user_page, users_page};
+use crate::web::views::admin_users::{
+    Scope, UserFacts, UserView, UsersView, user_page, users_page,
+};
 use crate::web::{AppState, html, paths, see_other};
 
 /// Whose users the request is about.
@@ -84,7 +87,12 @@ fn render_list(
     invited: Option<(&str, &str)>,
 ) -> WebResult<HttpResponse> {
     let state = AppState::of(req);
-    let users = state.services.list_users(scope.realm)?;
+    let users: Vec<UserFacts> = state
+        .services
+        .list_users(scope.realm)?
+        .iter()
+        .map(UserFacts::of)
+        .collect();
     Ok(html(
         status,
         users_page(&UsersView {
@@ -197,7 +205,7 @@ async fn render_user(
         error,
     } = said;
     let state = AppState::of(req);
-    let user = state.services.user_by_id(id)?;
+    let user = UserFacts::of(&state.services.user_by_id(id)?);
     let sessions = state.services.count_sessions_of_user(id).await?;
     Ok(html(
         status,
@@ -319,5 +327,24 @@ pub async fn action(
             .await
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+impl UserFacts {
+    /// What the pages show of `user`, mapped once here.
+    fn of(user: &User) -> UserFacts {
+        UserFacts {
+            id: user.id,
+            email: user.email.as_str().to_owned(),
+            name: user.name_or_email().to_owned(),
+            role: user.role,
+            status: user.status,
+            break_glass: user.break_glass,
+            totp: user.totp.is_some(),
+            recovery_codes_left: user.recovery_codes.len(),
+            sso_links: user.sso_links.clone(),
+            created_at: user.created_at,
+            last_login_at: user.last_login_at,
+        }
     }
 }

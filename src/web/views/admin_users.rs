@@ -6,7 +6,25 @@ use maud::{Markup, html};
 use super::admin::admin_nav;
 use super::components::{Field, copy_field, csrf_input, error_banner, notice_banner};
 use super::layout::{Chrome, page};
-use crate::domain::user::{Role, User, UserStatus};
+use crate::domain::time::Timestamp;
+use crate::domain::user::{Role, SsoLink, UserId, UserStatus};
+
+/// A user as the admin pages show them: no password hash, no sealed authenticator
+/// secret, no recovery-code hashes — only whether they exist.
+pub struct UserFacts {
+    pub id: UserId,
+    pub email: String,
+    /// The display name, or the email when there is none.
+    pub name: String,
+    pub role: Role,
+    pub status: UserStatus,
+    pub break_glass: bool,
+    pub totp: bool,
+    pub recovery_codes_left: usize,
+    pub sso_links: Vec<SsoLink>,
+    pub created_at: Timestamp,
+    pub last_login_at: Option<Timestamp>,
+}
 
 /// Whose users a page shows.
 pub struct Scope<'a> {
@@ -23,7 +41,7 @@ pub struct UsersView<'a> {
     pub chrome: Chrome<'a>,
     pub scope: Scope<'a>,
     pub csrf: &'a str,
-    pub users: &'a [User],
+    pub users: &'a [UserFacts],
     pub error: Option<&'a str>,
     /// An invitation just created: (email, link).
     pub invited: Option<(&'a str, &'a str)>,
@@ -50,13 +68,13 @@ pub fn users_page(vm: &UsersView) -> Markup {
                     tbody {
                         @for u in vm.users {
                             tr {
-                                td { a href=(format!("{}/{}", scope.base, u.id)) { (u.name_or_email()) } }
+                                td { a href=(format!("{}/{}", scope.base, u.id)) { (u.name) } }
                                 td { (u.email) }
                                 @if scope.roles {
                                     td { (u.role.as_str()) @if u.break_glass { " " span.tag { "break-glass" } } }
                                 }
                                 td { (u.status.as_str()) }
-                                td { @if u.totp.is_some() { "yes" } @else { "no" } }
+                                td { @if u.totp { "yes" } @else { "no" } }
                                 td { @if u.sso_links.is_empty() { "no" } @else { "linked" } }
                                 td { @if let Some(t) = u.last_login_at { (t.to_display()) } @else { "never" } }
                             }
@@ -96,7 +114,7 @@ pub struct UserView<'a> {
     pub chrome: Chrome<'a>,
     pub scope: Scope<'a>,
     pub csrf: &'a str,
-    pub user: &'a User,
+    pub user: &'a UserFacts,
     pub sessions: usize,
     pub notice: Option<&'a str>,
     pub error: Option<&'a str>,
@@ -118,7 +136,7 @@ pub fn user_page(vm: &UserView) -> Markup {
         html! {
             (admin_nav())
             p.small { a href=(vm.scope.base) { "← " (vm.scope.title) } }
-            h1 { (u.name_or_email()) }
+            h1 { (u.name) }
             (error_banner(vm.error))
             (notice_banner(vm.notice))
             section.card {
@@ -126,7 +144,7 @@ pub fn user_page(vm: &UserView) -> Markup {
                     dt { "Email" } dd { (u.email) }
                     @if vm.scope.roles { dt { "Role" } dd { (u.role.as_str()) } }
                     dt { "Status" } dd { (u.status.as_str()) }
-                    dt { "Authenticator app" } dd { @if u.totp.is_some() { "set up (" (u.recovery_codes.len()) " recovery codes left)" } @else { "not set up" } }
+                    dt { "Authenticator app" } dd { @if u.totp { "set up (" (u.recovery_codes_left) " recovery codes left)" } @else { "not set up" } }
                     dt { "Microsoft accounts" } dd {
                         @if u.sso_links.is_empty() { "none" }
                         @for link in &u.sso_links { (link.username) " (linked " (link.linked_at.to_display()) ") " }

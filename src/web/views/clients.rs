@@ -6,9 +6,32 @@ use maud::{Markup, html};
 use super::admin::admin_nav;
 use super::components::{Field, copy_field, csrf_input, error_banner, notice_banner};
 use super::layout::{Chrome, page};
-use crate::domain::client::{Client, Consent};
+use crate::domain::client::Consent;
 use crate::service::sso::settings::ConnectionTest;
 use crate::service::sso::summary::PortalAppSummary;
+
+/// A client as the admin pages show it: every setting, but neither the sealed state
+/// of its consent link nor its logo's bytes.
+pub struct ClientFacts {
+    pub slug: String,
+    pub name: String,
+    pub enabled: bool,
+    pub accent: Option<String>,
+    pub has_logo: bool,
+    /// Changes with every save: busts caches of the logo.
+    pub version: i64,
+    pub password_login: bool,
+    pub mfa_required: bool,
+    pub sso_enabled: bool,
+    pub tenant_id: Option<String>,
+    pub sso_only: bool,
+    pub jit: bool,
+    pub allowed_domains: Vec<String>,
+    pub allow_guests: bool,
+    pub idle_timeout_secs: Option<i64>,
+    pub absolute_timeout_secs: Option<i64>,
+    pub consent: Consent,
+}
 
 /// The portal app registration page.
 pub struct PortalAppView<'a> {
@@ -61,7 +84,7 @@ pub fn portal_app_page(vm: &PortalAppView) -> Markup {
 pub struct ClientsView<'a> {
     pub chrome: Chrome<'a>,
     pub csrf: &'a str,
-    pub clients: &'a [(Client, usize)],
+    pub clients: &'a [(ClientFacts, usize)],
     pub error: Option<&'a str>,
 }
 
@@ -118,7 +141,7 @@ pub fn clients_page(vm: &ClientsView) -> Markup {
 pub struct ClientView<'a> {
     pub chrome: Chrome<'a>,
     pub csrf: &'a str,
-    pub client: &'a Client,
+    pub client: &'a ClientFacts,
     pub login_url: &'a str,
     pub users: usize,
     pub consent_link: Option<&'a str>,
@@ -222,8 +245,8 @@ pub fn client_page(vm: &ClientView) -> Markup {
             section.card {
                 h2 { "Logo" }
                 p.small { "A PNG or JPEG of at most 64 KiB, shown next to the name on every portal page." }
-                @if c.logo.is_some() {
-                    p { img.logo src=(format!("/p/{}/logo?v={}", c.slug, c.updated_at.0)) alt=(format!("{} logo", c.name)) height="40"; }
+                @if c.has_logo {
+                    p { img.logo src=(format!("/p/{}/logo?v={}", c.slug, c.version)) alt=(format!("{} logo", c.name)) height="40"; }
                 }
                 form method="post" action=(format!("{base}/logo")) enctype="multipart/form-data" {
                     (csrf_input(vm.csrf))
@@ -233,7 +256,7 @@ pub fn client_page(vm: &ClientView) -> Markup {
                     }
                     button.secondary type="submit" { "Upload logo" }
                 }
-                @if c.logo.is_some() {
+                @if c.has_logo {
                     (post("remove-logo", "Remove logo", "secondary"))
                 }
             }
