@@ -17,12 +17,21 @@ use super::sessions::SignedIn;
 use super::throttle::account_key;
 use super::{NewSession, Result, ServiceError, Services};
 
-/// What the enrolment page shows.
-#[derive(Debug)]
+/// What the enrolment page shows. `Debug` leaves the seed out.
 pub struct EnrolmentOffer {
     pub secret_base32: String,
     pub otpauth_uri: String,
     pub account: String,
+}
+
+impl std::fmt::Debug for EnrolmentOffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrolmentOffer")
+            .field("secret_base32", &"***")
+            .field("otpauth_uri", &"***")
+            .field("account", &self.account)
+            .finish()
+    }
 }
 
 /// The result of a confirmed enrolment.
