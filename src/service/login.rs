@@ -19,6 +19,7 @@ use crate::store::Writer;
 use crate::store::prelude::*;
 
 use super::policy::realm_policy;
+use super::secrets::totp_context;
 use super::throttle::account_key;
 use super::{NewSession, Result, ServiceError, Services};
 
@@ -360,13 +361,6 @@ impl Services {
         Some("recovery code")
     }
 
-    pub(crate) fn recovery_code_hash(&self, user: &User, canonical: &str) -> String {
-        hex::encode(
-            self.keys
-                .token_hash(&format!("recovery:{}", user.id), canonical),
-        )
-    }
-
     /// Records a failed attempt (audit + throttle) and returns `error`.
     pub(crate) fn refuse<T>(&self, attempt: FailedAttempt<'_>, error: ServiceError) -> Result<T> {
         let FailedAttempt {
@@ -419,11 +413,6 @@ impl Services {
         }
         Ok(())
     }
-}
-
-/// The context a user's TOTP seed is sealed under.
-pub fn totp_context(user: crate::domain::user::UserId) -> String {
-    format!("totp:{user}")
 }
 
 fn login_event(kind: AuditKind, user: &User, origin: &Origin) -> AuditEvent {

@@ -13,6 +13,7 @@ pub mod invites;
 pub mod login;
 pub mod observe;
 pub mod policy;
+pub mod secrets;
 pub mod sessions;
 pub mod setup;
 pub mod sso;

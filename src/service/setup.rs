@@ -69,11 +69,6 @@ impl Services {
         Ok(Some(token))
     }
 
-    /// The stored key of a setup or invitation token.
-    pub fn one_time_key(&self, token: &str) -> [u8; 32] {
-        self.keys.token_hash("one-time", token)
-    }
-
     /// Looks up a one-time token of `realm`, checking it is well-formed, known, unexpired
     /// and for `purpose` (compared by kind).
     pub(crate) fn valid_one_time_token(
