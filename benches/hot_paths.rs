@@ -32,7 +32,7 @@ use gatehouse::domain::time::{Clock, SystemClock};
 use gatehouse::domain::totp::TotpSecret;
 use gatehouse::domain::user::Realm;
 use gatehouse::service::Services;
-use gatehouse::service::login::totp_context;
+use gatehouse::service::secrets::totp_context;
 use gatehouse::store::prelude::*;
 use gatehouse::store::tables::SESSIONS;
 use gatehouse::web::AppState;

@@ -19,7 +19,7 @@ use gatehouse::domain::session::{AuthMethod, Lifetimes, Origin, Session, Stage};
 use gatehouse::domain::time::{Clock, SystemClock, Timestamp};
 use gatehouse::domain::user::{Email, Realm, Role, TotpFactor, User, UserStatus};
 use gatehouse::keys::{Keys, write_key_file};
-use gatehouse::service::login::totp_context;
+use gatehouse::service::secrets::totp_context;
 use gatehouse::store::sessions::SessionKey;
 use gatehouse::store::{STORE_FILE_NAME, Store};
 

@@ -1,5 +1,6 @@
-//! Password rules and Argon2id hashing. Synchronous and CPU-heavy by design: callers
-//! run it on a blocking thread under the hashing semaphore, never on the executor.
+//! Passwords: the typed value (never printed), the rules for new ones, and Argon2id
+//! hashing. Hashing is synchronous and CPU-heavy by design: callers run it on a
+//! blocking thread under the hashing semaphore, never on the executor.
 
 use std::sync::Mutex;
 
@@ -21,6 +22,52 @@ pub enum PasswordRejected {
     TooLong,
     #[error("the two passwords do not match")]
     Mismatch,
+}
+
+impl PasswordRejected {
+    /// The refusal as a sentence for the person choosing the password.
+    pub fn sentence(self) -> String {
+        let message = self.to_string();
+        let mut chars = message.chars();
+        match chars.next() {
+            Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+            None => String::new(),
+        }
+    }
+}
+
+/// A password in the clear, as typed. `Debug` never prints it, so a struct carrying
+/// one can derive `Debug` safely.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub fn new(typed: String) -> Password {
+        Password(typed)
+    }
+
+    /// The plaintext, for checking and hashing only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+impl From<String> for Password {
+    fn from(typed: String) -> Password {
+        Password(typed)
+    }
+}
+
+impl From<&str> for Password {
+    fn from(typed: &str) -> Password {
+        Password(typed.to_owned())
+    }
 }
 
 /// Checks a password a user is choosing (setup, invitation, change).
@@ -258,6 +305,21 @@ mod tests {
             iterations: 1,
             parallelism: 1,
         })
+    }
+
+    #[test]
+    fn a_password_never_shows_in_debug_output() {
+        let password = Password::from("correct horse battery");
+        assert_eq!(format!("{password:?}"), "Password(***)");
+        assert_eq!(password.expose(), "correct horse battery");
+    }
+
+    #[test]
+    fn rejections_read_as_sentences() {
+        assert_eq!(
+            PasswordRejected::TooShort.sentence(),
+            "Passwords must be at least 8 characters."
+        );
     }
 
     #[test]

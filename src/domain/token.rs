@@ -102,8 +102,9 @@ fn canonical_recovery(input: &str) -> Option<String> {
     valid.then_some(canonical)
 }
 
-/// What a user typed into the `code` field of the second login step.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a user typed into the `code` field of the second login step. `Debug` shows
+/// the kind, never the code.
+#[derive(Clone, PartialEq, Eq)]
 pub enum MfaCode {
     /// Six ASCII digits.
     Totp(String),
@@ -111,6 +112,16 @@ pub enum MfaCode {
     Recovery(String),
     /// Anything else; treated exactly like a wrong code.
     Malformed,
+}
+
+impl std::fmt::Debug for MfaCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MfaCode::Totp(_) => "Totp(***)",
+            MfaCode::Recovery(_) => "Recovery(***)",
+            MfaCode::Malformed => "Malformed",
+        })
+    }
 }
 
 impl MfaCode {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::domain::audit::{Actor, AuditEvent, AuditKind};
 use crate::domain::login::LoginRefusal;
-use crate::domain::password::{Verified, check_new_password, too_long_to_try};
+use crate::domain::password::{Password, Verified, check_new_password, too_long_to_try};
 use crate::domain::session::Origin;
 use crate::domain::token::{MfaCode, RecoveryCode};
 use crate::domain::user::User;
@@ -15,16 +15,23 @@ use crate::store::prelude::*;
 use super::login::FailedAttempt;
 use super::policy::realm_policy;
 use super::sessions::SignedIn;
-use super::setup::capitalise;
 use super::throttle::account_key;
 use super::{Result, ServiceError, Services};
 
-/// Proof of identity for a sensitive change.
-#[derive(Debug)]
+/// Proof of identity for a sensitive change. `Debug` leaves out the code.
 pub struct Reauth {
-    pub current_password: String,
+    pub current_password: Password,
     /// A TOTP code; required when the user has a factor.
     pub code: String,
+}
+
+impl std::fmt::Debug for Reauth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reauth")
+            .field("current_password", &self.current_password)
+            .field("code", &"***")
+            .finish()
+    }
 }
 
 const REAUTH_FAILED: &str = "The current password or authenticator code is not right.";
@@ -36,15 +43,18 @@ impl Services {
         self: &Arc<Self>,
         me: SignedIn,
         proof: Reauth,
-        new_password: String,
-        confirm: String,
+        new_password: Password,
+        confirm: Password,
         origin: Origin,
     ) -> Result<()> {
-        check_new_password(&new_password, &confirm)
-            .map_err(|e| ServiceError::Invalid(capitalise(&e.to_string())))?;
-        self.reauthenticated(me, proof, origin, move |s, user, me| {
-            s.hashing.count();
-            user.password_hash = Some(s.hashing.hasher.hash(&new_password));
+        check_new_password(new_password.expose(), confirm.expose())
+            .map_err(|e| ServiceError::Invalid(e.sentence()))?;
+        let account = self.check_current_password(&me, &proof, &origin).await?;
+        // Hashed before the code is checked: the write that checks it must not wait
+        // on Argon2.
+        let hash = self.hashing.hash(&new_password).await?;
+        self.reauthenticated(me, proof, origin, account, move |_, user, me| {
+            user.password_hash = Some(hash);
             Ok((AuditKind::PasswordChanged, me.key, ()))
         })
         .await
@@ -62,7 +72,8 @@ impl Services {
                 "Set up an authenticator app first.".to_owned(),
             ));
         }
-        self.reauthenticated(me, proof, origin, |s, user, me| {
+        let account = self.check_current_password(&me, &proof, &origin).await?;
+        self.reauthenticated(me, proof, origin, account, |s, user, me| {
             let codes = RecoveryCode::generate_set()?;
             user.recovery_codes = codes
                 .iter()
@@ -73,21 +84,14 @@ impl Services {
         .await
     }
 
-    /// Checks `proof` (throttled like sign-in), then applies `change` to the user in
-    /// one transaction. Sessions other than the current one are revoked.
-    async fn reauthenticated<T, F>(
+    /// Checks the current password of `proof` (throttled like sign-in); returns the
+    /// throttle key of the account for the rest of the re-authentication.
+    async fn check_current_password(
         self: &Arc<Self>,
-        me: SignedIn,
-        proof: Reauth,
-        origin: Origin,
-        change: F,
-    ) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Services, &mut User, &SignedIn) -> Result<(AuditKind, [u8; 32], T)>
-            + Send
-            + 'static,
-    {
+        me: &SignedIn,
+        proof: &Reauth,
+        origin: &Origin,
+    ) -> Result<String> {
         let policy = self.store.read(|r| realm_policy(r, me.user.realm))?;
         if !policy.password_allowed(&me.user) || me.user.password_hash.is_none() {
             return Err(ServiceError::Forbidden(
@@ -95,7 +99,7 @@ impl Services {
                     .to_owned(),
             ));
         }
-        if too_long_to_try(&proof.current_password) {
+        if too_long_to_try(proof.current_password.expose()) {
             return Err(ServiceError::Invalid(REAUTH_FAILED.to_owned()));
         }
         let account = account_key(&me.user.realm.key(), me.user.email.as_str());
@@ -107,27 +111,43 @@ impl Services {
                 retry_after_secs: wait,
             });
         }
-        let permit = self.hashing.permit().await;
+        let verified = self
+            .hashing
+            .verify(&proof.current_password, me.user.password_hash.as_deref())
+            .await?;
+        if verified == Verified::No {
+            let (me, refused) = (me.clone(), account.clone());
+            let origin = origin.clone();
+            return self
+                .blocking(move |s| {
+                    s.refuse(
+                        reauth_failure(&me, &refused, LoginRefusal::ReauthWrongPassword, &origin),
+                        ServiceError::Invalid(REAUTH_FAILED.to_owned()),
+                    )
+                })
+                .await;
+        }
+        Ok(account)
+    }
+
+    /// After [`check_current_password`](Self::check_current_password): checks the
+    /// code of `proof` when the user has a factor, then applies `change` to the user
+    /// in one transaction. Sessions other than the current one are revoked.
+    async fn reauthenticated<T, F>(
+        self: &Arc<Self>,
+        me: SignedIn,
+        proof: Reauth,
+        origin: Origin,
+        account: String,
+        change: F,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Services, &mut User, &SignedIn) -> Result<(AuditKind, [u8; 32], T)>
+            + Send
+            + 'static,
+    {
         self.blocking(move |s| {
-            let _permit = permit;
-            let refuse = |reason: LoginRefusal| {
-                s.refuse(
-                    FailedAttempt {
-                        realm: me.user.realm,
-                        account: &account,
-                        typed_email: me.user.email.as_str(),
-                        subject: Some((me.user.id, me.user.email.as_str())),
-                        reason,
-                        origin: &origin,
-                    },
-                    ServiceError::Invalid(REAUTH_FAILED.to_owned()),
-                )
-            };
-            s.hashing.count();
-            let hash = me.user.password_hash.clone().unwrap_or_default();
-            if s.hashing.hasher.verify(&proof.current_password, &hash) == Verified::No {
-                return refuse(LoginRefusal::ReauthWrongPassword);
-            }
             let outcome = s.write(|w| {
                 let Some(mut user) = w.user(me.user.id)? else {
                     return Ok(Err(LoginRefusal::UserRemoved));
@@ -155,9 +175,29 @@ impl Services {
             })?;
             match outcome {
                 Ok(value) => Ok(value),
-                Err(reason) => refuse(reason),
+                Err(reason) => s.refuse(
+                    reauth_failure(&me, &account, reason, &origin),
+                    ServiceError::Invalid(REAUTH_FAILED.to_owned()),
+                ),
             }
         })
         .await
+    }
+}
+
+/// A failed re-authentication of the signed-in user, for the audit trail and throttle.
+fn reauth_failure<'a>(
+    me: &'a SignedIn,
+    account: &'a str,
+    reason: LoginRefusal,
+    origin: &'a Origin,
+) -> FailedAttempt<'a> {
+    FailedAttempt {
+        realm: me.user.realm,
+        account,
+        typed_email: me.user.email.as_str(),
+        subject: Some((me.user.id, me.user.email.as_str())),
+        reason,
+        origin,
     }
 }

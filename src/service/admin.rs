@@ -5,13 +5,12 @@
 use std::sync::Arc;
 
 use crate::domain::audit::{Actor, AuditEvent, AuditKind};
-use crate::domain::password::check_new_password;
+use crate::domain::password::{Password, check_new_password};
 use crate::domain::time::Timestamp;
 use crate::domain::user::{Email, Realm, Role, User, UserId, UserStatus, clean_display_name};
 use crate::store::Writer;
 use crate::store::prelude::*;
 
-use super::setup::capitalise;
 use super::{Result, ServiceError, Services};
 
 /// Who performs an admin action, for the audit trail.
@@ -92,13 +91,10 @@ impl Services {
         let email =
             Email::parse(&email).map_err(|e| ServiceError::Invalid(format!("Email: {e}.")))?;
         check_new_password(&password, &password)
-            .map_err(|e| ServiceError::Invalid(capitalise(&e.to_string())))?;
+            .map_err(|e| ServiceError::Invalid(e.sentence()))?;
         let name = clean_display_name(&name);
-        let permit = self.hashing.permit().await;
+        let hash = self.hashing.hash(&Password::new(password)).await?;
         self.blocking(move |s| {
-            let _permit = permit;
-            s.hashing.count();
-            let hash = s.hashing.hasher.hash(&password);
             s.write(|w| {
                 let admin = s.insert_staff_admin(w, &email, &name, hash.clone())?;
                 // The setup link is pointless once an admin exists.

@@ -9,20 +9,30 @@ use crate::domain::login::LoginRefusal;
 use crate::domain::session::{AuthMethod, Origin, Stage};
 use crate::domain::token::{MfaCode, RecoveryCode};
 use crate::domain::totp::TotpSecret;
-use crate::domain::user::{Realm, TotpFactor, User};
+use crate::domain::user::{Realm, TotpFactor};
 use crate::store::prelude::*;
 
-use super::login::{FailedAttempt, totp_context};
+use super::login::FailedAttempt;
+use super::secrets::{pending_totp_context, totp_context};
 use super::sessions::SignedIn;
 use super::throttle::account_key;
 use super::{NewSession, Result, ServiceError, Services};
 
-/// What the enrolment page shows.
-#[derive(Debug)]
+/// What the enrolment page shows. `Debug` leaves the seed out.
 pub struct EnrolmentOffer {
     pub secret_base32: String,
     pub otpauth_uri: String,
     pub account: String,
+}
+
+impl std::fmt::Debug for EnrolmentOffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrolmentOffer")
+            .field("secret_base32", &"***")
+            .field("otpauth_uri", &"***")
+            .field("account", &self.account)
+            .finish()
+    }
 }
 
 /// The result of a confirmed enrolment.
@@ -77,7 +87,7 @@ impl Services {
     ) -> Result<EnrolmentOffer> {
         self.blocking(move |s| {
             let me = s.enrolling_session(realm, &token)?;
-            let context = pending_context(&me.user);
+            let context = pending_totp_context(me.user.id);
             let secret = match &me.session.pending_totp {
                 Some(sealed) => TotpSecret::from_bytes(s.keys.open(sealed, &context)?),
                 None => {
@@ -125,7 +135,8 @@ impl Services {
             let Some(sealed) = &me.session.pending_totp else {
                 return Err(ServiceError::SignInExpired);
             };
-            let secret = TotpSecret::from_bytes(s.keys.open(sealed, &pending_context(&me.user))?);
+            let secret =
+                TotpSecret::from_bytes(s.keys.open(sealed, &pending_totp_context(me.user.id))?);
             let step = match MfaCode::parse(&code) {
                 MfaCode::Totp(c) => secret.verify(&c, s.clock.now(), None),
                 _ => None,
@@ -197,8 +208,4 @@ impl Services {
         })
         .await
     }
-}
-
-fn pending_context(user: &User) -> String {
-    format!("totp-pending:{}", user.id)
 }

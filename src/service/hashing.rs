@@ -1,33 +1,81 @@
 //! Argon2 off the async executor, with a cap on concurrent hashes so a login storm
 //! costs bounded memory (permits × Argon2 memory) instead of one hash per request.
+//! Every use case hashes through [`Hashing::hash`] and [`Hashing::verify`], which
+//! wait for a permit, run Argon2 on a blocking thread, count it, and give the permit
+//! back as soon as Argon2 is done — before the caller's durable write, so a slow disk
+//! never keeps the next sign-in's hash waiting. Nothing here reads or writes the store.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::domain::password::{HashParams, PasswordHashing};
+use crate::domain::password::{HashParams, Password, PasswordHashing, Verified};
+
+use super::{Result, ServiceError};
 
 /// The password hasher shared by all use cases.
 pub struct Hashing {
-    pub hasher: PasswordHashing,
+    hasher: Arc<PasswordHashing>,
     permits: Arc<Semaphore>,
     permit_count: usize,
-    computed: AtomicU64,
+    computed: Arc<AtomicU64>,
 }
 
 impl Hashing {
     pub fn new(params: HashParams, permits: usize) -> Hashing {
         let permits = permits.max(1);
         Hashing {
-            hasher: PasswordHashing::new(params),
+            hasher: Arc::new(PasswordHashing::new(params)),
             permits: Arc::new(Semaphore::new(permits)),
             permit_count: permits,
-            computed: AtomicU64::new(0),
+            computed: Arc::new(AtomicU64::new(0)),
         }
     }
 
-    /// Waits (asynchronously) for a hashing slot. Hold it while hashing.
+    /// A PHC string for a new `password`.
+    pub async fn hash(&self, password: &Password) -> Result<String> {
+        let password = password.clone();
+        self.run(move |hasher| hasher.hash(password.expose())).await
+    }
+
+    /// Checks `password` against `stored`. Without a stored hash (unknown user, no
+    /// password set) the same Argon2 work is done against a dummy and the answer is
+    /// no, so the two cases cannot be told apart by timing.
+    pub async fn verify(&self, password: &Password, stored: Option<&str>) -> Result<Verified> {
+        let password = password.clone();
+        let stored = stored.map(str::to_owned);
+        self.run(move |hasher| match stored {
+            Some(hash) => hasher.verify(password.expose(), &hash),
+            None => {
+                hasher.burn(password.expose());
+                Verified::No
+            }
+        })
+        .await
+    }
+
+    /// Runs one Argon2 computation under a permit on a blocking thread, and counts it.
+    async fn run<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&PasswordHashing) -> T + Send + 'static,
+    {
+        let permit = self.permit().await;
+        let hasher = Arc::clone(&self.hasher);
+        let computed = Arc::clone(&self.computed);
+        tokio::task::spawn_blocking(move || {
+            computed.fetch_add(1, Ordering::Relaxed);
+            let result = work(&hasher);
+            drop(permit);
+            result
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(format!("hashing task failed: {e}")))
+    }
+
+    /// Waits (asynchronously) for a hashing slot. Hold it while hashing; tests hold
+    /// them all to prove that a sign-in waits instead of hashing.
     pub async fn permit(&self) -> OwnedSemaphorePermit {
         // The semaphore is never closed, so acquiring cannot fail.
         Arc::clone(&self.permits)
@@ -41,13 +89,8 @@ impl Hashing {
         self.permit_count
     }
 
-    /// Counts one Argon2 computation (for metrics and for tests proving that some
-    /// inputs are refused before any hashing).
-    pub fn count(&self) {
-        self.computed.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Argon2 computations so far.
+    /// Argon2 computations so far (for metrics and for tests proving that some inputs
+    /// are refused before any hashing).
     pub fn computed(&self) -> u64 {
         self.computed.load(Ordering::Relaxed)
     }

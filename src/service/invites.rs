@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::domain::audit::{AuditEvent, AuditKind};
-use crate::domain::password::check_new_password;
+use crate::domain::password::{Password, check_new_password};
 use crate::domain::session::{AuthMethod, Origin, Stage};
 use crate::domain::token::SecretToken;
 use crate::domain::user::{Email, Realm, Role, User, UserStatus, clean_display_name};
@@ -14,27 +14,46 @@ use crate::store::tokens::{OneTimeToken, TokenPurpose};
 use super::admin::AdminActor;
 use super::login::LoginStep;
 use super::policy::realm_policy;
-use super::setup::capitalise;
 use super::{Result, ServiceError, Services};
 
 /// How long an invitation link stays valid.
 pub const INVITE_LIFETIME_SECS: i64 = 7 * 24 * 60 * 60;
 
-/// A new invitation; `link` is shown once to the admin to pass on.
-#[derive(Debug)]
+/// A new invitation; `link` is shown once to the admin to pass on. `Debug` leaves
+/// the link (which holds the token) out.
 pub struct Invitation {
     pub user: User,
     pub link: String,
 }
 
-/// An invitee's chosen password.
-#[derive(Debug)]
+impl std::fmt::Debug for Invitation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Invitation")
+            .field("user", &self.user)
+            .field("link", &"***")
+            .finish()
+    }
+}
+
+/// An invitee's chosen password. `Debug` leaves the token out.
 pub struct Acceptance {
     pub realm: Realm,
     pub token: String,
-    pub password: String,
-    pub password_confirm: String,
+    pub password: Password,
+    pub password_confirm: Password,
     pub origin: Origin,
+}
+
+impl std::fmt::Debug for Acceptance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Acceptance")
+            .field("realm", &self.realm)
+            .field("token", &"***")
+            .field("password", &self.password)
+            .field("password_confirm", &self.password_confirm)
+            .field("origin", &self.origin)
+            .finish()
+    }
 }
 
 impl Services {
@@ -137,13 +156,10 @@ impl Services {
                 "This organisation signs in with Microsoft only. Use “Sign in with Microsoft” on the sign-in page.".to_owned(),
             ));
         }
-        check_new_password(&form.password, &form.password_confirm)
-            .map_err(|e| ServiceError::Invalid(capitalise(&e.to_string())))?;
-        let permit = self.hashing.permit().await;
+        check_new_password(form.password.expose(), form.password_confirm.expose())
+            .map_err(|e| ServiceError::Invalid(e.sentence()))?;
+        let hash = self.hashing.hash(&form.password).await?;
         self.blocking(move |s| {
-            let _permit = permit;
-            s.hashing.count();
-            let hash = s.hashing.hasher.hash(&form.password);
             let now = s.clock.now();
             s.write(|w| {
                 let (key, record) = s.valid_one_time_token(w, form.realm, &form.token, |p| {

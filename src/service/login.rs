@@ -5,13 +5,11 @@
 
 use std::sync::Arc;
 
-use tokio::sync::OwnedSemaphorePermit;
-
 use crate::domain::audit::{Actor, AuditEvent, AuditKind};
 use crate::domain::login::{
     LoginRefusal, NextStage, RealmPolicy, code_refusal, local_refusal, next_stage, password_refusal,
 };
-use crate::domain::password::{Verified, too_long_to_try};
+use crate::domain::password::{Password, Verified, too_long_to_try};
 use crate::domain::session::{AuthMethod, Origin, Stage};
 use crate::domain::token::MfaCode;
 use crate::domain::totp::TotpSecret;
@@ -21,6 +19,7 @@ use crate::store::Writer;
 use crate::store::prelude::*;
 
 use super::policy::realm_policy;
+use super::secrets::totp_context;
 use super::throttle::account_key;
 use super::{NewSession, Result, ServiceError, Services};
 
@@ -40,10 +39,18 @@ pub enum LoginStep {
 pub struct PasswordAttempt {
     pub realm: Realm,
     pub email: String,
-    pub password: String,
+    pub password: Password,
     /// Where to go afterwards, already checked to be safe.
     pub next: Option<String>,
     pub origin: Origin,
+}
+
+/// A password checked against the user its email found (if any), with the realm's
+/// policy as read before hashing.
+struct CheckedPassword {
+    user: Option<User>,
+    policy: RealmPolicy,
+    verified: Verified,
 }
 
 /// A refused attempt, as the audit trail records it and the throttle counts it.
@@ -59,14 +66,24 @@ pub(crate) struct FailedAttempt<'a> {
     pub origin: &'a Origin,
 }
 
-/// A submitted second-step code.
-#[derive(Debug)]
+/// A submitted second-step code. `Debug` leaves out the token and the code.
 pub struct CodeAttempt {
     pub realm: Realm,
     /// The pending session's token (from its cookie).
     pub pending_token: String,
     pub code: String,
     pub origin: Origin,
+}
+
+impl std::fmt::Debug for CodeAttempt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeAttempt")
+            .field("realm", &self.realm)
+            .field("pending_token", &"***")
+            .field("code", &"***")
+            .field("origin", &self.origin)
+            .finish()
+    }
 }
 
 impl Services {
@@ -84,7 +101,7 @@ impl Services {
     }
 
     async fn password_login(self: &Arc<Self>, attempt: PasswordAttempt) -> Result<LoginStep> {
-        if too_long_to_try(&attempt.password) {
+        if too_long_to_try(attempt.password.expose()) {
             return Err(ServiceError::Invalid(
                 "Passwords are at most 1024 characters.".to_owned(),
             ));
@@ -98,38 +115,45 @@ impl Services {
                 retry_after_secs: wait,
             });
         }
-        let permit = self.hashing.permit().await;
-        self.blocking(move |s| s.password_step(attempt, &account, permit))
+        let email = Email::parse(&attempt.email).ok();
+        let realm = attempt.realm;
+        let (user, policy) = self
+            .blocking(move |s| {
+                s.read(|r| {
+                    let user = match &email {
+                        Some(e) => r.user_by_email(realm, e)?,
+                        None => None,
+                    };
+                    Ok((user, realm_policy(r, realm)?))
+                })
+            })
+            .await?;
+        // The hashing permit is back before the durable write below: a slow disk
+        // must not keep the next sign-in's hash waiting.
+        let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
+        let verified = self.hashing.verify(&attempt.password, stored).await?;
+        let checked = CheckedPassword {
+            user,
+            policy,
+            verified,
+        };
+        self.blocking(move |s| s.password_step(attempt, &account, checked))
             .await
     }
 
-    /// Checks the password while holding a hashing `permit`, which is given back as
-    /// soon as Argon2 is done: the durable write that follows must not keep the next
-    /// sign-in's hash waiting on the disk.
+    /// Records the outcome of a checked password: a refusal, or the next stage of the
+    /// sign-in with its session.
     fn password_step(
         &self,
         attempt: PasswordAttempt,
         account: &str,
-        permit: OwnedSemaphorePermit,
+        checked: CheckedPassword,
     ) -> Result<LoginStep> {
-        let email = Email::parse(&attempt.email).ok();
-        let (user, policy) = self.read(|r| {
-            let user = match &email {
-                Some(e) => r.user_by_email(attempt.realm, e)?,
-                None => None,
-            };
-            Ok((user, realm_policy(r, attempt.realm)?))
-        })?;
-
-        self.hashing.count();
-        let verified = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
-            Some(hash) => self.hashing.hasher.verify(&attempt.password, hash),
-            None => {
-                self.hashing.hasher.burn(&attempt.password);
-                Verified::No
-            }
-        };
-        drop(permit);
+        let CheckedPassword {
+            user,
+            policy,
+            verified,
+        } = checked;
         let refusal = password_refusal(user.as_ref(), &verified, &policy);
         let user = match (user, refusal) {
             (Some(user), None) => user,
@@ -337,13 +361,6 @@ impl Services {
         Some("recovery code")
     }
 
-    pub(crate) fn recovery_code_hash(&self, user: &User, canonical: &str) -> String {
-        hex::encode(
-            self.keys
-                .token_hash(&format!("recovery:{}", user.id), canonical),
-        )
-    }
-
     /// Records a failed attempt (audit + throttle) and returns `error`.
     pub(crate) fn refuse<T>(&self, attempt: FailedAttempt<'_>, error: ServiceError) -> Result<T> {
         let FailedAttempt {
@@ -396,11 +413,6 @@ impl Services {
         }
         Ok(())
     }
-}
-
-/// The context a user's TOTP seed is sealed under.
-pub fn totp_context(user: crate::domain::user::UserId) -> String {
-    format!("totp:{user}")
 }
 
 fn login_event(kind: AuditKind, user: &User, origin: &Origin) -> AuditEvent {

@@ -28,6 +28,7 @@ pub mod login;
 pub mod observe;
 pub mod policy;
 pub mod portal;
+pub mod secrets;
 pub mod sessions;
 pub mod setup;
 pub mod sso;

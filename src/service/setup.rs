@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::domain::audit::{Actor, AuditEvent, AuditKind};
-use crate::domain::password::check_new_password;
+use crate::domain::password::{Password, check_new_password};
 use crate::domain::session::{AuthMethod, Origin, Stage};
 use crate::domain::token::SecretToken;
 use crate::domain::user::{Email, Realm, User, clean_display_name};
@@ -16,15 +16,27 @@ use super::{NewSession, Result, ServiceError, Services};
 /// How long a setup link stays valid.
 pub const SETUP_LINK_LIFETIME_SECS: i64 = 60 * 60;
 
-/// The first-admin form.
-#[derive(Debug)]
+/// The first-admin form. `Debug` leaves the token out.
 pub struct SetupForm {
     pub token: String,
     pub email: String,
     pub name: String,
-    pub password: String,
-    pub password_confirm: String,
+    pub password: Password,
+    pub password_confirm: Password,
     pub origin: Origin,
+}
+
+impl std::fmt::Debug for SetupForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SetupForm")
+            .field("token", &"***")
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("password", &self.password)
+            .field("password_confirm", &self.password_confirm)
+            .field("origin", &self.origin)
+            .finish()
+    }
 }
 
 impl Services {
@@ -55,11 +67,6 @@ impl Services {
             Ok(w.put_one_time_token(&self.one_time_key(token.expose()), &record)?)
         })?;
         Ok(Some(token))
-    }
-
-    /// The stored key of a setup or invitation token.
-    pub fn one_time_key(&self, token: &str) -> [u8; 32] {
-        self.keys.token_hash("one-time", token)
     }
 
     /// Looks up a one-time token of `realm`, checking it is well-formed, known, unexpired
@@ -102,13 +109,10 @@ impl Services {
         let email =
             Email::parse(&form.email).map_err(|e| ServiceError::Invalid(format!("Email: {e}.")))?;
         let name = clean_display_name(&form.name);
-        check_new_password(&form.password, &form.password_confirm)
-            .map_err(|e| ServiceError::Invalid(capitalise(&e.to_string())))?;
-        let permit = self.hashing.permit().await;
+        check_new_password(form.password.expose(), form.password_confirm.expose())
+            .map_err(|e| ServiceError::Invalid(e.sentence()))?;
+        let hash = self.hashing.hash(&form.password).await?;
         self.blocking(move |s| {
-            let _permit = permit;
-            s.hashing.count();
-            let hash = s.hashing.hasher.hash(&form.password);
             let now = s.clock.now();
             s.write(|w| {
                 // Checked again inside the write: two submissions race for one link.
@@ -139,14 +143,5 @@ impl Services {
             })
         })
         .await
-    }
-}
-
-/// "passwords must…" → "Passwords must….": domain messages are sentence fragments.
-pub(crate) fn capitalise(message: &str) -> String {
-    let mut chars = message.chars();
-    match chars.next() {
-        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
-        None => String::new(),
     }
 }

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::chrome;
+use crate::domain::password::Password;
 use crate::service::ServiceError;
 use crate::service::account::Reauth;
 use crate::web::csrf::{CsrfForm, CsrfToken};
@@ -139,7 +140,7 @@ pub async fn change_password(
     let state = AppState::of(&req);
     let f = form.0;
     let proof = Reauth {
-        current_password: f.current_password,
+        current_password: Password::new(f.current_password),
         code: f.code,
     };
     match state
@@ -147,8 +148,8 @@ pub async fn change_password(
         .change_password(
             current.me.clone(),
             proof,
-            f.new_password,
-            f.new_password_confirm,
+            Password::new(f.new_password),
+            Password::new(f.new_password_confirm),
             origin.0,
         )
         .await
@@ -175,7 +176,7 @@ pub async fn regenerate_recovery_codes(
 ) -> WebResult<HttpResponse> {
     let state = AppState::of(&req);
     let proof = Reauth {
-        current_password: form.0.current_password,
+        current_password: Password::new(form.0.current_password),
         code: form.0.code,
     };
     match state

@@ -9,6 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 
 use super::{chrome, respond_to_step, safe_next, with_session};
+use crate::domain::password::Password;
 use crate::domain::session::Stage;
 use crate::service::ServiceError;
 use crate::service::login::{CodeAttempt, PasswordAttempt};
@@ -144,7 +145,7 @@ pub async fn login_submit(
     let attempt = PasswordAttempt {
         realm: ctx.realm,
         email: form.email.clone(),
-        password: form.password,
+        password: Password::new(form.password),
         next: next.clone(),
         origin: origin.0,
     };

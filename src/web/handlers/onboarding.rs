@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::{chrome, respond_to_step, with_session};
+use crate::domain::password::Password;
 use crate::service::ServiceError;
 use crate::service::invites::Acceptance;
 use crate::service::setup::SetupForm;
@@ -71,8 +72,8 @@ pub async fn setup_submit(
         token: token.to_string(),
         email: fields.email,
         name: fields.name,
-        password: fields.password,
-        password_confirm: fields.password_confirm,
+        password: Password::new(fields.password),
+        password_confirm: Password::new(fields.password_confirm),
         origin: origin.0,
     };
     match state.services.complete_setup(submitted).await {
@@ -161,8 +162,8 @@ pub async fn invite_submit(
     let acceptance = Acceptance {
         realm: ctx.realm,
         token: token.clone(),
-        password: form.0.password,
-        password_confirm: form.0.password_confirm,
+        password: Password::new(form.0.password),
+        password_confirm: Password::new(form.0.password_confirm),
         origin: origin.0,
     };
     match state.services.accept_invite(acceptance).await {
