@@ -241,7 +241,9 @@ impl ResponseError for WebError {
             WebError::Service(ServiceError::Internal(e)) => {
                 tracing::error!(error = %e, "internal failure")
             }
-            WebError::BadForm(why) => tracing::debug!(%why, "bad form"),
+            WebError::BadForm(why) => {
+                tracing::debug!(why = %crate::domain::text::neutralise(why), "bad form")
+            }
             _ => {}
         }
         if let WebError::SignInRequired { login } = self {

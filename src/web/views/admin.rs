@@ -4,6 +4,7 @@ use maud::{Markup, html};
 
 use super::layout::{Chrome, page};
 use crate::domain::audit::AuditEvent;
+use crate::domain::text::neutralise;
 use crate::web::paths;
 
 pub fn admin_nav() -> Markup {
@@ -66,6 +67,8 @@ pub fn dashboard_page(vm: &DashboardView) -> Markup {
     )
 }
 
+/// Stored text is escaped again: an entry written before events were neutralised may
+/// still hold control characters.
 pub fn audit_table<'a>(events: impl Iterator<Item = &'a AuditEvent>) -> Markup {
     html! {
         table.audit {
@@ -75,10 +78,10 @@ pub fn audit_table<'a>(events: impl Iterator<Item = &'a AuditEvent>) -> Markup {
                     tr.failure[e.kind.is_failure()] {
                         td { (e.at.to_display()) }
                         td { (e.kind.as_str()) }
-                        td { (e.actor_email) }
-                        td { (e.subject_email) }
-                        td { (e.source_ip) }
-                        td { (e.detail) }
+                        td { (neutralise(&e.actor_email)) }
+                        td { (neutralise(&e.subject_email)) }
+                        td { (neutralise(&e.source_ip)) }
+                        td { (neutralise(&e.detail)) }
                     }
                 }
             }
@@ -107,4 +110,22 @@ pub fn audit_page(vm: &AuditView) -> Markup {
             }
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::audit::AuditKind;
+    use crate::domain::time::Timestamp;
+
+    #[test]
+    fn an_older_raw_record_is_shown_escaped() {
+        // Written before events were neutralised: set the fields directly.
+        let mut event = AuditEvent::new(AuditKind::LoginFailed, Timestamp(0));
+        event.actor_email = "x@y.z\nforged".to_owned();
+        event.detail = "\x1b[31mred\u{202e}".to_owned();
+        let shown = audit_table([&event].into_iter()).into_string();
+        assert!(!shown.contains(['\n', '\x1b', '\u{202e}']), "{shown:?}");
+        assert!(shown.contains("x@y.z\\nforged") && shown.contains("\\u{1b}[31mred\\u{202e}"));
+    }
 }
