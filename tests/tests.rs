@@ -32,6 +32,7 @@ mod sessions;
 mod sso_admin;
 mod sso_cli;
 mod sso_flow;
+mod sso_guests;
 mod sso_hostile;
 mod sso_only;
 mod web_security;

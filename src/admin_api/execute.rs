@@ -289,6 +289,7 @@ async fn run(
             secret_expires,
             jit,
             domains,
+            guests,
         } => {
             let update = SsoUpdate {
                 tenant: tenant_id,
@@ -297,6 +298,7 @@ async fn run(
                 secret_expires,
                 jit,
                 allowed_domains: domains,
+                allow_guests: guests,
             };
             super::sso::set(services, update).await?
         }

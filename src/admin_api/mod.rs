@@ -73,6 +73,8 @@ pub enum AdminRequest {
         secret_expires: Option<String>,
         jit: Option<bool>,
         domains: Option<String>,
+        #[serde(default)]
+        guests: Option<bool>,
     },
     SsoEnable,
     SsoDisable,

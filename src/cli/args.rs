@@ -204,6 +204,9 @@ pub enum SsoCommand {
         /// Email domains allowed for just-in-time users, comma-separated ("" = any).
         #[arg(long)]
         domains: Option<String>,
+        /// Let guest (B2B) accounts of the tenant sign in as staff (off by default).
+        #[arg(long, value_enum)]
+        guests: Option<OnOff>,
     },
     /// Turn Microsoft sign-in on.
     Enable,

@@ -49,6 +49,7 @@ pub(super) fn sso_request(command: SsoCommand) -> anyhow::Result<AdminRequest> {
             secret_expires,
             jit,
             domains,
+            guests,
         } => AdminRequest::SsoSet {
             tenant_id,
             client_id,
@@ -60,6 +61,7 @@ pub(super) fn sso_request(command: SsoCommand) -> anyhow::Result<AdminRequest> {
             secret_expires,
             jit: jit.map(|j| matches!(j, OnOff::On)),
             domains,
+            guests: on(guests),
         },
         SsoCommand::Enable => AdminRequest::SsoEnable,
         SsoCommand::Disable => AdminRequest::SsoDisable,
