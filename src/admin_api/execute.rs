@@ -242,6 +242,18 @@ async fn run(
                 user_data(&user),
             )
         }
+        AdminRequest::SessionsRevokeAll { client } => {
+            let realm = realm_of(services, client.as_deref())?;
+            let ended = services.revoke_all_sessions(cli, realm, None).await?;
+            let whose = match &client {
+                Some(slug) => format!("client {slug}'s portal"),
+                None => "the staff realm".to_owned(),
+            };
+            AdminResponse::ok(
+                format!("Ended {ended} session(s) of {whose}; everyone there signs in again."),
+                json!({ "client": client, "sessions_ended": ended }),
+            )
+        }
         AdminRequest::UserSetRole { email, role } => {
             let user = user_in(&email, None)?;
             let user = services.set_role(cli, user.id, role_of(&role)?).await?;

@@ -52,6 +52,10 @@ pub enum AdminRequest {
         email: String,
         client: Option<String>,
     },
+    /// Ends every session of the staff realm, or of one client's portal.
+    SessionsRevokeAll {
+        client: Option<String>,
+    },
     UserSetRole {
         email: String,
         role: String,

@@ -39,6 +39,11 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// End sessions in bulk (staff, or a client's portal with --client).
+    Sessions {
+        #[command(subcommand)]
+        command: SessionsCommand,
+    },
     /// Show the audit log.
     Audit {
         /// Keep printing new events as they happen.
@@ -318,5 +323,18 @@ pub enum UserCommand {
         state: OnOff,
         #[arg(long)]
         email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionsCommand {
+    /// End every session of the realm at once: everyone signs in again.
+    Revoke {
+        /// Required: every session of the realm (the only bulk revocation there is).
+        #[arg(long, required = true)]
+        all: bool,
+        /// A client's portal instead of the staff realm.
+        #[arg(long)]
+        client: Option<String>,
     },
 }

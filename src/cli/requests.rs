@@ -4,7 +4,7 @@ use std::io::Read;
 
 use anyhow::Context;
 
-use super::args::{ClientCommand, OnOff, SsoCommand, UserCommand};
+use super::args::{ClientCommand, OnOff, SessionsCommand, SsoCommand, UserCommand};
 use crate::admin_api::{AdminRequest, ClientSettings};
 
 pub(super) fn user_request(command: UserCommand) -> AdminRequest {
@@ -36,6 +36,12 @@ pub(super) fn user_request(command: UserCommand) -> AdminRequest {
             email,
             on: matches!(state, OnOff::On),
         },
+    }
+}
+
+pub(super) fn sessions_request(command: SessionsCommand) -> AdminRequest {
+    match command {
+        SessionsCommand::Revoke { all: _, client } => AdminRequest::SessionsRevokeAll { client },
     }
 }
 

@@ -2,6 +2,7 @@
 
 use maud::{Markup, html};
 
+use super::components::{csrf_input, notice_banner};
 use super::layout::{Chrome, page};
 use crate::domain::audit::AuditEvent;
 use crate::domain::text::neutralise;
@@ -35,6 +36,9 @@ pub struct DashboardView<'a> {
     pub break_glass: &'a [AuditEvent],
     /// The latest audit events, newest first.
     pub recent: Vec<&'a AuditEvent>,
+    /// What the last action did ("12 sessions ended"), after its redirect.
+    pub notice: Option<String>,
+    pub csrf: &'a str,
 }
 
 pub fn dashboard_page(vm: &DashboardView) -> Markup {
@@ -43,6 +47,7 @@ pub fn dashboard_page(vm: &DashboardView) -> Markup {
         html! {
             (admin_nav())
             h1 { "Dashboard" }
+            (notice_banner(vm.notice.as_deref()))
             @for w in vm.warnings {
                 div.banner.warn role="status" { (w.text) }
             }
@@ -63,8 +68,27 @@ pub fn dashboard_page(vm: &DashboardView) -> Markup {
                 (audit_table(vm.recent.iter().copied()))
                 p { a href=(paths::ADMIN_AUDIT) { "Full audit log" } }
             }
+            (revoke_all_form(paths::ADMIN_SESSIONS_REVOKE, vm.csrf, "staff member, other admins included; your own session stays"))
         },
     )
+}
+
+/// "Sign everyone out", with a checkbox to confirm; `who` says whose sessions end.
+pub fn revoke_all_form(action: &str, csrf: &str, who: &str) -> Markup {
+    html! {
+        section.card {
+            h2 { "Sign everyone out" }
+            p { "Ends the session of every " (who) ". Use it after a suspected leak; everyone signs in again." }
+            form method="post" action=(action) {
+                (csrf_input(csrf))
+                div.field.checkbox {
+                    input #confirm_revoke type="checkbox" name="confirm" value="yes";
+                    label for="confirm_revoke" { "Yes, end all these sessions now" }
+                }
+                button.danger type="submit" { "End all sessions" }
+            }
+        }
+    }
 }
 
 /// Stored text is escaped again: an entry written before events were neutralised may
