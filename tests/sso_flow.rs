@@ -153,7 +153,8 @@ async fn an_active_password_user_is_not_linked_by_email() {
     let mut browser = app.browser();
     let page = sso_sign_in(&mut browser, &fake, user("oid-ann", "ann@contoso.com")).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
-    assert!(page.has("not linked"), "{}", page.body);
+    // Told as "not registered": the page does not reveal that the account exists.
+    assert!(page.has("not registered here"), "{}", page.body);
     let ann = app
         .services
         .user_by_email(Realm::Staff, "ann@contoso.com")

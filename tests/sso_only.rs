@@ -15,7 +15,7 @@ use gatehouse::service::sso::admin::SsoUpdate;
 
 /// Ann: staff admin with password + TOTP and a linked Microsoft account, signed in
 /// with her password. Returns her browser and TOTP secret.
-async fn linked_admin(
+pub(crate) async fn linked_admin(
     app: &TestApp,
     fake: &crate::common::fake_entra::FakeEntra,
 ) -> (Browser, String) {

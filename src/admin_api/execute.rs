@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::{AdminRequest, AdminResponse};
 use crate::domain::audit::AuditEvent;
+use crate::domain::text::neutralise;
 use crate::domain::user::{Realm, Role, User};
 use crate::service::admin::AdminActor;
 use crate::service::sso::admin::SsoUpdate;
@@ -85,21 +86,23 @@ fn user_text(u: &User) -> String {
     out
 }
 
+/// One audit event as a line of text. Stored text is escaped again: an entry written
+/// before events were neutralised may still hold a line break or a terminal escape.
 fn audit_line(seq: u64, e: &AuditEvent) -> String {
     let mut line = format!(
         "{seq:>6}  {}  {:<24} {}",
         e.at.to_rfc3339(),
         e.kind.as_str(),
-        e.actor_email
+        neutralise(&e.actor_email)
     );
     if !e.subject_email.is_empty() && e.subject_email != e.actor_email {
-        line.push_str(&format!(" → {}", e.subject_email));
+        line.push_str(&format!(" → {}", neutralise(&e.subject_email)));
     }
     if !e.source_ip.is_empty() {
-        line.push_str(&format!(" from {}", e.source_ip));
+        line.push_str(&format!(" from {}", neutralise(&e.source_ip)));
     }
     if !e.detail.is_empty() {
-        line.push_str(&format!(" ({})", e.detail));
+        line.push_str(&format!(" ({})", neutralise(&e.detail)));
     }
     line
 }
@@ -239,6 +242,18 @@ async fn run(
                 user_data(&user),
             )
         }
+        AdminRequest::SessionsRevokeAll { client } => {
+            let realm = realm_of(services, client.as_deref())?;
+            let ended = services.revoke_all_sessions(cli, realm, None).await?;
+            let whose = match &client {
+                Some(slug) => format!("client {slug}'s portal"),
+                None => "the staff realm".to_owned(),
+            };
+            AdminResponse::ok(
+                format!("Ended {ended} session(s) of {whose}; everyone there signs in again."),
+                json!({ "client": client, "sessions_ended": ended }),
+            )
+        }
         AdminRequest::UserSetRole { email, role } => {
             let user = user_in(&email, None)?;
             let user = services.set_role(cli, user.id, role_of(&role)?).await?;
@@ -286,6 +301,7 @@ async fn run(
             secret_expires,
             jit,
             domains,
+            guests,
         } => {
             let update = SsoUpdate {
                 tenant: tenant_id,
@@ -294,6 +310,7 @@ async fn run(
                 secret_expires,
                 jit,
                 allowed_domains: domains,
+                allow_guests: guests,
             };
             super::sso::set(services, update).await?
         }
@@ -330,4 +347,31 @@ async fn run(
             super::backup::respond(services, path, with_key).await?
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::audit::{AuditEvent, AuditKind};
+    use crate::domain::time::Timestamp;
+
+    #[test]
+    fn an_older_raw_record_is_printed_escaped() {
+        // Written before events were neutralised: set the fields directly.
+        let mut event = AuditEvent::new(AuditKind::LoginFailed, Timestamp(0));
+        event.actor_email = "x@y.z\nforged".to_owned();
+        event.subject_email = "\x1b[2Jv@y.z".to_owned();
+        event.source_ip = "1.2.3.4\r".to_owned();
+        event.detail = "why\u{2028}".to_owned();
+        let line = audit_line(1, &event);
+        assert!(!line.contains(['\n', '\r', '\x1b', '\u{2028}']), "{line:?}");
+        for shown in [
+            "x@y.z\\nforged",
+            "\\u{1b}[2Jv@y.z",
+            "1.2.3.4\\r",
+            "why\\u{2028}",
+        ] {
+            assert!(line.contains(shown), "{shown} in {line}");
+        }
+    }
 }

@@ -53,6 +53,10 @@ pub enum AdminRequest {
         email: String,
         client: Option<String>,
     },
+    /// Ends every session of the staff realm, or of one client's portal.
+    SessionsRevokeAll {
+        client: Option<String>,
+    },
     UserSetRole {
         email: String,
         role: String,
@@ -74,6 +78,8 @@ pub enum AdminRequest {
         secret_expires: Option<String>,
         jit: Option<bool>,
         domains: Option<String>,
+        #[serde(default)]
+        guests: Option<bool>,
     },
     SsoEnable,
     SsoDisable,

@@ -22,6 +22,7 @@ fn settings_data(sso: &StaffSsoSummary) -> serde_json::Value {
         "secret_expires": sso.secret.expires,
         "jit": sso.jit,
         "allowed_domains": sso.allowed_domains,
+        "allow_guests": sso.allow_guests,
         "enabled": sso.enabled,
         "sso_only": sso.sso_only,
         "redirect_uri": sso.redirect_uri,
@@ -76,6 +77,15 @@ fn settings_text(sso: &StaffSsoSummary) -> String {
             format!(" ({})", sso.allowed_domains.join(", "))
         } else {
             String::new()
+        }
+    );
+    let _ = writeln!(
+        out,
+        "  guests:          {}",
+        if sso.allow_guests {
+            "allowed"
+        } else {
+            "refused"
         }
     );
     let _ = writeln!(out, "  redirect URI:    {}", sso.redirect_uri);

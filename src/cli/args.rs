@@ -39,6 +39,11 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// End sessions in bulk (staff, or a client's portal with --client).
+    Sessions {
+        #[command(subcommand)]
+        command: SessionsCommand,
+    },
     /// Show the audit log.
     Audit {
         /// Keep printing new events as they happen.
@@ -204,6 +209,9 @@ pub enum SsoCommand {
         /// Email domains allowed for just-in-time users, comma-separated ("" = any).
         #[arg(long)]
         domains: Option<String>,
+        /// Let guest (B2B) accounts of the tenant sign in as staff (off by default).
+        #[arg(long, value_enum)]
+        guests: Option<OnOff>,
     },
     /// Turn Microsoft sign-in on.
     Enable,
@@ -315,5 +323,18 @@ pub enum UserCommand {
         state: OnOff,
         #[arg(long)]
         email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionsCommand {
+    /// End every session of the realm at once: everyone signs in again.
+    Revoke {
+        /// Required: every session of the realm (the only bulk revocation there is).
+        #[arg(long, required = true)]
+        all: bool,
+        /// A client's portal instead of the staff realm.
+        #[arg(long)]
+        client: Option<String>,
     },
 }

@@ -6,7 +6,7 @@ mod args;
 mod requests;
 
 pub use args::*;
-use requests::{client_request, read_secret, sso_request, user_request};
+use requests::{client_request, read_secret, sessions_request, sso_request, user_request};
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -80,6 +80,7 @@ fn dispatch(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             password: read_secret("password")?,
         },
         Command::User { command } => user_request(command),
+        Command::Sessions { command } => sessions_request(command),
         Command::Sso { command } => sso_request(command)?,
         Command::SsoOnly { state, client } => AdminRequest::SsoOnly {
             on: matches!(state, OnOff::On),

@@ -4,7 +4,7 @@ use std::io::Read;
 
 use anyhow::Context;
 
-use super::args::{ClientCommand, OnOff, SsoCommand, UserCommand};
+use super::args::{ClientCommand, OnOff, SessionsCommand, SsoCommand, UserCommand};
 use crate::admin_api::{AdminRequest, ClientSettings};
 
 pub(super) fn user_request(command: UserCommand) -> AdminRequest {
@@ -39,6 +39,12 @@ pub(super) fn user_request(command: UserCommand) -> AdminRequest {
     }
 }
 
+pub(super) fn sessions_request(command: SessionsCommand) -> AdminRequest {
+    match command {
+        SessionsCommand::Revoke { all: _, client } => AdminRequest::SessionsRevokeAll { client },
+    }
+}
+
 pub(super) fn sso_request(command: SsoCommand) -> anyhow::Result<AdminRequest> {
     Ok(match command {
         SsoCommand::Show => AdminRequest::SsoShow,
@@ -49,6 +55,7 @@ pub(super) fn sso_request(command: SsoCommand) -> anyhow::Result<AdminRequest> {
             secret_expires,
             jit,
             domains,
+            guests,
         } => AdminRequest::SsoSet {
             tenant_id,
             client_id,
@@ -60,6 +67,7 @@ pub(super) fn sso_request(command: SsoCommand) -> anyhow::Result<AdminRequest> {
             secret_expires,
             jit: jit.map(|j| matches!(j, OnOff::On)),
             domains,
+            guests: on(guests),
         },
         SsoCommand::Enable => AdminRequest::SsoEnable,
         SsoCommand::Disable => AdminRequest::SsoDisable,

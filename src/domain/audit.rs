@@ -1,8 +1,12 @@
 //! The audit trail: who did what, from where, when. Reasons for failures are kept
-//! here (for admins) and never shown to the person who failed.
+//! here (for admins) and never shown to the person who failed. Every text field is
+//! neutralised as it is set (see [`super::text`]): an entry cannot forge a log line.
+
+use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
+use super::text::{neutralise, neutralised};
 use super::time::Timestamp;
 use super::user::{Realm, UserId};
 
@@ -99,7 +103,8 @@ pub enum Actor {
     System,
 }
 
-/// One entry of the audit trail.
+/// One entry of the audit trail. Set the text fields through the builders, which
+/// neutralise them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEvent {
     pub at: Timestamp,
@@ -139,13 +144,13 @@ impl AuditEvent {
 
     pub fn by(mut self, actor: Actor, email: &str) -> Self {
         self.actor = actor;
-        self.actor_email = email.to_owned();
+        self.actor_email = neutralised(email);
         self
     }
 
     pub fn about(mut self, user: UserId, email: &str) -> Self {
         self.subject = Some(user);
-        self.subject_email = email.to_owned();
+        self.subject_email = neutralised(email);
         self
     }
 
@@ -155,12 +160,34 @@ impl AuditEvent {
     }
 
     pub fn from_ip(mut self, ip: &str) -> Self {
-        self.source_ip = ip.to_owned();
+        self.source_ip = neutralised(ip);
         self
     }
 
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = detail.into();
+        let detail = detail.into();
+        self.detail = match neutralise(&detail) {
+            Cow::Borrowed(_) => detail,
+            Cow::Owned(safe) => safe,
+        };
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_text_field_is_neutralised_as_it_is_set() {
+        let event = AuditEvent::new(AuditKind::LoginFailed, Timestamp(0))
+            .by(Actor::Anonymous, "x@y.z\nINFO forged")
+            .about(UserId::from_u128(1), "\x1b[2Jvictim@y.z")
+            .from_ip("10.0.0.1\r\n")
+            .detail(String::from("Microsoft returned \u{2028}\u{202e}"));
+        assert_eq!(event.actor_email, "x@y.z\\nINFO forged");
+        assert_eq!(event.subject_email, "\\u{1b}[2Jvictim@y.z");
+        assert_eq!(event.source_ip, "10.0.0.1\\r\\n");
+        assert_eq!(event.detail, "Microsoft returned \\u{2028}\\u{202e}");
     }
 }

@@ -1,5 +1,5 @@
 //! Pure rules: sign-in, SSO identity resolution, passwords, TOTP, tokens, sessions,
-//! throttling, redirects, audit events.
+//! throttling, redirects, audit events, free text made safe to record.
 //! No actix, no redb, no tokio in here; everything is testable with plain values.
 
 pub mod audit;
@@ -10,6 +10,7 @@ pub mod password;
 pub mod redirect;
 pub mod session;
 pub mod sso;
+pub mod text;
 pub mod throttle;
 pub mod time;
 pub mod token;

@@ -34,6 +34,8 @@ impl std::fmt::Debug for Reauth {
     }
 }
 
+const PASSWORD_OFF: &str =
+    "Password changes are turned off for this account: it signs in with Microsoft.";
 const REAUTH_FAILED: &str = "The current password or authenticator code is not right.";
 
 impl Services {
@@ -94,10 +96,7 @@ impl Services {
     ) -> Result<String> {
         let policy = self.store.read(|r| realm_policy(r, me.user.realm))?;
         if !policy.password_allowed(&me.user) || me.user.password_hash.is_none() {
-            return Err(ServiceError::Forbidden(
-                "Password changes are turned off for this account: it signs in with Microsoft."
-                    .to_owned(),
-            ));
+            return Err(ServiceError::Forbidden(PASSWORD_OFF.to_owned()));
         }
         if too_long_to_try(proof.current_password.expose()) {
             return Err(ServiceError::Invalid(REAUTH_FAILED.to_owned()));
@@ -152,6 +151,10 @@ impl Services {
                 let Some(mut user) = w.user(me.user.id)? else {
                     return Ok(Err(LoginRefusal::UserRemoved));
                 };
+                // Again in the write: SSO-only may have been turned on meanwhile.
+                if !realm_policy(w, user.realm)?.password_allowed(&user) {
+                    return Err(ServiceError::Forbidden(PASSWORD_OFF.to_owned()));
+                }
                 if user.totp.is_some() {
                     let ok = match MfaCode::parse(&proof.code) {
                         MfaCode::Totp(c) => s.accept_totp(&mut user, &c)?.is_some(),

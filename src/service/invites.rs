@@ -56,6 +56,8 @@ impl std::fmt::Debug for Acceptance {
     }
 }
 
+const SSO_ONLY: &str = "This organisation signs in with Microsoft only. Use “Sign in with Microsoft” on the sign-in page.";
+
 impl Services {
     /// Invites `email` to `realm` (or re-issues the link of a still-invited user).
     pub async fn invite(
@@ -146,15 +148,14 @@ impl Services {
         })
     }
 
-    /// Accepts an invitation with a new password.
+    /// Accepts an invitation with a new password; refused under SSO-only, checked
+    /// before the hash and again inside the write.
     #[tracing::instrument(skip_all)]
     pub async fn accept_invite(self: &Arc<Self>, form: Acceptance) -> Result<LoginStep> {
         let invited = self.check_invite(form.realm, &form.token)?;
         let policy = self.store.read(|r| realm_policy(r, form.realm))?;
         if !policy.password_allowed(&invited) {
-            return Err(ServiceError::Forbidden(
-                "This organisation signs in with Microsoft only. Use “Sign in with Microsoft” on the sign-in page.".to_owned(),
-            ));
+            return Err(ServiceError::Forbidden(SSO_ONLY.to_owned()));
         }
         check_new_password(form.password.expose(), form.password_confirm.expose())
             .map_err(|e| ServiceError::Invalid(e.sentence()))?;
@@ -173,6 +174,10 @@ impl Services {
                     _ => return Err(ServiceError::LinkInvalid),
                 };
                 let policy = realm_policy(w, form.realm)?;
+                // Again in the write: SSO-only may have been turned on during the hash.
+                if !policy.password_allowed(&user) {
+                    return Err(ServiceError::Forbidden(SSO_ONLY.to_owned()));
+                }
                 user.status = UserStatus::Active;
                 user.password_hash = Some(hash.clone());
                 user.updated_at = now;

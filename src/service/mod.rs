@@ -348,6 +348,7 @@ impl Services {
             self.clock.now(),
         );
         session.next = next;
+        self.make_room_for_session(w, user.id)?;
         w.put_session(&self.session_key(token.expose()), &session)?;
         Ok(NewSession { token, session })
     }

@@ -75,7 +75,6 @@ fn sso_reason(failure: &SsoFailure) -> &'static str {
         SsoFailure::Unreachable => "unreachable",
         SsoFailure::NotVerified => "not_verified",
         SsoFailure::NotRegistered => "not_registered",
-        SsoFailure::NotLinked => "not_linked",
         SsoFailure::Disabled => "disabled",
         SsoFailure::AlreadyLinked => "already_linked",
         SsoFailure::Provider { .. } => "provider_error",

@@ -1,6 +1,7 @@
 //! Sessions as requests see them: who a cookie belongs to (one read transaction, no
 //! write per request), activity recorded in memory and flushed in batches, sign-out,
-//! and listing / revoking a user's sessions.
+//! listing / revoking a user's sessions, ending every session of a realm at once, and
+//! the cap on sessions per user.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -12,10 +13,16 @@ use crate::domain::user::{Realm, User, UserId, UserIdentity};
 use crate::store::prelude::*;
 use crate::store::sessions::SessionKey;
 
+use super::admin::AdminActor;
 use super::{Result, ServiceError, Services};
 
 /// Activity is written back at most this often per session.
 pub const TOUCH_INTERVAL_SECS: i64 = 60;
+
+/// At most this many sessions per user (any stage, any device). Starting one more
+/// ends the oldest: a script that signs in in a loop cannot grow the store without
+/// bound, and a forgotten device drops out in time.
+pub const MAX_SESSIONS_PER_USER: usize = 20;
 
 /// Last-seen times waiting to be written, newest per session.
 #[derive(Default)]
@@ -280,6 +287,46 @@ impl Services {
                 )?;
                 Ok(Ok(()))
             })?
+        })
+        .await
+    }
+
+    /// Makes room for one more session of `user` in the open transaction by ending
+    /// their oldest ones beyond [`MAX_SESSIONS_PER_USER`]; returns how many ended.
+    /// Called by `start_session`, the one place sessions are created.
+    pub(crate) fn make_room_for_session(&self, w: &mut Writer, user: UserId) -> Result<usize> {
+        let mut sessions = w.sessions_of_user(user)?;
+        let Some(excess) = (sessions.len() + 1).checked_sub(MAX_SESSIONS_PER_USER) else {
+            return Ok(0);
+        };
+        sessions.sort_by_key(|(key, s)| (s.created_at, *key));
+        for (key, _) in sessions.iter().take(excess) {
+            w.delete_session(key)?;
+        }
+        Ok(excess)
+    }
+
+    /// Ends every session of `realm` at once (any stage), except `keep` (the acting
+    /// admin's own, from the console); returns how many ended. Audited.
+    pub async fn revoke_all_sessions(
+        self: &Arc<Self>,
+        actor: AdminActor,
+        realm: Realm,
+        keep: Option<SessionKey>,
+    ) -> Result<usize> {
+        self.blocking(move |s| {
+            s.write(|w| {
+                let mut ended = 0;
+                for user in w.users_in_realm(realm)? {
+                    ended += w.delete_sessions_of_user(user.id, |key, _| Some(*key) != keep)?;
+                }
+                let event = actor
+                    .event(AuditKind::SessionsRevoked)
+                    .in_realm(realm)
+                    .detail(format!("every session of the realm: {ended} ended"));
+                s.audit(w, event)?;
+                Ok(ended)
+            })
         })
         .await
     }

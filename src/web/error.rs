@@ -203,12 +203,7 @@ fn sso_shown(failure: &SsoFailure) -> Shown {
         SsoFailure::NotRegistered => shown(
             StatusCode::FORBIDDEN,
             "Not registered here",
-            "Your Microsoft account is not registered here. Ask your administrator to invite you.",
-        ),
-        SsoFailure::NotLinked => shown(
-            StatusCode::FORBIDDEN,
-            "Account not linked",
-            "An account with your email exists here but is not linked to Microsoft. Sign in with your password, then link Microsoft from your account page — or ask your administrator.",
+            "Your Microsoft account is not registered here. Ask your administrator to invite you — or, if you already sign in here with a password, do that and link Microsoft from your account page.",
         ),
         SsoFailure::Disabled => shown(
             StatusCode::FORBIDDEN,
@@ -241,7 +236,9 @@ impl ResponseError for WebError {
             WebError::Service(ServiceError::Internal(e)) => {
                 tracing::error!(error = %e, "internal failure")
             }
-            WebError::BadForm(why) => tracing::debug!(%why, "bad form"),
+            WebError::BadForm(why) => {
+                tracing::debug!(why = %crate::domain::text::neutralise(why), "bad form")
+            }
             _ => {}
         }
         if let WebError::SignInRequired { login } = self {

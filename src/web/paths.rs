@@ -30,6 +30,7 @@ pub const ADMIN_USERS: &str = "/admin/users";
 pub const ADMIN_USER: &str = "/admin/users/{id}";
 pub const ADMIN_USER_ACTION: &str = "/admin/users/{id}/{action}";
 pub const ADMIN_AUDIT: &str = "/admin/audit";
+pub const ADMIN_SESSIONS_REVOKE: &str = "/admin/sessions/revoke-all";
 pub const ADMIN_CLIENTS: &str = "/admin/clients";
 pub const ADMIN_CLIENT: &str = "/admin/clients/{client}";
 pub const ADMIN_CLIENT_ACTION: &str = "/admin/clients/{client}/do/{action}";

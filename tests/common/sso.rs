@@ -39,6 +39,7 @@ pub async fn configure_staff_sso(app: &TestApp, jit: bool, domains: &str) {
                 secret_expires: None,
                 jit: Some(jit),
                 allowed_domains: Some(domains.into()),
+                allow_guests: None,
             },
         )
         .await

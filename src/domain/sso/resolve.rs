@@ -275,6 +275,58 @@ mod tests {
         ));
     }
 
+    /// Every way a guest or member may meet the store, with guests allowed or not:
+    /// a guest never gets past the setting, a member never meets it.
+    #[test]
+    fn the_guest_setting_decides_for_guests_only() {
+        #[derive(Debug, PartialEq)]
+        enum Want {
+            SignIn,
+            Link,
+            Create,
+            Refused(Refused),
+        }
+        let linked = Known {
+            linked: Some(user("x@fabrikam.com", UserStatus::Active)),
+            by_email: None,
+        };
+        let invited = by_email(user("x@fabrikam.com", UserStatus::Invited));
+        let unknown = Known::default();
+        let table = [
+            // (guest, guests allowed, known, want)
+            (true, false, &linked, Want::Refused(Refused::NotRegistered)),
+            (true, false, &invited, Want::Refused(Refused::NotRegistered)),
+            (true, false, &unknown, Want::Refused(Refused::NotRegistered)),
+            (true, true, &linked, Want::SignIn),
+            (true, true, &invited, Want::Link),
+            (true, true, &unknown, Want::Create),
+            (false, false, &linked, Want::SignIn),
+            (false, false, &invited, Want::Link),
+            (false, false, &unknown, Want::Create),
+            (false, true, &unknown, Want::Create),
+        ];
+        for (guest, allow_guests, known, want) in table {
+            let presented = Presented {
+                guest,
+                ..own("x@fabrikam.com")
+            };
+            let admission = Admission {
+                allow_guests,
+                ..open(ANY)
+            };
+            let got = match resolve(&presented, &admission, known.clone()) {
+                Resolution::SignIn(_) => Want::SignIn,
+                Resolution::LinkInvited(_) => Want::Link,
+                Resolution::ProvisionJit(_) => Want::Create,
+                Resolution::Refuse(kind, _) => Want::Refused(kind),
+            };
+            assert_eq!(
+                got, want,
+                "guest {guest}, allowed {allow_guests}, {known:?}"
+            );
+        }
+    }
+
     #[test]
     fn an_invited_user_links_only_from_the_own_tenant_with_a_verified_email() {
         let invited = user("bob@contoso.com", UserStatus::Invited);

@@ -27,6 +27,8 @@ pub struct SsoUpdate {
     pub jit: Option<bool>,
     /// Comma- or space-separated domains.
     pub allowed_domains: Option<String>,
+    /// Guest (B2B) accounts of the tenant may sign in.
+    pub allow_guests: Option<bool>,
 }
 
 fn invalid(message: impl Into<String>) -> ServiceError {
@@ -128,6 +130,16 @@ impl Services {
                     if let Some(d) = domains {
                         sso.allowed_domains = d;
                         changed.push("allowed domains");
+                    }
+                    if let Some(g) = update.allow_guests
+                        && g != sso.allow_guests
+                    {
+                        sso.allow_guests = g;
+                        changed.push(if g {
+                            "guests allowed"
+                        } else {
+                            "guests refused"
+                        });
                     }
                     if retest {
                         sso.revision += 1;

@@ -50,7 +50,8 @@ pub enum EntraError {
 impl EntraError {
     /// A short, stable reason for audit events and metrics.
     pub fn reason(&self) -> String {
-        match self {
+        // Entra's words (an error code, a token complaint) reach the log and audit.
+        let reason = match self {
             EntraError::Unreachable(_) => "unreachable".to_owned(),
             EntraError::Redirected => "redirected".to_owned(),
             EntraError::BadResponse(_) => "bad response".to_owned(),
@@ -59,7 +60,8 @@ impl EntraError {
             EntraError::Refused { error, .. } => error.clone(),
             EntraError::NoSigningKey => "no signing key".to_owned(),
             EntraError::Token(why) => why.clone(),
-        }
+        };
+        crate::domain::text::neutralised(&reason)
     }
 }
 

@@ -214,11 +214,12 @@ fn new_link(identity: &SsoIdentity, now: Timestamp) -> SsoLink {
     }
 }
 
-/// What the user is told for a refusal of [`resolve`].
+/// What the user is told for a refusal of [`resolve`]. "Exists but not linked" is told
+/// as "not registered": the page must not reveal which emails have accounts here (the
+/// audit trail keeps the precise reason).
 fn failure(refused: Refused) -> SsoFailure {
     match refused {
-        Refused::NotRegistered => SsoFailure::NotRegistered,
-        Refused::NotLinked => SsoFailure::NotLinked,
+        Refused::NotRegistered | Refused::NotLinked => SsoFailure::NotRegistered,
         Refused::Disabled => SsoFailure::Disabled,
     }
 }

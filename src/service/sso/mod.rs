@@ -34,10 +34,9 @@ pub enum SsoFailure {
     Unreachable,
     /// The ID token did not pass verification.
     NotVerified,
-    /// Nobody here matches the account and it may not be created.
+    /// Nobody here matches the account and it may not be created — or an account
+    /// with its email exists but is not linked (told the same, to disclose nothing).
     NotRegistered,
-    /// An account with this email exists here but is not linked to Microsoft.
-    NotLinked,
     /// The matching account is disabled.
     Disabled,
     /// The Microsoft account is already linked to someone else here.
@@ -122,7 +121,7 @@ impl Services {
                     enabled: sso.enabled,
                     jit: sso.jit,
                     allowed_domains: sso.allowed_domains,
-                    allow_guests: true,
+                    allow_guests: sso.allow_guests,
                 }))
             }
             Realm::Client(id) => {

@@ -52,6 +52,10 @@ pub struct StaffSso {
     /// Email domains allowed for just-in-time users; empty = anyone in the tenant.
     #[serde(default)]
     pub allowed_domains: Vec<String>,
+    /// Guest (B2B) accounts of the tenant may sign in as staff. Off by default: with
+    /// just-in-time on and no domain list, any guest of the tenant would become staff.
+    #[serde(default)]
+    pub allow_guests: bool,
     #[serde(default)]
     pub enabled: bool,
     #[serde(default)]

@@ -52,6 +52,8 @@ pub struct StaffSsoSummary {
     pub secret: SecretSummary,
     pub jit: bool,
     pub allowed_domains: Vec<String>,
+    /// Guest (B2B) accounts of the tenant may sign in.
+    pub allow_guests: bool,
     pub enabled: bool,
     /// Tenant, client id and secret are all present.
     pub configured: bool,
@@ -110,6 +112,7 @@ impl Services {
             client_id: sso.client_id,
             jit: sso.jit,
             allowed_domains: sso.allowed_domains,
+            allow_guests: sso.allow_guests,
             enabled: sso.enabled,
             revision: sso.revision,
             last_test: sso.last_test,

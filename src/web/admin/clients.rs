@@ -412,6 +412,16 @@ pub async fn action(
                 |_| "Logo removed.".to_owned(),
             )?
         }
+        "revoke-sessions" if form.0.confirm != "yes" => Said::Error(
+            StatusCode::BAD_REQUEST,
+            "Tick the box to confirm ending every session of this portal.".to_owned(),
+        ),
+        "revoke-sessions" => {
+            let realm = services.client_realm(&slug)?;
+            said(services.revoke_all_sessions(who, realm, None).await, |n| {
+                format!("{n} session(s) ended; the client's users sign in again.")
+            })?
+        }
         "sso-only-off" => said(
             services.set_client_sso_only(who, slug.clone(), false).await,
             |_| "SSO-only is off.".to_owned(),

@@ -9,13 +9,15 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::csrf::CsrfToken;
-use super::error::WebResult;
+use super::csrf::{CsrfForm, CsrfToken};
+use super::error::{WebError, WebResult};
 use super::paths;
-use super::request::StaffAdmin;
+use super::request::{ClientOrigin, StaffAdmin};
 use super::views::admin::{AuditView, DashboardView, Warning, audit_page, dashboard_page};
 use super::views::layout::{Chrome, Nav};
-use super::{AppState, html};
+use super::{AppState, html, see_other};
+use crate::domain::user::Realm;
+use crate::service::admin::AdminActor;
 use crate::service::sessions::SignedIn;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -40,6 +42,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(users::action),
         )
         .route(paths::ADMIN_AUDIT, web::get().to(audit))
+        .route(
+            paths::ADMIN_SESSIONS_REVOKE,
+            web::post().to(revoke_all_sessions),
+        )
         .route(paths::ADMIN_SSO, web::get().to(sso::page))
         .route(paths::ADMIN_SSO, web::post().to(sso::save))
         .route(paths::ADMIN_SSO_ENABLE, web::post().to(sso::enable))
@@ -70,11 +76,18 @@ fn admin_chrome<'a>(title: &'a str, me: &'a SignedIn, csrf: &'a str) -> Chrome<'
     }
 }
 
+#[derive(Debug, Deserialize)]
+struct DashboardQuery {
+    /// Set by the redirect after "End all sessions".
+    ended: Option<usize>,
+}
+
 /// `GET /admin`
 async fn dashboard(
     req: HttpRequest,
     admin: StaffAdmin,
     csrf: CsrfToken,
+    query: web::Query<DashboardQuery>,
 ) -> WebResult<HttpResponse> {
     let state = AppState::of(&req);
     let figures = state.services.dashboard()?;
@@ -115,6 +128,10 @@ async fn dashboard(
             ],
             break_glass: &figures.break_glass_logins,
             recent: figures.recent.iter().map(|(_, e)| e).collect(),
+            notice: query
+                .ended
+                .map(|n| format!("{n} session(s) ended; everyone else signs in again.")),
+            csrf: &csrf.0,
         }),
     ))
 }
@@ -150,4 +167,35 @@ async fn audit(
             older,
         }),
     ))
+}
+
+#[derive(Debug, Deserialize)]
+struct ConfirmFields {
+    #[serde(default)]
+    confirm: String,
+}
+
+/// `POST /admin/sessions/revoke-all`: every staff session but the admin's own ends,
+/// once the box is ticked; then back to the dashboard (POST-redirect-GET).
+async fn revoke_all_sessions(
+    req: HttpRequest,
+    admin: StaffAdmin,
+    origin: ClientOrigin,
+    form: CsrfForm<ConfirmFields>,
+) -> WebResult<HttpResponse> {
+    if form.0.confirm != "yes" {
+        return Err(WebError::BadForm(
+            "tick the box to confirm ending every session".to_owned(),
+        ));
+    }
+    let state = AppState::of(&req);
+    let ended = state
+        .services
+        .revoke_all_sessions(
+            AdminActor::user(&admin.0.user, &origin.0.ip),
+            Realm::Staff,
+            Some(admin.0.key),
+        )
+        .await?;
+    Ok(see_other(&format!("{}?ended={ended}", paths::ADMIN)))
 }

@@ -130,6 +130,7 @@ pub struct SettingsFields {
     jit: Option<String>,
     #[serde(default)]
     allowed_domains: String,
+    allow_guests: Option<String>,
 }
 
 /// `POST /admin/sso`
@@ -150,6 +151,7 @@ pub async fn save(
         secret_expires: Some(f.secret_expires),
         jit: Some(f.jit.is_some_and(|v| v == "on")),
         allowed_domains: Some(f.allowed_domains),
+        allow_guests: Some(f.allow_guests.is_some_and(|v| v == "on")),
     };
     let result = state
         .services

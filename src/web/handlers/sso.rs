@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::{chrome, safe_next, with_session};
 use crate::domain::sso::{STATE_PARAMETER_MAX, SsoPurpose, TRANSACTION_LIFETIME_SECS};
+use crate::domain::text::neutralised;
 use crate::domain::user::Realm;
 use crate::service::sso::SsoOutcome;
 use crate::service::sso::flow::{SsoCallback, SsoStart};
@@ -87,8 +88,9 @@ pub async fn callback(
     let callback = SsoCallback {
         state: query.state.filter(|s| s.len() <= STATE_PARAMETER_MAX),
         code: query.code,
-        error: query.error,
-        error_description: query.error_description,
+        // The provider's words reach the audit trail and the log: no forged lines.
+        error: query.error.as_deref().map(neutralised),
+        error_description: query.error_description.as_deref().map(neutralised),
         binding: req
             .cookie(&binding_name(state))
             .map(|c| c.value().to_owned()),
@@ -162,10 +164,10 @@ pub async fn consent(
     let q = query.into_inner();
     let callback = ConsentCallback {
         admin_consent: q.admin_consent,
-        tenant: q.tenant,
+        tenant: q.tenant.as_deref().map(neutralised),
         state: q.state.filter(|s| s.len() <= STATE_PARAMETER_MAX),
-        error: q.error,
-        error_description: q.error_description,
+        error: q.error.as_deref().map(neutralised),
+        error_description: q.error_description.as_deref().map(neutralised),
         origin: origin.0,
     };
     let (status, title, message) = match state.services.finish_consent(callback).await? {

@@ -2,8 +2,10 @@
 
 use maud::{Markup, html};
 
+use super::components::{csrf_input, notice_banner};
 use super::layout::{Chrome, page};
 use crate::domain::audit::AuditEvent;
+use crate::domain::text::neutralise;
 use crate::web::paths;
 
 pub fn admin_nav() -> Markup {
@@ -34,6 +36,9 @@ pub struct DashboardView<'a> {
     pub break_glass: &'a [AuditEvent],
     /// The latest audit events, newest first.
     pub recent: Vec<&'a AuditEvent>,
+    /// What the last action did ("12 sessions ended"), after its redirect.
+    pub notice: Option<String>,
+    pub csrf: &'a str,
 }
 
 pub fn dashboard_page(vm: &DashboardView) -> Markup {
@@ -42,6 +47,7 @@ pub fn dashboard_page(vm: &DashboardView) -> Markup {
         html! {
             (admin_nav())
             h1 { "Dashboard" }
+            (notice_banner(vm.notice.as_deref()))
             @for w in vm.warnings {
                 div.banner.warn role="status" { (w.text) }
             }
@@ -62,10 +68,31 @@ pub fn dashboard_page(vm: &DashboardView) -> Markup {
                 (audit_table(vm.recent.iter().copied()))
                 p { a href=(paths::ADMIN_AUDIT) { "Full audit log" } }
             }
+            (revoke_all_form(paths::ADMIN_SESSIONS_REVOKE, vm.csrf, "staff member, other admins included; your own session stays"))
         },
     )
 }
 
+/// "Sign everyone out", with a checkbox to confirm; `who` says whose sessions end.
+pub fn revoke_all_form(action: &str, csrf: &str, who: &str) -> Markup {
+    html! {
+        section.card {
+            h2 { "Sign everyone out" }
+            p { "Ends the session of every " (who) ". Use it after a suspected leak; everyone signs in again." }
+            form method="post" action=(action) {
+                (csrf_input(csrf))
+                div.field.checkbox {
+                    input #confirm_revoke type="checkbox" name="confirm" value="yes";
+                    label for="confirm_revoke" { "Yes, end all these sessions now" }
+                }
+                button.danger type="submit" { "End all sessions" }
+            }
+        }
+    }
+}
+
+/// Stored text is escaped again: an entry written before events were neutralised may
+/// still hold control characters.
 pub fn audit_table<'a>(events: impl Iterator<Item = &'a AuditEvent>) -> Markup {
     html! {
         table.audit {
@@ -75,10 +102,10 @@ pub fn audit_table<'a>(events: impl Iterator<Item = &'a AuditEvent>) -> Markup {
                     tr.failure[e.kind.is_failure()] {
                         td { (e.at.to_display()) }
                         td { (e.kind.as_str()) }
-                        td { (e.actor_email) }
-                        td { (e.subject_email) }
-                        td { (e.source_ip) }
-                        td { (e.detail) }
+                        td { (neutralise(&e.actor_email)) }
+                        td { (neutralise(&e.subject_email)) }
+                        td { (neutralise(&e.source_ip)) }
+                        td { (neutralise(&e.detail)) }
                     }
                 }
             }
@@ -107,4 +134,22 @@ pub fn audit_page(vm: &AuditView) -> Markup {
             }
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::audit::AuditKind;
+    use crate::domain::time::Timestamp;
+
+    #[test]
+    fn an_older_raw_record_is_shown_escaped() {
+        // Written before events were neutralised: set the fields directly.
+        let mut event = AuditEvent::new(AuditKind::LoginFailed, Timestamp(0));
+        event.actor_email = "x@y.z\nforged".to_owned();
+        event.detail = "\x1b[31mred\u{202e}".to_owned();
+        let shown = audit_table([&event].into_iter()).into_string();
+        assert!(!shown.contains(['\n', '\x1b', '\u{202e}']), "{shown:?}");
+        assert!(shown.contains("x@y.z\\nforged") && shown.contains("\\u{1b}[31mred\\u{202e}"));
+    }
 }

@@ -3,7 +3,7 @@
 
 use maud::{Markup, html};
 
-use super::admin::admin_nav;
+use super::admin::{admin_nav, revoke_all_form};
 use super::components::{Field, copy_field, csrf_input, error_banner, notice_banner};
 use super::layout::{Chrome, page};
 use crate::domain::client::Consent;
@@ -260,6 +260,7 @@ pub fn client_page(vm: &ClientView) -> Markup {
                     (post("remove-logo", "Remove logo", "secondary"))
                 }
             }
+            (revoke_all_form(&format!("{base}/do/revoke-sessions"), vm.csrf, "user of this client's portal"))
             section.card {
                 h2 { "Remove this client" }
                 p { "Removes the client, all its users, their sessions and its audit history. This cannot be undone." }

@@ -134,6 +134,10 @@ pub fn sso_admin_page(vm: &SsoAdminView) -> Markup {
                         label for="jit" { "Create accounts for new staff on their first Microsoft sign-in (just-in-time)" }
                     }
                     (Field::new("allowed_domains", "Allowed email domains for new accounts", "text", "off").value(&s.allowed_domains.join(", ")).optional().hint("Comma-separated, e.g. contoso.com. Empty: anyone in your tenant.").render())
+                    div.field.checkbox {
+                        input #allow_guests type="checkbox" name="allow_guests" value="on" checked[s.allow_guests];
+                        label for="allow_guests" { "Let guest (B2B) accounts of your tenant sign in as staff" }
+                    }
                     button.primary type="submit" { "Save settings" }
                 }
             }
