@@ -8,8 +8,9 @@ use crate::domain::audit::{Actor, AuditEvent, AuditKind};
 use crate::domain::login::LoginRefusal;
 use crate::domain::password::{Verified, check_new_password, too_long_to_try};
 use crate::domain::session::Origin;
-use crate::domain::token::{MfaCode, RecoveryCode};
+use crate::domain::token::{MfaCode, RecoveryCode, SecretToken};
 use crate::domain::user::User;
+use crate::store::Writer;
 use crate::store::prelude::*;
 
 use super::login::FailedAttempt;
@@ -17,7 +18,7 @@ use super::policy::realm_policy;
 use super::sessions::SignedIn;
 use super::setup::capitalise;
 use super::throttle::account_key;
-use super::{Result, ServiceError, Services};
+use super::{NewSession, Result, ServiceError, Services};
 
 /// Proof of identity for a sensitive change.
 #[derive(Debug)]
@@ -30,7 +31,9 @@ pub struct Reauth {
 const REAUTH_FAILED: &str = "The current password or authenticator code is not right.";
 
 impl Services {
-    /// Changes the signed-in user's password and signs out their other sessions.
+    /// Changes the signed-in user's password and signs out their other sessions. The
+    /// current session continues under a new id (returned: the old cookie value stops
+    /// working), counting as freshly authenticated.
     #[tracing::instrument(skip_all)]
     pub async fn change_password(
         self: &Arc<Self>,
@@ -39,15 +42,33 @@ impl Services {
         new_password: String,
         confirm: String,
         origin: Origin,
-    ) -> Result<()> {
+    ) -> Result<NewSession> {
         check_new_password(&new_password, &confirm)
             .map_err(|e| ServiceError::Invalid(capitalise(&e.to_string())))?;
-        self.reauthenticated(me, proof, origin, move |s, user, me| {
+        self.reauthenticated(me, proof, origin, move |s, w, user, me| {
             s.hashing.count();
             user.password_hash = Some(s.hashing.hasher.hash(&new_password));
-            Ok((AuditKind::PasswordChanged, me.key, ()))
+            let rotated = s.rotate_session(w, me)?;
+            let key = s.session_key(rotated.token.expose());
+            Ok((AuditKind::PasswordChanged, key, rotated))
         })
         .await
+    }
+
+    /// Moves the session `me` to a new id (and a new admin secret) in the open
+    /// transaction; the old id stops working.
+    fn rotate_session(&self, w: &mut Writer, me: &SignedIn) -> Result<NewSession> {
+        let token = SecretToken::generate()?;
+        let mut session = me.session.clone();
+        session.stepped_up_at = Some(self.clock.now());
+        let admin_secret = self.bind_admin_secret(&mut session)?;
+        w.delete_session(&me.key)?;
+        w.put_session(&self.session_key(token.expose()), &session)?;
+        Ok(NewSession {
+            token,
+            session,
+            admin_secret,
+        })
     }
 
     /// Replaces the signed-in user's recovery codes; returns the new ones (shown once).
@@ -62,7 +83,7 @@ impl Services {
                 "Set up an authenticator app first.".to_owned(),
             ));
         }
-        self.reauthenticated(me, proof, origin, |s, user, me| {
+        self.reauthenticated(me, proof, origin, |s, _, user, me| {
             let codes = RecoveryCode::generate_set()?;
             user.recovery_codes = codes
                 .iter()
@@ -74,7 +95,7 @@ impl Services {
     }
 
     /// Checks `proof` (throttled like sign-in), then applies `change` to the user in
-    /// one transaction. Sessions other than the current one are revoked.
+    /// one transaction. Sessions other than the one `change` names are revoked.
     async fn reauthenticated<T, F>(
         self: &Arc<Self>,
         me: SignedIn,
@@ -84,7 +105,7 @@ impl Services {
     ) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Services, &mut User, &SignedIn) -> Result<(AuditKind, [u8; 32], T)>
+        F: FnOnce(&Services, &mut Writer, &mut User, &SignedIn) -> Result<(AuditKind, [u8; 32], T)>
             + Send
             + 'static,
     {
@@ -141,7 +162,7 @@ impl Services {
                         return Ok(Err(LoginRefusal::ReauthWrongCode));
                     }
                 }
-                let (kind, keep, value) = change(s, &mut user, &me)?;
+                let (kind, keep, value) = change(s, w, &mut user, &me)?;
                 user.updated_at = s.clock.now();
                 w.put_user(&user)?;
                 w.delete_sessions_of_user(user.id, |key, _| *key != keep)?;
