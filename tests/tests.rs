@@ -9,6 +9,7 @@ mod common;
 mod abuse;
 mod account;
 mod admin_console;
+mod admin_step_up;
 mod architecture;
 mod bad_input;
 mod cli;

@@ -111,6 +111,8 @@ pub struct TokenClaims {
     pub name: Option<String>,
     /// Set for guests: the identity provider of their home directory.
     pub idp: Option<String>,
+    /// When the user last entered their credentials at Microsoft (seconds).
+    pub auth_time: Option<i64>,
 }
 
 /// What the token must match.
@@ -164,6 +166,8 @@ pub struct SsoIdentity {
     /// A guest (B2B) account: it lives in another directory and was invited into this
     /// tenant. Entra marks guests with an `idp` claim naming their home directory.
     pub guest: bool,
+    /// `auth_time`: when the user last entered their credentials at Microsoft.
+    pub auth_time: Option<i64>,
 }
 
 impl SsoIdentity {
@@ -237,7 +241,16 @@ pub fn check_claims(claims: &TokenClaims, expected: &Expected) -> Result<SsoIden
         preferred_username: claims.preferred_username.clone(),
         name: claims.name.clone(),
         guest,
+        auth_time: claims.auth_time,
     })
+}
+
+/// Whether a sign-in that asked Microsoft for a fresh authentication (`prompt=login`,
+/// `max_age=0`) got one: `auth_time` is present and not before the sign-in started
+/// (`started`, allowing [`LEEWAY_SECS`] of clock difference). A provider that ignored
+/// the request and answered from an older session fails this.
+pub fn authenticated_since(auth_time: Option<i64>, started: i64) -> bool {
+    auth_time.is_some_and(|at| at >= started - LEEWAY_SECS)
 }
 
 /// The AADSTS number at the start of an Entra `error_description`, if any.
@@ -295,7 +308,20 @@ mod tests {
             preferred_username: Some("ann@contoso.com".into()),
             name: Some("Ann".into()),
             idp: None,
+            auth_time: Some(990),
         }
+    }
+
+    #[test]
+    fn a_fresh_authentication_is_one_since_the_sign_in_started() {
+        assert!(authenticated_since(Some(1_000), 1_000));
+        assert!(authenticated_since(Some(1_000 - LEEWAY_SECS), 1_000));
+        assert!(!authenticated_since(Some(1_000 - LEEWAY_SECS - 1), 1_000));
+        assert!(!authenticated_since(None, 1_000));
+        assert_eq!(
+            check_claims(&good(), &expected(1_010)).unwrap().auth_time,
+            Some(990)
+        );
     }
 
     #[test]

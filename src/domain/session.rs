@@ -10,6 +10,12 @@ use super::user::{Realm, Sealed, UserId};
 /// How long a half-finished sign-in (waiting for a code or TOTP enrolment) may last.
 pub const PENDING_LIFETIME_SECS: i64 = 10 * 60;
 
+/// How recent the last full authentication of an admin session must be for a change
+/// in the admin console (DESIGN §9). Sign-in itself counts; after this long, the admin
+/// confirms again (password + second factor, or a fresh Microsoft sign-in) before
+/// the next change. Reading pages needs nothing.
+pub const STEP_UP_WINDOW_SECS: i64 = 10 * 60;
+
 /// How far along sign-in a session is. Only `Active` grants anything.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -70,6 +76,14 @@ pub struct Session {
     pub user_agent: String,
     #[serde(default)]
     pub source_ip: String,
+    /// The last step-up (a full authentication while signed in). Sessions made before
+    /// step-up existed have none; their sign-in ([`Session::created_at`]) counts.
+    #[serde(default)]
+    pub stepped_up_at: Option<Timestamp>,
+    /// Keyed hash (hex) of the separate admin secret: the host-only cookie that alone
+    /// opens the admin console, bound to this session. Staff sessions only.
+    #[serde(default)]
+    pub admin_secret: Option<String>,
 }
 
 /// Session lifetimes for one realm.
@@ -116,7 +130,21 @@ impl Session {
             pending_totp: None,
             user_agent: origin.user_agent.chars().take(200).collect(),
             source_ip: origin.ip.clone(),
+            stepped_up_at: None,
+            admin_secret: None,
         }
+    }
+
+    /// When the user last fully proved who they are in this session: the sign-in that
+    /// made it, or a later step-up.
+    pub fn authenticated_at(&self) -> Timestamp {
+        self.stepped_up_at
+            .map_or(self.created_at, |at| at.max(self.created_at))
+    }
+
+    /// Whether that was recent enough at `now` for an admin change.
+    pub fn recently_authenticated(&self, now: Timestamp) -> bool {
+        now.secs_since(self.authenticated_at()) < STEP_UP_WINDOW_SECS
     }
 
     /// Whether the session is still usable at `now`, given the latest activity known
@@ -166,6 +194,28 @@ mod tests {
         let end = Timestamp(1_000_000 + 43_200);
         assert!(!s.is_live(end, end));
         assert!(s.is_live(end.plus_secs(-1), end.plus_secs(-1)));
+    }
+
+    #[test]
+    fn sign_in_counts_as_fresh_until_the_window_ends_and_a_step_up_renews_it() {
+        let mut s = session(Stage::Active);
+        let start = Timestamp(1_000_000);
+        assert!(s.recently_authenticated(start.plus_secs(STEP_UP_WINDOW_SECS - 1)));
+        assert!(!s.recently_authenticated(start.plus_secs(STEP_UP_WINDOW_SECS)));
+        s.stepped_up_at = Some(start.plus_secs(3_000));
+        assert!(s.recently_authenticated(start.plus_secs(3_000 + STEP_UP_WINDOW_SECS - 1)));
+        assert!(!s.recently_authenticated(start.plus_secs(3_000 + STEP_UP_WINDOW_SECS)));
+    }
+
+    #[test]
+    fn old_records_without_the_new_fields_still_read() {
+        let s = session(Stage::Active);
+        let mut json = serde_json::to_value(&s).unwrap();
+        let map = json.as_object_mut().unwrap();
+        map.remove("stepped_up_at");
+        map.remove("admin_secret");
+        let back: Session = serde_json::from_value(json).unwrap();
+        assert_eq!(back, s);
     }
 
     #[test]

@@ -8,15 +8,16 @@ use crate::domain::audit::{Actor, AuditEvent, AuditKind};
 use crate::domain::login::LoginRefusal;
 use crate::domain::password::{Password, Verified, check_new_password, too_long_to_try};
 use crate::domain::session::Origin;
-use crate::domain::token::{MfaCode, RecoveryCode};
+use crate::domain::token::{MfaCode, RecoveryCode, SecretToken};
 use crate::domain::user::User;
+use crate::store::Writer;
 use crate::store::prelude::*;
 
 use super::login::FailedAttempt;
 use super::policy::realm_policy;
 use super::sessions::SignedIn;
 use super::throttle::account_key;
-use super::{Result, ServiceError, Services};
+use super::{NewSession, Result, ServiceError, Services};
 
 /// Proof of identity for a sensitive change. `Debug` leaves out the code.
 pub struct Reauth {
@@ -39,7 +40,9 @@ const PASSWORD_OFF: &str =
 const REAUTH_FAILED: &str = "The current password or authenticator code is not right.";
 
 impl Services {
-    /// Changes the signed-in user's password and signs out their other sessions.
+    /// Changes the signed-in user's password and signs out their other sessions. The
+    /// current session continues under a new id (returned: the old cookie value stops
+    /// working), counting as freshly authenticated.
     #[tracing::instrument(skip_all)]
     pub async fn change_password(
         self: &Arc<Self>,
@@ -48,18 +51,36 @@ impl Services {
         new_password: Password,
         confirm: Password,
         origin: Origin,
-    ) -> Result<()> {
+    ) -> Result<NewSession> {
         check_new_password(new_password.expose(), confirm.expose())
             .map_err(|e| ServiceError::Invalid(e.sentence()))?;
         let account = self.check_current_password(&me, &proof, &origin).await?;
         // Hashed before the code is checked: the write that checks it must not wait
         // on Argon2.
         let hash = self.hashing.hash(&new_password).await?;
-        self.reauthenticated(me, proof, origin, account, move |_, user, me| {
+        self.reauthenticated(me, proof, origin, account, move |s, w, user, me| {
             user.password_hash = Some(hash);
-            Ok((AuditKind::PasswordChanged, me.key, ()))
+            let rotated = s.rotate_session(w, me)?;
+            let key = s.session_key(rotated.token.expose());
+            Ok((AuditKind::PasswordChanged, key, rotated))
         })
         .await
+    }
+
+    /// Moves the session `me` to a new id (and a new admin secret) in the open
+    /// transaction; the old id stops working.
+    fn rotate_session(&self, w: &mut Writer, me: &SignedIn) -> Result<NewSession> {
+        let token = SecretToken::generate()?;
+        let mut session = me.session.clone();
+        session.stepped_up_at = Some(self.clock.now());
+        let admin_secret = self.bind_admin_secret(&mut session)?;
+        w.delete_session(&me.key)?;
+        w.put_session(&self.session_key(token.expose()), &session)?;
+        Ok(NewSession {
+            token,
+            session,
+            admin_secret,
+        })
     }
 
     /// Replaces the signed-in user's recovery codes; returns the new ones (shown once).
@@ -75,7 +96,7 @@ impl Services {
             ));
         }
         let account = self.check_current_password(&me, &proof, &origin).await?;
-        self.reauthenticated(me, proof, origin, account, |s, user, me| {
+        self.reauthenticated(me, proof, origin, account, |s, _, user, me| {
             let codes = RecoveryCode::generate_set()?;
             user.recovery_codes = codes
                 .iter()
@@ -131,7 +152,7 @@ impl Services {
 
     /// After [`check_current_password`](Self::check_current_password): checks the
     /// code of `proof` when the user has a factor, then applies `change` to the user
-    /// in one transaction. Sessions other than the current one are revoked.
+    /// in one transaction. Sessions other than the one `change` names are revoked.
     async fn reauthenticated<T, F>(
         self: &Arc<Self>,
         me: SignedIn,
@@ -142,7 +163,7 @@ impl Services {
     ) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Services, &mut User, &SignedIn) -> Result<(AuditKind, [u8; 32], T)>
+        F: FnOnce(&Services, &mut Writer, &mut User, &SignedIn) -> Result<(AuditKind, [u8; 32], T)>
             + Send
             + 'static,
     {
@@ -164,7 +185,7 @@ impl Services {
                         return Ok(Err(LoginRefusal::ReauthWrongCode));
                     }
                 }
-                let (kind, keep, value) = change(s, &mut user, &me)?;
+                let (kind, keep, value) = change(s, w, &mut user, &me)?;
                 user.updated_at = s.clock.now();
                 w.put_user(&user)?;
                 w.delete_sessions_of_user(user.id, |key, _| *key != keep)?;

@@ -33,6 +33,7 @@ pub mod sessions;
 pub mod setup;
 pub mod sso;
 pub mod status;
+pub mod step_up;
 pub mod throttle;
 
 use std::sync::Arc;
@@ -155,6 +156,9 @@ impl ServiceSettings {
 pub struct NewSession {
     pub token: SecretToken,
     pub session: Session,
+    /// The admin secret of an active staff session (see [`step_up`]), for its own
+    /// host-only cookie.
+    pub admin_secret: Option<SecretToken>,
 }
 
 /// Everything the use cases share. The fields are private to `service`: front doors
@@ -349,8 +353,13 @@ impl Services {
         );
         session.next = next;
         self.make_room_for_session(w, user.id)?;
+        let admin_secret = self.bind_admin_secret(&mut session)?;
         w.put_session(&self.session_key(token.expose()), &session)?;
-        Ok(NewSession { token, session })
+        Ok(NewSession {
+            token,
+            session,
+            admin_secret,
+        })
     }
 
     /// Appends to the audit trail in the open transaction, and mirrors the event to

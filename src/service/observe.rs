@@ -45,7 +45,7 @@ impl Services {
 
     /// Counts a finished Microsoft sign-in callback: a session is a successful `sso`
     /// sign-in; a refusal is an SSO error by reason (and a failed sign-in when its
-    /// realm is known). Linking an account and test sign-ins start no session and
+    /// realm is known). Linking an account, test sign-ins and step-ups start no session and
     /// count only when they fail.
     pub fn count_sso(&self, result: &Result<SsoOutcome>) {
         match result {
@@ -60,7 +60,11 @@ impl Services {
                         .login(*realm, LoginMethod::Sso, LoginOutcome::Failure);
                 }
             }
-            Ok(SsoOutcome::Linked { .. } | SsoOutcome::Tested { .. }) => {}
+            Ok(
+                SsoOutcome::Linked { .. }
+                | SsoOutcome::Tested { .. }
+                | SsoOutcome::SteppedUp { .. },
+            ) => {}
             Err(_) => self.metrics.sso_error("internal"),
         }
     }

@@ -3,6 +3,10 @@
 //! `cookie_domain` widens them to the protected apps' subdomains. Each realm has its
 //! own session cookie, so a browser can hold a staff and a portal session side by
 //! side and neither is ever read for the other.
+//!
+//! Staff sessions also get an admin cookie holding a separate secret: host-only
+//! always (`__Host-` under https, never a `Domain`), so protected apps never see it.
+//! Only it, together with the session, opens `/admin`.
 
 use actix_web::cookie::{Cookie, SameSite};
 
@@ -12,6 +16,8 @@ use crate::config::Config;
 const CSRF: &str = "gh_csrf";
 /// The session cookie's base name.
 const SESSION: &str = "gh_session";
+/// The admin cookie's base name.
+const ADMIN: &str = "gh_admin";
 
 #[derive(Debug, Clone)]
 pub struct CookieSettings {
@@ -61,6 +67,32 @@ impl CookieSettings {
     /// A cookie that deletes the session cookie `name`.
     pub fn session_removal(&self, name: String) -> Cookie<'static> {
         let mut cookie = self.session(name, String::new());
+        cookie.make_removal();
+        cookie
+    }
+
+    /// The admin cookie's name.
+    pub fn admin_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-gh_admin"
+        } else {
+            ADMIN
+        }
+    }
+
+    /// The admin cookie holding `secret`: host-only, whatever `cookie_domain` says.
+    pub fn admin(&self, secret: String) -> Cookie<'static> {
+        Cookie::build(self.admin_name(), secret)
+            .path("/")
+            .http_only(true)
+            .secure(self.secure)
+            .same_site(SameSite::Lax)
+            .finish()
+    }
+
+    /// A cookie that deletes the admin cookie.
+    pub fn admin_removal(&self) -> Cookie<'static> {
+        let mut cookie = self.admin(String::new());
         cookie.make_removal();
         cookie
     }

@@ -45,6 +45,9 @@ pub const ADMIN_SSO_DISABLE: &str = "/admin/sso/disable";
 pub const ADMIN_SSO_TEST: &str = "/admin/sso/test";
 pub const ADMIN_SSO_TEST_SIGN_IN: &str = "/admin/sso/test-sign-in";
 pub const ADMIN_SSO_ONLY: &str = "/admin/sso/sso-only";
+/// Step-up before admin changes: password + code, or a fresh Microsoft sign-in.
+pub const ADMIN_CONFIRM: &str = "/admin/confirm";
+pub const ADMIN_CONFIRM_MICROSOFT: &str = "/admin/confirm/microsoft";
 
 pub const LOGIN_SSO: &str = "/login/sso";
 pub const SSO_CALLBACK: &str = "/sso/callback";

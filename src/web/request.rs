@@ -1,6 +1,6 @@
 //! What a request tells us, as extractors: where it came from ([`ClientOrigin`]),
 //! which realm's pages it is on ([`RealmCtx`]), and who is signed in there
-//! ([`CurrentUser`], [`StaffAdmin`]). Forwarded headers are believed only from
+//! ([`CurrentUser`], [`StaffAdmin`]: the session cookie and the admin cookie). Forwarded headers are believed only from
 //! `trusted_proxies`.
 
 use std::future::{Ready, ready};
@@ -15,6 +15,7 @@ use super::error::WebError;
 use super::paths::RealmPaths;
 use crate::domain::session::{Origin, Stage};
 use crate::domain::user::{Realm, Role};
+use crate::service::ServiceError;
 use crate::service::portal::Portal;
 use crate::service::sessions::SignedIn;
 
@@ -238,20 +239,31 @@ fn current_user(req: &HttpRequest, payload: &mut Payload) -> Result<CurrentUser,
     }
 }
 
-/// A signed-in staff admin.
+/// A signed-in staff admin whose browser holds the session's admin cookie (the
+/// session cookie alone, which protected apps may see, never opens the console).
 #[derive(Debug, Clone)]
 pub struct StaffAdmin(pub SignedIn);
 
-impl FromRequest for StaffAdmin {
-    type Error = WebError;
-    type Future = Ready<Result<Self, WebError>>;
+/// Shown when the session is right but the admin cookie is missing or wrong.
+const NO_ADMIN_COOKIE: &str = "This browser's session does not open the admin console. Sign out, then sign in again at this address.";
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+impl StaffAdmin {
+    fn check(req: &HttpRequest) -> Result<StaffAdmin, WebError> {
         // Always the staff realm, whatever the path's parameters are called.
         let state = AppState::of(req);
         let ctx = RealmCtx::staff(state);
-        ready(match ctx.signed_in(req, state) {
-            Ok(Some(me)) if me.user.role == Role::Admin => Ok(StaffAdmin(me)),
+        match ctx.signed_in(req, state) {
+            Ok(Some(me)) if me.user.role == Role::Admin => {
+                let admin_cookie = req.cookie(state.cookies.admin_name());
+                let secret = admin_cookie.as_ref().map(|c| c.value());
+                if state.services.admin_secret_matches(&me.session, secret) {
+                    Ok(StaffAdmin(me))
+                } else {
+                    Err(WebError::Service(ServiceError::Forbidden(
+                        NO_ADMIN_COOKIE.to_owned(),
+                    )))
+                }
+            }
             Ok(Some(_)) => Err(WebError::AdminOnly),
             Ok(None) => {
                 let here = req
@@ -267,6 +279,21 @@ impl FromRequest for StaffAdmin {
                 Err(WebError::SignInRequired { login })
             }
             Err(e) => Err(e),
-        })
+        }
+    }
+
+    /// The admin of a request, if it has one (for the step-up gate, which lets the
+    /// handler's own extractor answer every other case).
+    pub fn of(req: &HttpRequest) -> Option<StaffAdmin> {
+        StaffAdmin::check(req).ok()
+    }
+}
+
+impl FromRequest for StaffAdmin {
+    type Error = WebError;
+    type Future = Ready<Result<Self, WebError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(StaffAdmin::check(req))
     }
 }

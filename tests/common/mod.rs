@@ -183,6 +183,49 @@ impl Page {
         }
     }
 
+    /// Every `<form method="post">` on the page: its action and its hidden fields
+    /// (the CSRF token left out: `Browser::post` adds the current one).
+    pub fn post_forms(&self) -> Vec<(String, Vec<(String, String)>)> {
+        let mut forms = Vec::new();
+        for chunk in self.body.split("<form").skip(1) {
+            let Some(tag_end) = chunk.find('>') else {
+                continue;
+            };
+            let tag = &chunk[..tag_end];
+            if !tag.contains("method=\"post\"") {
+                continue;
+            }
+            let Some(action) = attribute(tag, "action") else {
+                continue;
+            };
+            let inner = chunk[tag_end..].split("</form>").next().unwrap_or_default();
+            let fields = inner
+                .split("<input")
+                .skip(1)
+                .filter_map(|input| {
+                    let tag = &input[..input.find('>')?];
+                    if !tag.contains("type=\"hidden\"") {
+                        return None;
+                    }
+                    let name = attribute(tag, "name")?;
+                    (name != "csrf_token")
+                        .then(|| (name, attribute(tag, "value").unwrap_or_default()))
+                })
+                .collect();
+            forms.push((action, fields));
+        }
+        forms
+    }
+
+    /// Every link target (`href`) on the page.
+    pub fn links(&self) -> Vec<String> {
+        self.body
+            .split("<a ")
+            .skip(1)
+            .filter_map(|a| attribute(&format!(" {}", &a[..a.find('>')?]), "href"))
+            .collect()
+    }
+
     /// Text inside every `<code>` element.
     pub fn codes(&self) -> Vec<String> {
         self.body
@@ -192,6 +235,13 @@ impl Page {
             .map(html_unescape)
             .collect()
     }
+}
+
+/// The value of attribute `name` in the inside of an HTML tag.
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    let end = start + tag[start..].find('"')?;
+    Some(html_unescape(&tag[start..end]))
 }
 
 fn html_unescape(s: &str) -> String {
@@ -364,6 +414,28 @@ impl Browser {
             }
             None => page,
         }
+    }
+
+    /// Confirms who the signed-in admin is at the step-up page `confirm` (as the
+    /// gate's redirect names it, `/admin/confirm?next=…`) with the password and a fresh
+    /// TOTP code (one step on), as admin changes need once the step-up window since
+    /// sign-in has passed; returns to its `next` (a redirect on success).
+    pub async fn step_up_at(
+        &mut self,
+        confirm: &str,
+        app: &TestApp,
+        password: &str,
+        totp_secret: &str,
+    ) -> Page {
+        let page = self.get(confirm).await;
+        let next = page.input_value("next").unwrap_or_default();
+        app.next_step();
+        let code = app.code(totp_secret, 0);
+        self.post(
+            "/admin/confirm",
+            &[("password", password), ("code", &code), ("next", &next)],
+        )
+        .await
     }
 
     /// Enrols TOTP from `/mfa/setup`; returns (secret, recovery codes).

@@ -26,6 +26,14 @@ pub enum SsoPurpose {
     Link { user_id: UserId },
     /// An admin checks the setup; the claims are shown and no session is made.
     TestSignIn { admin_id: UserId },
+    /// A signed-in staff admin proves who they are again before admin changes
+    /// (`prompt=login`, `max_age=0`): the account must be linked to `user_id`, and
+    /// the step-up is recorded on `session` (hex of its stored key). Then `next`.
+    StepUp {
+        user_id: UserId,
+        session: String,
+        next: String,
+    },
 }
 
 /// Which app registration the sign-in uses.

@@ -61,6 +61,7 @@ impl Services {
             .sso_app(realm)?
             .ok_or(ServiceError::Sso(SsoFailure::NotAvailable))?;
         let testing = matches!(purpose, SsoPurpose::TestSignIn { .. });
+        let step_up = matches!(purpose, SsoPurpose::StepUp { .. });
         if !app.enabled && !testing {
             return Err(ServiceError::Sso(SsoFailure::NotAvailable));
         }
@@ -116,6 +117,13 @@ impl Services {
             url.query_pairs_mut()
                 .append_pair("prompt", "select_account");
         }
+        if step_up {
+            // A fresh authentication, not an answer from Microsoft's own session: the
+            // callback checks `auth_time` as well.
+            url.query_pairs_mut()
+                .append_pair("prompt", "login")
+                .append_pair("max_age", "0");
+        }
         Ok(SsoStart {
             authorize_url: url.to_string(),
             binding,
@@ -166,8 +174,8 @@ impl Services {
         let Some(OneTimeToken {
             purpose: TokenPurpose::SsoSignIn { transaction },
             realm,
+            created_at: started,
             expires_at,
-            ..
         }) = taken
         else {
             return self
@@ -349,6 +357,27 @@ impl Services {
                     Err((failure, reason)) => {
                         self.sso_failed(Some(realm), failure, &reason, &callback.origin)
                             .await
+                    }
+                }
+            }
+            SsoPurpose::StepUp {
+                user_id,
+                session,
+                next,
+            } => {
+                let stepped_up = self
+                    .finish_sso_step_up(user_id, session, identity, started, origin)
+                    .await?;
+                match stepped_up {
+                    Ok(()) => Ok(SsoOutcome::SteppedUp { next }),
+                    Err(reason) => {
+                        self.sso_failed(
+                            Some(realm),
+                            SsoFailure::NotVerified,
+                            &reason,
+                            &callback.origin,
+                        )
+                        .await
                     }
                 }
             }

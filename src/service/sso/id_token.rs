@@ -134,5 +134,6 @@ pub(crate) fn check_token(
             .and_then(|n| n.get(None))
             .map(|n| n.to_string()),
         idp: extra.idp.clone(),
+        auth_time: claims.auth_time().map(|t| t.timestamp()),
     })
 }

@@ -64,6 +64,10 @@ pub enum SsoOutcome {
     Tested {
         identity: SsoIdentity,
     },
+    /// A staff admin confirmed who they are (step-up); back to `next`.
+    SteppedUp {
+        next: String,
+    },
     Failed {
         realm: Option<Realm>,
         portal: Option<Portal>,

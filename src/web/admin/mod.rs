@@ -1,11 +1,14 @@
-//! The admin console (staff admins only): dashboard, staff users, audit log.
+//! The admin console (staff admins only): dashboard, staff users, audit log. Every
+//! change needs a recent authentication (the step-up gate around the whole scope).
 
 mod clients;
 mod logo;
 mod sso;
+mod step_up;
 mod users;
 
 use actix_web::http::StatusCode;
+use actix_web::middleware::from_fn;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
@@ -20,42 +23,63 @@ use crate::domain::user::Realm;
 use crate::service::admin::AdminActor;
 use crate::service::sessions::SignedIn;
 
+/// The admin console's routes, in one scope behind the step-up [`step_up::gate`]:
+/// every state-changing request under `/admin` passes it, so no admin form can skip
+/// it.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(paths::ADMIN, web::get().to(dashboard))
-        .route(paths::ADMIN_USERS, web::get().to(users::list))
-        .route(paths::ADMIN_USERS, web::post().to(users::invite))
-        .route(paths::ADMIN_USER, web::get().to(users::detail))
-        .route(paths::ADMIN_USER_ACTION, web::post().to(users::action))
-        .route(paths::ADMIN_PORTAL, web::get().to(clients::portal))
-        .route(paths::ADMIN_PORTAL, web::post().to(clients::save_portal))
-        .route(paths::ADMIN_CLIENTS, web::get().to(clients::list))
-        .route(paths::ADMIN_CLIENTS, web::post().to(clients::create))
-        .route(paths::ADMIN_CLIENT, web::get().to(clients::detail))
-        .route(paths::ADMIN_CLIENT, web::post().to(clients::save))
-        .route(paths::ADMIN_CLIENT_ACTION, web::post().to(clients::action))
-        .route(paths::ADMIN_CLIENT_LOGO, web::post().to(logo::upload))
-        .route(paths::ADMIN_CLIENT_USERS, web::get().to(users::list))
-        .route(paths::ADMIN_CLIENT_USERS, web::post().to(users::invite))
-        .route(paths::ADMIN_CLIENT_USER, web::get().to(users::detail))
-        .route(
-            paths::ADMIN_CLIENT_USER_ACTION,
-            web::post().to(users::action),
-        )
-        .route(paths::ADMIN_AUDIT, web::get().to(audit))
-        .route(
-            paths::ADMIN_SESSIONS_REVOKE,
-            web::post().to(revoke_all_sessions),
-        )
-        .route(paths::ADMIN_SSO, web::get().to(sso::page))
-        .route(paths::ADMIN_SSO, web::post().to(sso::save))
-        .route(paths::ADMIN_SSO_ENABLE, web::post().to(sso::enable))
-        .route(paths::ADMIN_SSO_DISABLE, web::post().to(sso::disable))
-        .route(paths::ADMIN_SSO_TEST, web::post().to(sso::test))
-        .route(
-            paths::ADMIN_SSO_TEST_SIGN_IN,
-            web::post().to(crate::web::handlers::sso::test_sign_in),
-        )
-        .route(paths::ADMIN_SSO_ONLY, web::post().to(sso::sso_only));
+    // Routes inside the scope are relative to it.
+    let at = |path: &'static str| path.strip_prefix(paths::ADMIN).unwrap_or(path);
+    cfg.service(
+        web::scope(paths::ADMIN)
+            .wrap(from_fn(step_up::gate))
+            .route(at(paths::ADMIN), web::get().to(dashboard))
+            .route(at(paths::ADMIN_CONFIRM), web::get().to(step_up::page))
+            .route(at(paths::ADMIN_CONFIRM), web::post().to(step_up::confirm))
+            .route(
+                at(paths::ADMIN_CONFIRM_MICROSOFT),
+                web::post().to(step_up::confirm_with_microsoft),
+            )
+            .route(at(paths::ADMIN_USERS), web::get().to(users::list))
+            .route(at(paths::ADMIN_USERS), web::post().to(users::invite))
+            .route(at(paths::ADMIN_USER), web::get().to(users::detail))
+            .route(at(paths::ADMIN_USER_ACTION), web::post().to(users::action))
+            .route(at(paths::ADMIN_PORTAL), web::get().to(clients::portal))
+            .route(
+                at(paths::ADMIN_PORTAL),
+                web::post().to(clients::save_portal),
+            )
+            .route(at(paths::ADMIN_CLIENTS), web::get().to(clients::list))
+            .route(at(paths::ADMIN_CLIENTS), web::post().to(clients::create))
+            .route(at(paths::ADMIN_CLIENT), web::get().to(clients::detail))
+            .route(at(paths::ADMIN_CLIENT), web::post().to(clients::save))
+            .route(
+                at(paths::ADMIN_CLIENT_ACTION),
+                web::post().to(clients::action),
+            )
+            .route(at(paths::ADMIN_CLIENT_LOGO), web::post().to(logo::upload))
+            .route(at(paths::ADMIN_CLIENT_USERS), web::get().to(users::list))
+            .route(at(paths::ADMIN_CLIENT_USERS), web::post().to(users::invite))
+            .route(at(paths::ADMIN_CLIENT_USER), web::get().to(users::detail))
+            .route(
+                at(paths::ADMIN_CLIENT_USER_ACTION),
+                web::post().to(users::action),
+            )
+            .route(at(paths::ADMIN_AUDIT), web::get().to(audit))
+            .route(
+                at(paths::ADMIN_SESSIONS_REVOKE),
+                web::post().to(revoke_all_sessions),
+            )
+            .route(at(paths::ADMIN_SSO), web::get().to(sso::page))
+            .route(at(paths::ADMIN_SSO), web::post().to(sso::save))
+            .route(at(paths::ADMIN_SSO_ENABLE), web::post().to(sso::enable))
+            .route(at(paths::ADMIN_SSO_DISABLE), web::post().to(sso::disable))
+            .route(at(paths::ADMIN_SSO_TEST), web::post().to(sso::test))
+            .route(
+                at(paths::ADMIN_SSO_TEST_SIGN_IN),
+                web::post().to(crate::web::handlers::sso::test_sign_in),
+            )
+            .route(at(paths::ADMIN_SSO_ONLY), web::post().to(sso::sso_only)),
+    );
 }
 
 /// The page frame of admin pages.

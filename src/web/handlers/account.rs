@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::chrome;
+use super::{chrome, set_session_cookies};
 use crate::domain::password::Password;
 use crate::service::ServiceError;
 use crate::service::account::Reauth;
@@ -154,14 +154,22 @@ pub async fn change_password(
         )
         .await
     {
-        Ok(()) => render(
-            &req,
-            &current,
-            &csrf.0,
-            StatusCode::OK,
-            None,
-            Some("Your password was changed. Other sessions were signed out."),
-        ),
+        Ok(rotated) => {
+            // The same session under a new id: the old cookie value no longer works.
+            let mut current = current;
+            current.me.key = state.services.session_key(rotated.token.expose());
+            current.me.session = rotated.session.clone();
+            let mut response = render(
+                &req,
+                &current,
+                &csrf.0,
+                StatusCode::OK,
+                None,
+                Some("Your password was changed. Other sessions were signed out."),
+            )?;
+            set_session_cookies(&mut response, &state.cookies, &current.ctx, &rotated);
+            Ok(response)
+        }
         Err(e) => refused(&req, &current, &csrf.0, e),
     }
 }

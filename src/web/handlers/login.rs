@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 
-use super::{chrome, respond_to_step, safe_next, with_session};
+use super::{chrome, respond_to_step, safe_next, set_session_cookies, with_session};
 use crate::domain::password::Password;
 use crate::domain::session::Stage;
 use crate::service::ServiceError;
@@ -335,12 +335,7 @@ pub async fn enrol_submit(
                 continue_url: &next,
             });
             let mut response = html(StatusCode::OK, markup);
-            response
-                .add_cookie(&state.cookies.session(
-                    ctx.cookie.clone(),
-                    enrolled.session.token.expose().to_owned(),
-                ))
-                .ok();
+            set_session_cookies(&mut response, &state.cookies, &ctx, &enrolled.session);
             Ok(response)
         }
         Err(ServiceError::InvalidCode) => {
@@ -374,5 +369,8 @@ pub async fn logout(
     response
         .add_cookie(&state.cookies.session_removal(ctx.cookie.clone()))
         .ok();
+    if ctx.realm.is_staff() {
+        response.add_cookie(&state.cookies.admin_removal()).ok();
+    }
     Ok(response)
 }

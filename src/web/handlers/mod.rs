@@ -137,10 +137,25 @@ pub fn with_session(
     location: &str,
 ) -> HttpResponse {
     let mut response = super::see_other(location);
+    set_session_cookies(&mut response, cookies, ctx, new);
+    response
+}
+
+/// Sets the realm's session cookie to `new`, and the admin cookie when it has one.
+pub fn set_session_cookies(
+    response: &mut HttpResponse,
+    cookies: &CookieSettings,
+    ctx: &RealmCtx,
+    new: &NewSession,
+) {
     response
         .add_cookie(&cookies.session(ctx.cookie.clone(), new.token.expose().to_owned()))
         .ok();
-    response
+    if let Some(secret) = &new.admin_secret {
+        response
+            .add_cookie(&cookies.admin(secret.expose().to_owned()))
+            .ok();
+    }
 }
 
 /// The one place a sign-in step becomes a response.

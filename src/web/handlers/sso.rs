@@ -113,6 +113,7 @@ pub async fn callback(
                 .paths
                 .account(),
         ),
+        SsoOutcome::SteppedUp { next } => see_other(&next),
         SsoOutcome::Tested { identity } => html(
             StatusCode::OK,
             claims_page(&ClaimsView {

@@ -11,3 +11,4 @@ pub mod layout;
 pub mod login;
 pub mod onboarding;
 pub mod sso;
+pub mod step_up;

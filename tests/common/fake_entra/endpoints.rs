@@ -237,7 +237,12 @@ async fn authorize(
             ),
         ]));
     }
-    let Some(user) = st.take_user() else {
+    // `prompt=login` always asks for the credentials again; `max_age` when the last
+    // time is older than that.
+    let prompt_login = get(&query, "prompt").is_some_and(|p| p.split(' ').any(|v| v == "login"));
+    let max_age = get(&query, "max_age").and_then(|m| m.parse::<i64>().ok());
+    let reauthenticate = |at: i64| prompt_login || max_age.is_some_and(|m| now - at > m);
+    let Some((user, auth_time)) = st.take_user(reauthenticate) else {
         return Refusal::no_user().page(now);
     };
     let challenge = get(&query, "code_challenge").map(|c| {
@@ -253,6 +258,7 @@ async fn authorize(
         user,
         scope: get(&query, "scope").unwrap_or_default().to_owned(),
         issued_at: now,
+        auth_time,
         redeemed: false,
         expired: false,
     });
@@ -353,6 +359,7 @@ fn token_answer(
                     client_secret: secret.as_deref().unwrap_or_default(),
                     nonce: code.nonce.as_deref(),
                     user: &code.user,
+                    auth_time: code.auth_time,
                     now: st.now(),
                 };
                 let id_token = jwt::id_token(&facts, hostile, &st.keys);

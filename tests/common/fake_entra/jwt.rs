@@ -23,6 +23,8 @@ pub(super) struct Facts<'a> {
     pub client_secret: &'a str,
     pub nonce: Option<&'a str>,
     pub user: &'a FakeUser,
+    /// When the user entered their credentials.
+    pub auth_time: i64,
     pub now: i64,
 }
 
@@ -88,6 +90,7 @@ pub(super) fn claims(facts: &Facts<'_>, hostile: Hostile) -> Map<String, Value> 
     c.insert("nbf".into(), json!(nbf));
     c.insert("exp".into(), json!(exp));
     c.insert("aio".into(), json!(random_b64(48)));
+    c.insert("auth_time".into(), json!(facts.auth_time));
     if hostile == Hostile::ExtraAudienceWithAzp {
         c.insert("azp".into(), json!(facts.client_id));
     }

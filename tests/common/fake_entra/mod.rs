@@ -9,7 +9,9 @@
 //!
 //! Who signs in: `next_login` queues users; each authorize request takes the front of
 //! the queue, and when the queue is empty the user of the previous sign-in signs in
-//! again (like a browser that still holds an Entra session). With no user at all,
+//! again (like a browser that still holds an Entra session, keeping the `auth_time` of
+//! its last real sign-in unless `prompt=login` or `max_age` asks for a new one). With
+//! no user at all,
 //! authorize answers a 400 page telling the test to call `next_login`.
 //!
 //! A sign-in from a test (Gatehouse in-process, `TestApp` + `Browser`):
@@ -226,6 +228,12 @@ impl FakeEntra {
     /// docs: a queue, and the last user stays signed in once it is empty).
     pub fn next_login(&self, user: FakeUser) {
         self.st().logins.push_back(user);
+    }
+
+    /// When `true`, the fake ignores `prompt=login` and `max_age` (as a misbehaving
+    /// provider would), so a signed-in user comes back with their old `auth_time`.
+    pub fn ignore_reauth(&self, ignore: bool) {
+        self.st().ignore_reauth = ignore;
     }
 
     /// The next authorize request redirects back with `error`, `error_description`

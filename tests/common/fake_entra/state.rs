@@ -35,6 +35,8 @@ pub(super) struct Code {
     pub user: FakeUser,
     pub scope: String,
     pub issued_at: i64,
+    /// When the user last entered their credentials at the fake (`auth_time`).
+    pub auth_time: i64,
     pub redeemed: bool,
     pub expired: bool,
 }
@@ -49,6 +51,11 @@ pub(super) struct State {
     pub codes: HashMap<String, Code>,
     pub logins: VecDeque<FakeUser>,
     pub current_user: Option<FakeUser>,
+    /// When the current user last entered their credentials (their "Entra session").
+    pub authenticated_at: Option<i64>,
+    /// Ignores `prompt=login` and `max_age` (a misbehaving provider), so an old
+    /// `auth_time` comes back.
+    pub ignore_reauth: bool,
     pub next_error: Option<(String, String)>,
     pub hostile: Hostile,
     pub keys: KeyRing,
@@ -77,6 +84,8 @@ impl State {
             codes: HashMap::new(),
             logins: VecDeque::new(),
             current_user: None,
+            authenticated_at: None,
+            ignore_reauth: false,
             next_error: None,
             hostile: Hostile::None,
             keys: KeyRing::new(),
@@ -184,12 +193,23 @@ impl State {
         }
     }
 
-    /// The user signing in now: the front of the queue, else the last one again.
-    pub fn take_user(&mut self) -> Option<FakeUser> {
+    /// The user signing in now and when they entered their credentials: the front of
+    /// the queue (who signs in now), else the last one again, whose earlier sign-in
+    /// still counts unless `reauthenticate` (`prompt=login`, or `max_age` exceeded)
+    /// makes them enter their credentials again now.
+    pub fn take_user(&mut self, reauthenticate: impl Fn(i64) -> bool) -> Option<(FakeUser, i64)> {
+        let now = self.now();
         if let Some(user) = self.logins.pop_front() {
             self.current_user = Some(user);
+            self.authenticated_at = Some(now);
         }
-        self.current_user.clone()
+        let user = self.current_user.clone()?;
+        let mut at = self.authenticated_at.unwrap_or(now);
+        if !self.ignore_reauth && reauthenticate(at) {
+            at = now;
+        }
+        self.authenticated_at = Some(at);
+        Some((user, at))
     }
 
     pub fn issue_code(&mut self, code: Code) -> String {

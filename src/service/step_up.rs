@@ -1,0 +1,260 @@
+//! Admin-grade sessions: the separate admin secret that alone opens the admin console,
+//! and step-up — a full authentication again while signed in, required within
+//! [`STEP_UP_WINDOW_SECS`] before any admin change.
+//!
+//! The admin secret is a second random token bound to an active staff session (its
+//! keyed hash is stored on the session) and sent only in a host-only cookie. The
+//! session cookie, which `cookie_domain` may widen to every protected app, is
+//! therefore never enough to open `/admin`.
+//!
+//! Step-up is password + second factor (TOTP or recovery code), throttled and refused
+//! exactly like sign-in; or, for admins with a linked Microsoft account, a Microsoft
+//! sign-in with `prompt=login` whose `auth_time` shows a fresh authentication.
+
+use std::sync::Arc;
+
+use subtle::ConstantTimeEq;
+
+use crate::domain::audit::{Actor, AuditEvent, AuditKind};
+use crate::domain::entra::{SsoIdentity, authenticated_since};
+use crate::domain::login::{LoginRefusal, local_refusal};
+use crate::domain::password::{Password, Verified, too_long_to_try};
+use crate::domain::session::{Origin, STEP_UP_WINDOW_SECS, Session, Stage};
+use crate::domain::sso::SsoPurpose;
+use crate::domain::time::Timestamp;
+use crate::domain::token::{MfaCode, SecretToken};
+use crate::domain::user::{Realm, UserId};
+use crate::store::prelude::*;
+use crate::store::sessions::SessionKey;
+
+use super::login::FailedAttempt;
+use super::policy::realm_policy;
+use super::sessions::SignedIn;
+use super::sso::flow::SsoStart;
+use super::throttle::account_key;
+use super::{Result, ServiceError, Services};
+
+/// Which ways of stepping up the signed-in admin has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepUpOptions {
+    /// Password + second factor (not for SSO-only staff, break-glass excepted).
+    pub password: bool,
+    /// A fresh Microsoft sign-in (staff SSO on and the admin's account linked).
+    pub microsoft: bool,
+}
+
+const ADMIN_SECRET_CONTEXT: &str = "admin-secret";
+
+impl Services {
+    /// Gives an active staff session its admin secret (stored hashed on `session`);
+    /// returns the secret for the admin cookie. Other sessions get none.
+    pub(crate) fn bind_admin_secret(&self, session: &mut Session) -> Result<Option<SecretToken>> {
+        if !session.realm.is_staff() || session.stage != Stage::Active {
+            return Ok(None);
+        }
+        let secret = SecretToken::generate()?;
+        session.admin_secret = Some(self.admin_secret_hash(secret.expose()));
+        Ok(Some(secret))
+    }
+
+    fn admin_secret_hash(&self, secret: &str) -> String {
+        hex::encode(self.keys.token_hash(ADMIN_SECRET_CONTEXT, secret))
+    }
+
+    /// Whether `given` (the admin cookie's value) is the admin secret of `session`.
+    pub fn admin_secret_matches(&self, session: &Session, given: Option<&str>) -> bool {
+        match (given, session.admin_secret.as_deref()) {
+            (Some(given), Some(stored)) => {
+                let hash = self.admin_secret_hash(given);
+                bool::from(hash.as_bytes().ct_eq(stored.as_bytes()))
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the signed-in admin authenticated recently enough to change things.
+    pub fn recently_authenticated(&self, me: &SignedIn) -> bool {
+        me.session.recently_authenticated(self.clock.now())
+    }
+
+    /// The step-up window, for pages that explain it.
+    pub fn step_up_window_minutes(&self) -> i64 {
+        STEP_UP_WINDOW_SECS / 60
+    }
+
+    /// How the signed-in admin may step up.
+    pub fn step_up_options(&self, me: &SignedIn) -> Result<StepUpOptions> {
+        let policy = self.read(|r| Ok(realm_policy(r, me.user.realm)?))?;
+        let microsoft = self.sso_enabled(me.user.realm)? && !me.user.sso_links.is_empty();
+        Ok(StepUpOptions {
+            password: policy.password_allowed(&me.user) && me.user.password_hash.is_some(),
+            microsoft,
+        })
+    }
+
+    /// Step-up with password and second factor. Every failure is the same
+    /// [`ServiceError::LoginFailed`] after the same work, counted by the sign-in
+    /// throttle of the admin's account and address.
+    #[tracing::instrument(skip_all)]
+    pub async fn step_up_with_password(
+        self: &Arc<Self>,
+        me: SignedIn,
+        password: Password,
+        code: String,
+        origin: Origin,
+    ) -> Result<()> {
+        if too_long_to_try(password.expose()) {
+            return Err(ServiceError::LoginFailed);
+        }
+        let account = account_key(&me.user.realm.key(), me.user.email.as_str());
+        if let Some(wait) = self
+            .throttle
+            .retry_after(&account, &origin.ip, self.clock.now())
+        {
+            return Err(ServiceError::Throttled {
+                retry_after_secs: wait,
+            });
+        }
+        let verified = self
+            .hashing
+            .verify(&password, me.user.password_hash.as_deref())
+            .await?;
+        self.blocking(move |s| {
+            let refuse = |reason: LoginRefusal| {
+                s.refuse(
+                    FailedAttempt {
+                        realm: me.user.realm,
+                        account: &account,
+                        typed_email: me.user.email.as_str(),
+                        subject: Some((me.user.id, me.user.email.as_str())),
+                        reason,
+                        origin: &origin,
+                    },
+                    ServiceError::LoginFailed,
+                )
+            };
+            if verified == Verified::No {
+                return refuse(LoginRefusal::ReauthWrongPassword);
+            }
+            let now = s.clock.now();
+            let outcome = s.write(|w| {
+                let Some(mut user) = w.user(me.user.id)? else {
+                    return Ok(Err(LoginRefusal::UserRemoved));
+                };
+                let policy = realm_policy(w, user.realm)?;
+                if let Some(refusal) = local_refusal(&user, &policy) {
+                    return Ok(Err(refusal));
+                }
+                let Some(mut session) = w.session(&me.key)? else {
+                    return Ok(Err(LoginRefusal::ChangedDuringSignIn));
+                };
+                let factor = if user.totp.is_some() || policy.mfa_required {
+                    match MfaCode::parse(&code) {
+                        MfaCode::Totp(c) => s.accept_totp(&mut user, &c)?,
+                        MfaCode::Recovery(c) => s.accept_recovery_code(&mut user, &c),
+                        MfaCode::Malformed => None,
+                    }
+                    .map(|method| format!("password + {method}"))
+                } else {
+                    Some("password".to_owned())
+                };
+                let Some(method) = factor else {
+                    return Ok(Err(LoginRefusal::ReauthWrongCode));
+                };
+                user.updated_at = now;
+                w.put_user(&user)?;
+                session.stepped_up_at = Some(now);
+                w.put_session(&me.key, &session)?;
+                s.audit(w, step_up_event(&me, &origin, &method))?;
+                Ok(Ok(()))
+            })?;
+            match outcome {
+                Ok(()) => {
+                    s.throttle.success(&account);
+                    Ok(())
+                }
+                Err(reason) => refuse(reason),
+            }
+        })
+        .await
+    }
+
+    /// Starts a step-up by Microsoft sign-in, coming back to `next` (an admin page).
+    pub async fn start_sso_step_up(
+        self: &Arc<Self>,
+        me: &SignedIn,
+        next: String,
+    ) -> Result<SsoStart> {
+        if !self.step_up_options(me)?.microsoft {
+            return Err(ServiceError::Forbidden(
+                "Your account is not linked to a Microsoft account: confirm with your password and code.".to_owned(),
+            ));
+        }
+        let purpose = SsoPurpose::StepUp {
+            user_id: me.user.id,
+            session: hex::encode(me.key),
+            next,
+        };
+        self.start_sso(Realm::Staff, purpose).await
+    }
+
+    /// Finishes a step-up by Microsoft sign-in that began at `started`: the verified
+    /// account must be linked to the admin, Microsoft must have authenticated them
+    /// afresh, and the session must still be theirs. `Err` holds the audit reason.
+    pub(crate) async fn finish_sso_step_up(
+        self: &Arc<Self>,
+        user_id: UserId,
+        session: String,
+        identity: SsoIdentity,
+        started: Timestamp,
+        origin: Origin,
+    ) -> Result<std::result::Result<(), String>> {
+        let Some(key) = hex::decode(&session)
+            .ok()
+            .and_then(|b| SessionKey::try_from(b).ok())
+        else {
+            return Ok(Err("step-up: malformed session reference".to_owned()));
+        };
+        if !authenticated_since(identity.auth_time, started.0) {
+            return Ok(Err(
+                "step-up: Microsoft did not authenticate the user again (auth_time missing or too old)"
+                    .to_owned(),
+            ));
+        }
+        self.blocking(move |s| {
+            let now = s.clock.now();
+            s.write(|w| {
+                let Some(me) = s.live_session(w, Realm::Staff, key, Stage::Active)? else {
+                    return Ok(Err("step-up: the session ended".to_owned()));
+                };
+                if me.user.id != user_id {
+                    return Ok(Err("step-up: the session belongs to someone else".to_owned()));
+                }
+                let linked = me.user.sso_links.iter().any(|l| {
+                    l.tenant.eq_ignore_ascii_case(&identity.tenant) && l.subject == identity.object_id
+                });
+                if !linked {
+                    return Ok(Err(format!(
+                        "step-up: the Microsoft account (tid {} oid {}) is not linked to this admin",
+                        identity.tenant, identity.object_id
+                    )));
+                }
+                let mut session = me.session.clone();
+                session.stepped_up_at = Some(now);
+                w.put_session(&key, &session)?;
+                s.audit(w, step_up_event(&me, &origin, "Microsoft"))?;
+                Ok(Ok(()))
+            })
+        })
+        .await
+    }
+}
+
+fn step_up_event(me: &SignedIn, origin: &Origin, method: &str) -> AuditEvent {
+    AuditEvent::new(AuditKind::LoginSucceeded, Timestamp(0))
+        .by(Actor::User(me.user.id), me.user.email.as_str())
+        .about(me.user.id, me.user.email.as_str())
+        .in_realm(me.user.realm)
+        .from_ip(&origin.ip)
+        .detail(format!("step-up for admin changes ({method})"))
+}

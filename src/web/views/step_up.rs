@@ -1,0 +1,59 @@
+//! The step-up page: an admin confirms who they are before changes in the admin
+//! console — password and code, or a fresh Microsoft sign-in.
+
+use maud::{Markup, html};
+
+use super::components::{Field, code_field, csrf_input, error_banner};
+use super::layout::{Chrome, page};
+use crate::web::paths;
+
+pub struct StepUpView<'a> {
+    pub chrome: Chrome<'a>,
+    pub csrf: &'a str,
+    /// The admin page to return to.
+    pub next: &'a str,
+    pub error: Option<&'a str>,
+    /// How long a confirmation lasts, in minutes.
+    pub window_minutes: i64,
+    pub password_form: bool,
+    pub microsoft: bool,
+}
+
+pub fn step_up_page(vm: &StepUpView) -> Markup {
+    page(
+        &vm.chrome,
+        html! {
+            section.card.narrow {
+                h1 { "Confirm it is you" }
+                p { "Changes in the admin console need a sign-in from the last " (vm.window_minutes) " minutes. Confirm who you are, then make your change again." }
+                (error_banner(vm.error))
+                @if vm.microsoft {
+                    form method="post" action=(paths::ADMIN_CONFIRM_MICROSOFT) {
+                        (csrf_input(vm.csrf))
+                        input type="hidden" name="next" value=(vm.next);
+                        button.button.microsoft type="submit" {
+                            img src=(crate::web::assets::url("microsoft.svg")) alt="" width="20" height="20";
+                            span { "Confirm with Microsoft" }
+                        }
+                    }
+                }
+                @if vm.password_form {
+                    @if vm.microsoft {
+                        p.divider { span { "or with your password" } }
+                    }
+                    form method="post" action=(paths::ADMIN_CONFIRM) {
+                        (csrf_input(vm.csrf))
+                        input type="hidden" name="next" value=(vm.next);
+                        (Field::new("password", "Password", "password", "current-password").render())
+                        (code_field("Code", "The 6-digit code from your authenticator app, or one of your recovery codes."))
+                        button.primary type="submit" { "Confirm" }
+                    }
+                }
+                @if !vm.password_form && !vm.microsoft {
+                    p { "Your account has no way to confirm here. Sign out and sign in again." }
+                }
+                p.small { a href=(vm.next) { "Cancel" } }
+            }
+        },
+    )
+}
