@@ -27,6 +27,7 @@ mod portal_consent;
 mod portal_isolation;
 mod portal_logo;
 mod portal_policy;
+mod safe_defaults;
 mod sessions;
 mod sso_admin;
 mod sso_cli;
