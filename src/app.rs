@@ -92,6 +92,13 @@ pub fn init_logging(config: &Config) {
 /// `gatehouse serve`.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     init_logging(&config);
+    if !config.ignored_env.is_empty() {
+        tracing::warn!(
+            "ignoring environment variables that name no configuration key: {}",
+            config.ignored_env.join(", ")
+        );
+    }
+    let store_existed = config.data_dir.join(STORE_FILE_NAME).exists();
     let services = match open_services(&config) {
         Ok(s) => s,
         Err(OpenError::InUse) => anyhow::bail!(
@@ -100,6 +107,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         ),
         Err(OpenError::Other(e)) => return Err(e),
     };
+    log_data_location(&config, store_existed);
     if let Some(token) = services.issue_setup_token()? {
         // The one place a secret is printed: the operator needs this link once.
         println!("Setup link: {}/setup/{}", config.base_url(), token.expose());
@@ -116,11 +124,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 
     let config = Arc::new(config);
     let state = web::Data::new(AppState::new(Arc::clone(&services), Arc::clone(&config)));
-    let metrics_server = config
-        .metrics
-        .listen
-        .map(|addr| gate_web::metrics::server(addr, state.clone()))
-        .transpose()?;
+    let metrics_server = metrics_server(&config, state.clone())?;
     let server = HttpServer::new(move || gate_web::app(state.clone()))
         .shutdown_timeout(10)
         .disable_signals();
@@ -136,7 +140,6 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let server = server.run();
     let handle = server.handle();
     let metrics_handle = metrics_server.map(|m| {
-        tracing::info!(listen = ?config.metrics.listen, "metrics are served on their own listener");
         let handle = m.handle();
         tokio::spawn(m);
         handle
@@ -158,6 +161,46 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let flushed = services.flush_activity();
     tracing::info!(?flushed, "stopped");
     Ok(())
+}
+
+/// One line saying where the data is, so an operator who started `serve` in the wrong
+/// folder sees it at once.
+fn log_data_location(config: &Config, store_existed: bool) {
+    let shown = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
+    let key = KeySource::locate(&config.data_dir, config.master_key_file.as_deref(), true);
+    let config_file = config
+        .file
+        .as_deref()
+        .map_or_else(|| "none".to_owned(), |f| shown(f).display().to_string());
+    tracing::info!(
+        data_dir = %shown(&config.data_dir).display(),
+        store = %shown(&config.data_dir.join(STORE_FILE_NAME)).display(),
+        master_key = %shown(&key.path).display(),
+        config_file,
+        new_store = !store_existed,
+        "data location"
+    );
+}
+
+/// The separate metrics listener. The default address is a convenience, not the
+/// operator's choice: when it is taken (a second instance on the host) metrics are
+/// only missing, with a warning; a chosen address that cannot be bound stops start-up.
+fn metrics_server(
+    config: &Config,
+    state: web::Data<AppState>,
+) -> anyhow::Result<Option<actix_web::dev::Server>> {
+    let listen = config.metrics.listen;
+    match gate_web::metrics::server(listen, state) {
+        Ok(server) => {
+            tracing::info!(%listen, public = config.metrics.public, "metrics are served on their own listener");
+            Ok(Some(server))
+        }
+        Err(e) if config.metrics.listen_is_default => {
+            tracing::warn!(error = %format!("{e:#}"), "no metrics listener; set metrics.listen to another address");
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Waits (at most ten seconds) until `services` is the only handle left, so that

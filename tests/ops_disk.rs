@@ -120,7 +120,7 @@ async fn a_read_only_store_refuses_writes_with_503_and_keeps_serving_reads() {
     let read_only = Arc::new(AtomicBool::new(false));
     let master = [42u8; 32];
     let clock = Arc::new(ManualClock::new(SystemClock.now()));
-    let config = config_with("");
+    let config = config_with("[metrics]\npublic = true\n");
     let services = Arc::new(
         Services::new(
             switchable_store(&path, read_only.clone()),

@@ -1,5 +1,6 @@
 //! `/metrics` parses as Prometheus text and its counters move with the actions that
-//! should move them; with `metrics.listen` it is served only there.
+//! should move them; it is served on `metrics.listen`, and on the main listener only
+//! with `metrics.public = true`.
 
 use std::collections::HashMap;
 
@@ -7,9 +8,9 @@ use actix_web::http::StatusCode;
 use openmetrics_parser::prometheus::parse_prometheus;
 use openmetrics_parser::{PrometheusType, PrometheusValue};
 
-use crate::common::binary::{Install, free_port};
-use crate::common::sso::{app_with_entra, configure_staff_sso, sso_sign_in, user};
-use crate::common::{Browser, TestApp};
+use crate::common::binary::Install;
+use crate::common::sso::{app_with_entra_and, configure_staff_sso, sso_sign_in, user};
+use crate::common::{Browser, TestApp, config_with};
 
 /// One scrape, parsed by a strict Prometheus text-format parser: sample values (the
 /// observation count for histograms) by `family{k=v,…}` with labels sorted.
@@ -77,7 +78,7 @@ async fn scrape(browser: &mut Browser) -> Metrics {
 
 #[actix_web::test]
 async fn metrics_parse_and_move_with_logins_throttling_sessions_and_requests() {
-    let app = TestApp::new().await;
+    let app = TestApp::with_config(config_with("[metrics]\npublic = true\n")).await;
     let token = app.services.issue_setup_token().unwrap().unwrap();
     let mut ops = app.browser();
     let before = scrape(&mut ops).await;
@@ -206,9 +207,8 @@ async fn metrics_parse_and_move_with_logins_throttling_sessions_and_requests() {
 
 #[test]
 fn a_separate_metrics_listener_serves_metrics_and_the_main_one_does_not() {
-    let metrics_port = free_port();
-    let install =
-        Install::with_config(&format!("[metrics]\nlisten = '127.0.0.1:{metrics_port}'\n"));
+    let install = Install::new();
+    let metrics_port = install.metrics_port;
     let server = install.start();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -240,7 +240,7 @@ fn a_separate_metrics_listener_serves_metrics_and_the_main_one_does_not() {
 
 #[actix_web::test]
 async fn sso_sign_ins_sso_errors_and_forward_auth_decisions_are_counted() {
-    let (app, fake) = app_with_entra().await;
+    let (app, fake) = app_with_entra_and("[metrics]\npublic = true\n").await;
     configure_staff_sso(&app, true, "").await;
     let mut ops = app.browser();
 

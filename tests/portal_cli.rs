@@ -17,6 +17,8 @@ fn clients_are_managed_from_the_cli_and_bad_input_changes_nothing() {
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
 
+    // Management commands need an existing store (DESIGN §14): the first install.
+    install.start().stop();
     let out = ok(&["client", "add", "--slug", "acme", "--name", "Acme Corp"]);
     assert!(out.contains("/p/acme/login"), "{out}");
     assert!(

@@ -32,6 +32,7 @@ mod portal_consent;
 mod portal_isolation;
 mod portal_logo;
 mod portal_policy;
+mod safe_defaults;
 mod sessions;
 mod sessions_revoke_all;
 mod sso_admin;

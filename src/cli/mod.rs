@@ -16,7 +16,7 @@ use clap::Parser;
 
 use crate::admin_api::{AdminRequest, AdminResponse, SOCKET_FILE_NAME, execute, socket};
 use crate::app::{self, OpenError};
-use crate::config::{Config, Overrides};
+use crate::config::{Config, Overrides, SettingValue};
 use crate::ops;
 
 /// Runs the CLI; the exit code is 0 on success, 1 when a command failed, 2 for
@@ -36,6 +36,13 @@ pub fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // `serve` logs it through the configured log format instead.
+    if !config.ignored_env.is_empty() && !matches!(cli.command, Command::Serve) {
+        eprintln!(
+            "warning: ignoring environment variables that name no configuration key: {}",
+            config.ignored_env.join(", ")
+        );
+    }
     match dispatch(cli, config) {
         Ok(code) => code,
         Err(e) => {
@@ -108,13 +115,17 @@ fn dispatch(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
     Ok(print(&response, json))
 }
 
-/// Sends `request` to the running server, or executes it on the store directly.
+/// Sends `request` to the running server, or executes it on the store directly. Only
+/// `admin create` may create the store; every other request needs an existing one.
 pub fn perform(config: &Config, request: &AdminRequest) -> anyhow::Result<AdminResponse> {
     let socket_path = config.data_dir.join(SOCKET_FILE_NAME);
     if let Some(response) = socket::send(&socket_path, request)
         .with_context(|| format!("while talking to the server on {}", socket_path.display()))?
     {
         return Ok(response);
+    }
+    if !matches!(request, AdminRequest::AdminCreate { .. }) {
+        ops::store_location::require_existing(config)?;
     }
     let services = match app::open_services(config) {
         Ok(s) => s,
@@ -203,33 +214,33 @@ fn check_config(config: &Config, json: bool) -> ExitCode {
             }
         }
     }
+    let settings = config.settings();
+    let file = config.file.as_ref().map(|f| f.display().to_string());
     if json {
-        let value = serde_json::json!({
+        let mut value = serde_json::json!({
             "ok": problems.is_empty(),
             "problems": problems,
-            "listen": config.listen.to_string(),
-            "public_url": config.base_url(),
-            "data_dir": config.data_dir.display().to_string(),
-            "forward_auth": { "remote_user": config.forward_auth.remote_user.as_str() },
+            "config_file": file,
+            "ignored_environment": config.ignored_env,
         });
+        for setting in &settings {
+            set_json(&mut value, setting.key, json_value(&setting.value));
+        }
         println!(
             "{}",
             serde_json::to_string_pretty(&value).unwrap_or_default()
         );
     } else if problems.is_empty() {
         println!("configuration OK");
-        println!("  listen:      {}", config.listen);
-        println!("  public_url:  {}", config.base_url());
-        println!("  data_dir:    {}", config.data_dir.display());
         println!(
-            "  sessions:    idle {}s, absolute {}s",
-            config.session.idle_timeout_secs, config.session.absolute_timeout_secs
+            "  (file: {})",
+            file.as_deref()
+                .unwrap_or("none; defaults and environment only")
         );
-        println!("  entra:       {}", config.entra.authority_host);
-        println!(
-            "  remote_user: {}",
-            config.forward_auth.remote_user.as_str()
-        );
+        let width = settings.iter().map(|s| s.key.len()).max().unwrap_or(0);
+        for setting in &settings {
+            println!("  {:width$} = {}", setting.key, setting.value);
+        }
     } else {
         for p in &problems {
             eprintln!("error: {p}");
@@ -239,5 +250,32 @@ fn check_config(config: &Config, json: bool) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
+    }
+}
+
+fn json_value(value: &SettingValue) -> serde_json::Value {
+    match value {
+        SettingValue::Text(text) => text.clone().into(),
+        SettingValue::Flag(on) => (*on).into(),
+        SettingValue::List(items) => items.clone().into(),
+        SettingValue::Unset(_) => serde_json::Value::Null,
+    }
+}
+
+/// Sets `a.b` in a JSON object, creating the inner object.
+fn set_json(root: &mut serde_json::Value, key: &str, value: serde_json::Value) {
+    let mut current = root;
+    let mut parts = key.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let Some(object) = current.as_object_mut() else {
+            return;
+        };
+        if parts.peek().is_none() {
+            object.insert(part.to_owned(), value);
+            return;
+        }
+        current = object
+            .entry(part.to_owned())
+            .or_insert_with(|| serde_json::json!({}));
     }
 }

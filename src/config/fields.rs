@@ -2,12 +2,15 @@
 //! its validated form, or a [`ConfigError`] naming the key.
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 
 use ipnet::IpNet;
 use url::Url;
 
 use super::raw;
-use super::{ConfigError, DEFAULT_AUTHORITY_HOST, EntraConfig, RemoteUser, SessionConfig};
+use super::{
+    ConfigError, DEFAULT_AUTHORITY_HOST, EntraConfig, MetricsConfig, RemoteUser, SessionConfig,
+};
 
 fn is_loopback_host(url: &Url) -> bool {
     match url.host() {
@@ -233,4 +236,91 @@ pub fn parse_duration(text: &str) -> Option<i64> {
         number.clear();
     }
     number.is_empty().then_some(total)
+}
+
+/// The levels a `log.level` directive may name.
+const LOG_LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+
+/// `log.level`: comma-separated directives, each a level (`info`) or `target=level`
+/// (`gatehouse=debug`). tracing would take any bare word as a target name and so
+/// silence every other log line; a typo like `verbose` must not do that quietly.
+pub(super) fn log_level(raw: Option<&str>) -> Result<String, ConfigError> {
+    let key = "log.level";
+    let text = raw.map_or("info", str::trim);
+    let bad = |why: String| {
+        ConfigError::new(
+            key,
+            format!(
+                "`{text}` {why}; write a level (off, error, warn, info, debug, trace) or target=level, comma-separated, like `info` or `info,gatehouse=debug`"
+            ),
+        )
+    };
+    if text.is_empty() {
+        return Err(bad("is empty".to_owned()));
+    }
+    for directive in text.split(',').map(str::trim) {
+        let (target, level) = match directive.split_once('=') {
+            Some((target, level)) => (Some(target.trim()), level.trim()),
+            None => (None, directive),
+        };
+        if !LOG_LEVELS.contains(&level.to_ascii_lowercase().as_str()) {
+            return Err(bad(format!("names no log level in `{directive}`")));
+        }
+        let target_ok = |t: &str| {
+            !t.is_empty()
+                && t.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'-' | b'.'))
+        };
+        if target.is_some_and(|t| !target_ok(t)) {
+            return Err(bad(format!(
+                "has no module name before `=` in `{directive}`"
+            )));
+        }
+    }
+    if tracing_subscriber::EnvFilter::try_new(text).is_err() {
+        return Err(bad("is not a log filter".to_owned()));
+    }
+    Ok(text.to_owned())
+}
+
+/// A path-valued key that is set: an empty one is a mistake, not "the default".
+pub(super) fn path(key: &str, text: String) -> Result<PathBuf, ConfigError> {
+    if text.trim().is_empty() {
+        return Err(ConfigError::new(key, "must not be empty"));
+    }
+    Ok(PathBuf::from(text))
+}
+
+/// The default address of the separate metrics listener.
+pub const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9464";
+
+pub(super) fn metrics(
+    raw: raw::RawMetrics,
+    listen: SocketAddr,
+) -> Result<MetricsConfig, ConfigError> {
+    let key = "metrics.listen";
+    let text = raw.listen.as_deref().unwrap_or(DEFAULT_METRICS_LISTEN);
+    let metrics_listen: SocketAddr = text.trim().parse().map_err(|_| {
+        ConfigError::new(
+            key,
+            format!("`{text}` is not an address like {DEFAULT_METRICS_LISTEN}"),
+        )
+    })?;
+    let overlaps = metrics_listen.port() == listen.port()
+        && (metrics_listen.ip() == listen.ip()
+            || metrics_listen.ip().is_unspecified()
+            || listen.ip().is_unspecified());
+    if overlaps {
+        return Err(ConfigError::new(
+            key,
+            format!(
+                "must differ from `listen` ({listen}); set metrics.public = true to serve /metrics on the main listener"
+            ),
+        ));
+    }
+    Ok(MetricsConfig {
+        listen: metrics_listen,
+        listen_is_default: raw.listen.is_none(),
+        public: raw.public.unwrap_or(false),
+    })
 }

@@ -1,6 +1,7 @@
 //! Gatehouse's configuration (DESIGN §7): the validated form built from [`raw`].
 //! Every mistake is reported at start-up with the key it concerns.
 
+mod effective;
 mod fields;
 pub mod raw;
 
@@ -10,8 +11,12 @@ use std::path::{Path, PathBuf};
 use ipnet::IpNet;
 use url::Url;
 
-pub use fields::parse_duration;
-use fields::{cookie_domain, entra, host_name, parse_net, public_url, remote_user, session};
+pub use effective::{Setting, SettingValue};
+pub use fields::{DEFAULT_METRICS_LISTEN, parse_duration};
+use fields::{
+    cookie_domain, entra, host_name, log_level, metrics, parse_net, path, public_url, remote_user,
+    session,
+};
 use raw::RawConfig;
 
 /// The default Microsoft login host.
@@ -56,6 +61,11 @@ pub struct Config {
     pub tls: Option<TlsConfig>,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
+    /// The configuration file read, if any.
+    pub file: Option<PathBuf>,
+    /// `GATEHOUSE_` environment variables that name no key and were ignored (names
+    /// only: their values may be anything).
+    pub ignored_env: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -111,9 +121,16 @@ pub struct LogConfig {
     pub level: String,
 }
 
-#[derive(Debug, Clone, Default)]
+/// `[metrics]`: where `/metrics` is served.
+#[derive(Debug, Clone)]
 pub struct MetricsConfig {
-    pub listen: Option<SocketAddr>,
+    /// The separate metrics listener.
+    pub listen: SocketAddr,
+    /// Whether `listen` is the default rather than the operator's choice: a default
+    /// that cannot be bound (a second instance on the host) only warns.
+    pub listen_is_default: bool,
+    /// Whether `/metrics` is also served on the main listener.
+    pub public: bool,
 }
 
 /// Values given on the command line, which win over file and environment.
@@ -130,18 +147,23 @@ impl Config {
         env: impl Iterator<Item = (String, String)>,
         overrides: &Overrides,
     ) -> Result<Config, ConfigError> {
-        let mut table = match file.map(Path::to_path_buf).or_else(default_file) {
-            Some(path) => read_file(&path)?,
+        let file = file.map(Path::to_path_buf).or_else(default_file);
+        let mut table = match &file {
+            Some(path) => read_file(path)?,
             None => toml::Table::new(),
         };
-        raw::overlay_env(&mut table, env).map_err(|m| ConfigError::new("environment", m))?;
+        let ignored_env =
+            raw::overlay_env(&mut table, env).map_err(|m| ConfigError::new("environment", m))?;
         if let Some(dir) = &overrides.data_dir {
             table.insert(
                 "data_dir".into(),
                 toml::Value::String(dir.to_string_lossy().into_owned()),
             );
         }
-        Config::from_table(table)
+        let mut config = Config::from_table(table)?;
+        config.file = file;
+        config.ignored_env = ignored_env;
+        Ok(config)
     }
 
     /// Validates a merged TOML table.
@@ -208,8 +230,8 @@ impl Config {
                 cert: Some(cert),
                 key: Some(key),
             } => Some(TlsConfig {
-                cert: cert.into(),
-                key: key.into(),
+                cert: path("tls.cert", cert)?,
+                key: path("tls.key", key)?,
             }),
             raw::RawTls { cert: None, .. } => {
                 return Err(ConfigError::new(
@@ -235,31 +257,16 @@ impl Config {
                 ));
             }
         };
-        let level = raw_log.level.unwrap_or_else(|| "info".to_owned());
-        if tracing_subscriber::EnvFilter::try_new(&level).is_err() {
-            return Err(ConfigError::new(
-                "log.level",
-                format!("`{level}` is not a log filter such as `info` or `gatehouse=debug`"),
-            ));
-        }
-        let metrics_listen = raw
-            .metrics
-            .unwrap_or_default()
-            .listen
-            .map(|l| {
-                l.parse::<SocketAddr>().map_err(|_| {
-                    ConfigError::new(
-                        "metrics.listen",
-                        format!("`{l}` is not an address like 127.0.0.1:9090"),
-                    )
-                })
-            })
-            .transpose()?;
+        let level = log_level(raw_log.level.as_deref())?;
+        let metrics = metrics(raw.metrics.unwrap_or_default(), listen)?;
         Ok(Config {
             listen,
             public_url,
             data_dir,
-            master_key_file: raw.master_key_file.map(PathBuf::from),
+            master_key_file: raw
+                .master_key_file
+                .map(|p| path("master_key_file", p))
+                .transpose()?,
             trusted_proxies,
             cookie_domain,
             session,
@@ -270,9 +277,9 @@ impl Config {
             },
             tls,
             log: LogConfig { format, level },
-            metrics: MetricsConfig {
-                listen: metrics_listen,
-            },
+            metrics,
+            file: None,
+            ignored_env: Vec::new(),
         })
     }
 

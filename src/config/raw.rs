@@ -88,8 +88,12 @@ pub struct RawLog {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawMetrics {
-    /// Serve `/metrics` on this separate address instead of the main listener.
+    /// The separate address `/metrics` is served on (default `127.0.0.1:9464`); keep it
+    /// on an internal interface.
     pub listen: Option<String>,
+    /// Also serve `/metrics` on the main listener (default `false`: the numbers say
+    /// who signs in when, which is nobody else's business).
+    pub public: Option<bool>,
 }
 
 /// Accepts a TOML list or a comma-separated string (handy in environment variables).
@@ -110,32 +114,59 @@ fn list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error
     }))
 }
 
-/// Environment variables that are command-line options, not configuration keys.
-const NOT_CONFIG_KEYS: &[&str] = &["GATEHOUSE_CONFIG"];
+/// Every configuration key, as written in the file (sections joined with `.`). An
+/// environment variable is configuration only when it names one of these.
+pub const KNOWN_KEYS: &[&str] = &[
+    "listen",
+    "public_url",
+    "data_dir",
+    "master_key_file",
+    "trusted_proxies",
+    "cookie_domain",
+    "session.idle_timeout",
+    "session.absolute_timeout",
+    "entra.authority_host",
+    "entra.allow_insecure_loopback",
+    "forward_auth.allowed_hosts",
+    "forward_auth.remote_user",
+    "tls.cert",
+    "tls.key",
+    "log.format",
+    "log.level",
+    "metrics.listen",
+    "metrics.public",
+];
 
-/// Puts `GATEHOUSE_A__B=value` into `table` as `a.b = value`. Values that look like
-/// TOML booleans or arrays are parsed as such; everything else is a string.
+/// `GATEHOUSE_` variables the command line reads itself (clap `env`): neither
+/// configuration nor worth a warning.
+const COMMAND_LINE_VARS: &[&str] = &["GATEHOUSE_CONFIG"];
+
+/// Puts each `GATEHOUSE_A__B=value` that names a known key into `table` as
+/// `a.b = value`. Values that look like TOML booleans or arrays are parsed as such;
+/// everything else is a string. Returns the names of the other `GATEHOUSE_` variables
+/// (Kubernetes injects `GATEHOUSE_PORT` for a Service named gatehouse; test harnesses
+/// have their own), which are not configuration and are left alone.
 pub fn overlay_env(
     table: &mut toml::Table,
     vars: impl Iterator<Item = (String, String)>,
-) -> Result<(), String> {
+) -> Result<Vec<String>, String> {
     let vars: BTreeMap<String, String> = vars
-        .filter(|(k, _)| k.starts_with("GATEHOUSE_") && !NOT_CONFIG_KEYS.contains(&k.as_str()))
+        .filter(|(k, _)| k.starts_with("GATEHOUSE_") && !COMMAND_LINE_VARS.contains(&k.as_str()))
         .collect();
+    let mut ignored = Vec::new();
     for (name, value) in vars {
         let path: Vec<String> = name["GATEHOUSE_".len()..]
             .split("__")
             .map(|p| p.to_ascii_lowercase())
             .collect();
-        if path.iter().any(|p| p.is_empty()) {
-            return Err(format!(
-                "environment variable {name} does not name a configuration key"
-            ));
+        if !KNOWN_KEYS.contains(&path.join(".").as_str()) {
+            ignored.push(name);
+            continue;
         }
         let value = env_value(&value);
         set_path(table, &path, value).map_err(|e| format!("environment variable {name}: {e}"))?;
     }
-    Ok(())
+    Ok(ignored)
 }
 
 fn env_value(raw: &str) -> toml::Value {

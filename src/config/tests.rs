@@ -53,8 +53,149 @@ fn unknown_keys_are_errors_naming_the_key() {
     let e = load("[session]\nidle_timeuot = '5m'\n", &[]).unwrap_err();
     assert_eq!(e.key, "session.idle_timeuot");
     assert!(e.to_string().contains("idle_timeuot"), "{e}");
-    let e = load("", &[("GATEHOUSE_LISTN", "x")]).unwrap_err();
-    assert!(e.to_string().contains("listn"), "{e}");
+}
+
+#[test]
+fn only_environment_variables_naming_a_key_are_configuration() {
+    let mut table = toml::Table::new();
+    let vars = [
+        ("GATEHOUSE_PORT", "tcp://10.0.0.1:8080"),
+        ("GATEHOUSE_E2E_BIN", "/tmp/gatehouse"),
+        ("GATEHOUSE_LISTN", "x"),
+        ("GATEHOUSE_SESSION", "x"),
+        ("GATEHOUSE_SESSION__", "x"),
+        ("GATEHOUSE_CONFIG", "gatehouse.toml"),
+        ("GATEHOUSE_LOG__LEVEL", "debug"),
+        ("GATEHOUSE_METRICS__PUBLIC", "true"),
+        ("PATH", "/usr/bin"),
+    ];
+    let ignored = raw::overlay_env(
+        &mut table,
+        vars.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+    )
+    .unwrap();
+    assert_eq!(
+        ignored,
+        [
+            "GATEHOUSE_E2E_BIN",
+            "GATEHOUSE_LISTN",
+            "GATEHOUSE_PORT",
+            "GATEHOUSE_SESSION",
+            "GATEHOUSE_SESSION__"
+        ]
+    );
+    let c = Config::from_table(table).unwrap();
+    assert_eq!(c.listen.port(), 8080);
+    assert_eq!(c.log.level, "debug");
+    assert!(c.metrics.public);
+    // A known key with a bad value is still an error naming it.
+    let e = load("", &[("GATEHOUSE_LISTEN", "tcp://10.0.0.1:8080")]).unwrap_err();
+    assert_eq!(e.key, "listen");
+}
+
+/// Records the field names a `Deserialize` impl asks for, without any data.
+struct FieldNames(std::cell::RefCell<Vec<&'static str>>);
+
+impl<'de> serde::Deserializer<'de> for &FieldNames {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom("not a struct"))
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _: &'static str,
+        fields: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.borrow_mut().extend_from_slice(fields);
+        Err(serde::de::Error::custom("fields recorded"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+        byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+        identifier ignored_any
+    }
+}
+
+fn fields_of<T: for<'de> serde::Deserialize<'de>>() -> Vec<&'static str> {
+    let names = FieldNames(Default::default());
+    let _ = T::deserialize(&names);
+    names.0.into_inner()
+}
+
+#[test]
+fn the_known_keys_are_exactly_the_keys_of_the_file() {
+    let sections = [
+        ("session", fields_of::<raw::RawSession>()),
+        ("entra", fields_of::<raw::RawEntra>()),
+        ("forward_auth", fields_of::<raw::RawForwardAuth>()),
+        ("tls", fields_of::<raw::RawTls>()),
+        ("log", fields_of::<raw::RawLog>()),
+        ("metrics", fields_of::<raw::RawMetrics>()),
+    ];
+    let mut keys = Vec::new();
+    for field in fields_of::<raw::RawConfig>() {
+        match sections.iter().find(|(name, _)| *name == field) {
+            Some((name, inner)) => keys.extend(inner.iter().map(|f| format!("{name}.{f}"))),
+            None => keys.push(field.to_owned()),
+        }
+    }
+    assert!(keys.len() > 10, "{keys:?}");
+    assert_eq!(keys, raw::KNOWN_KEYS);
+    let printed: Vec<&str> = load("", &[])
+        .unwrap()
+        .settings()
+        .iter()
+        .map(|s| s.key)
+        .collect();
+    assert_eq!(printed, raw::KNOWN_KEYS, "check-config prints every key");
+}
+
+#[test]
+fn log_levels_are_levels_or_target_equals_level() {
+    for good in [
+        "info",
+        "DEBUG",
+        "off",
+        "warn,gatehouse=debug",
+        "gatehouse::http=trace, info",
+    ] {
+        assert!(
+            load(&format!("[log]\nlevel = '{good}'"), &[]).is_ok(),
+            "{good}"
+        );
+    }
+    for bad in [
+        "verbose",
+        "",
+        "info,verbose",
+        "gatehouse=loud",
+        "=debug",
+        "info,",
+        "gatehouse",
+    ] {
+        let e = load(&format!("[log]\nlevel = '{bad}'"), &[]).expect_err(bad);
+        assert_eq!(e.key, "log.level", "{bad}: {e}");
+    }
+}
+
+#[test]
+fn metrics_are_on_their_own_loopback_listener_by_default() {
+    let c = load("", &[]).unwrap();
+    assert_eq!(c.metrics.listen.to_string(), "127.0.0.1:9464");
+    assert!(c.metrics.listen_is_default);
+    assert!(!c.metrics.public);
+    let c = load("[metrics]\nlisten = '10.0.0.5:9100'\npublic = true", &[]).unwrap();
+    assert_eq!(c.metrics.listen.to_string(), "10.0.0.5:9100");
+    assert!(!c.metrics.listen_is_default);
+    assert!(c.metrics.public);
+    for clash in ["127.0.0.1:8080", "0.0.0.0:8080"] {
+        let e = load(&format!("[metrics]\nlisten = '{clash}'"), &[]).expect_err(clash);
+        assert_eq!(e.key, "metrics.listen");
+    }
 }
 
 #[test]
@@ -94,6 +235,10 @@ fn bad_values_are_errors_naming_the_key() {
         ("[tls]\ncert = 'c.pem'", "tls.key"),
         ("[log]\nformat = 'xml'", "log.format"),
         ("[metrics]\nlisten = 'x'", "metrics.listen"),
+        ("[metrics]\npublic = 'yes'", "metrics.public"),
+        ("[log]\nlevel = 'verbose'", "log.level"),
+        ("master_key_file = ''", "master_key_file"),
+        ("[tls]\ncert = ''\nkey = 'k.pem'", "tls.cert"),
         ("listen = 8080", "listen"),
     ];
     for (text, key) in cases {

@@ -151,11 +151,7 @@ fn take_snapshot(
     }
 
     let store_path = config.data_dir.join(STORE_FILE_NAME);
-    anyhow::ensure!(
-        store_path.exists(),
-        "there is no store at {}: nothing to back up",
-        store_path.display()
-    );
+    super::store_location::require_existing(config).context("nothing to back up")?;
     let in_use = || {
         anyhow::anyhow!(
             "the store is in use by a running server, but its admin socket {} does not answer",

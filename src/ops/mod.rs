@@ -10,3 +10,4 @@ pub mod doctor;
 pub mod files;
 pub mod healthcheck;
 pub mod restore;
+pub mod store_location;

@@ -1,11 +1,13 @@
-//! `GET /metrics` in the Prometheus text format: on the main listener, or — when
-//! `metrics.listen` is set — only on that separate address, so the numbers can stay on
-//! an internal interface.
+//! `GET /metrics` in the Prometheus text format, on the separate `metrics.listen`
+//! address (default `127.0.0.1:9464`), and on the main listener only when
+//! `metrics.public = true` (DESIGN §14): sign-in counts and routes are nobody else's
+//! business, and the main listener often faces the internet.
 
 use std::net::SocketAddr;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use anyhow::Context;
 
@@ -18,11 +20,10 @@ pub const METRICS: &str = "/metrics";
 
 const CONTENT_TYPE: &str = crate::metrics::CONTENT_TYPE;
 
-/// `GET /metrics` on the main listener: absent (404) when a separate metrics
-/// listener is configured.
+/// `GET /metrics` on the main listener: absent (404) unless `metrics.public = true`.
 pub async fn on_main_listener(req: HttpRequest) -> Result<HttpResponse, WebError> {
     let state = AppState::of(&req);
-    if state.config.metrics.listen.is_some() {
+    if !state.config.metrics.public {
         return Err(WebError::NotFound);
     }
     Ok(render(state))
@@ -58,6 +59,8 @@ pub fn app(
 > {
     App::new()
         .app_data(state)
+        .wrap(from_fn(super::protocol::head_as_get))
+        .wrap(from_fn(super::protocol::header_limit))
         .route(METRICS, web::get().to(on_metrics_listener))
 }
 

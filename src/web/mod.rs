@@ -9,6 +9,7 @@ pub(crate) mod error;
 pub(crate) mod handlers;
 pub(crate) mod metrics;
 pub mod paths;
+pub(crate) mod protocol;
 pub(crate) mod request;
 pub(crate) mod views;
 
@@ -96,6 +97,8 @@ pub fn app(
         .app_data(web::QueryConfig::default().error_handler(|_, _| {
             error::WebError::BadForm("the address has a malformed query".to_owned()).into()
         }))
+        .wrap(from_fn(protocol::head_as_get))
+        .wrap(from_fn(protocol::header_limit))
         .wrap(from_fn(csrf_cookie))
         .wrap(from_fn(security_headers))
         .wrap(from_fn(request_log))
@@ -105,7 +108,9 @@ pub fn app(
         }))
 }
 
-/// The route table.
+/// The route table. Every `GET` route also answers `HEAD` (`protocol::head_as_get`).
+/// `/metrics` is here for `metrics.public = true` only; otherwise it is a 404 and
+/// served on the separate `metrics.listen` address (`metrics::app`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     handlers::routes(cfg);
     admin::routes(cfg);

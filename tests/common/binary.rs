@@ -25,6 +25,9 @@ pub fn free_port() -> u16 {
 pub struct Install {
     pub dir: tempfile::TempDir,
     pub port: u16,
+    /// The installation's own `metrics.listen` port, so parallel servers never
+    /// compete for the default one.
+    pub metrics_port: u16,
 }
 
 impl Install {
@@ -32,16 +35,22 @@ impl Install {
         Install::with_config("")
     }
 
-    /// `extra` is appended to the generated gatehouse.toml.
+    /// `extra` is appended to the generated gatehouse.toml (which ends with a
+    /// `[metrics]` section of its own, after `extra`).
     pub fn with_config(extra: &str) -> Install {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
+        let metrics_port = free_port();
         let config = format!(
-            "listen = '127.0.0.1:{port}'\npublic_url = 'http://127.0.0.1:{port}'\ndata_dir = '{}'\n{extra}\n",
+            "listen = '127.0.0.1:{port}'\npublic_url = 'http://127.0.0.1:{port}'\ndata_dir = '{}'\n{extra}\n[metrics]\nlisten = '127.0.0.1:{metrics_port}'\n",
             dir.path().join("data").display()
         );
         std::fs::write(dir.path().join("gatehouse.toml"), config).unwrap();
-        Install { dir, port }
+        Install {
+            dir,
+            port,
+            metrics_port,
+        }
     }
 
     pub fn config_path(&self) -> PathBuf {
@@ -87,11 +96,17 @@ impl Install {
 
     /// Starts `gatehouse serve` and waits until `/healthz` answers.
     pub fn start(&self) -> Server {
+        self.start_with_env(&[])
+    }
+
+    /// [`Install::start`] with extra environment variables.
+    pub fn start_with_env(&self, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(BIN)
             .arg("--config")
             .arg(self.config_path())
             .arg("serve")
             .env_remove("GATEHOUSE_CONFIG")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

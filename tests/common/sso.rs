@@ -16,12 +16,17 @@ pub const CLIENT_SECRET: &str = "s3cr3t~Value.from-Entra_1234567890";
 
 /// A fake Entra with the staff tenant and app, and a Gatehouse pointed at it.
 pub async fn app_with_entra() -> (TestApp, FakeEntra) {
+    app_with_entra_and("").await
+}
+
+/// The same with `extra` TOML merged into the configuration.
+pub async fn app_with_entra_and(extra: &str) -> (TestApp, FakeEntra) {
     let fake = FakeEntra::start().await;
     fake.add_tenant(TENANT);
     fake.add_tenant(OTHER_TENANT);
     fake.register_app(TENANT, CLIENT_ID, CLIENT_SECRET);
     let config = config_with(&format!(
-        "[entra]\nauthority_host = '{}'\nallow_insecure_loopback = true\n",
+        "{extra}\n[entra]\nauthority_host = '{}'\nallow_insecure_loopback = true\n",
         fake.base
     ));
     (TestApp::with_config(config).await, fake)

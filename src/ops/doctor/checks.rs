@@ -174,7 +174,13 @@ pub(super) fn check_store(ctx: &Context) -> Vec<Finding> {
         )],
         StoreState::Absent => vec![Finding::warn(
             "store",
-            "no store yet; the first `gatehouse serve` creates it and prints a setup link",
+            format!(
+                "no store yet at {}; the first `gatehouse serve` creates it and prints a setup link",
+                ctx.config
+                    .data_dir
+                    .join(crate::store::STORE_FILE_NAME)
+                    .display()
+            ),
         )],
         StoreState::Unreadable(why) => {
             vec![Finding::error("store", format!("cannot be opened: {why}"))]

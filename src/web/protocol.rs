@@ -1,0 +1,48 @@
+//! HTTP details every route shares: `HEAD` answered wherever `GET` is, and request
+//! heads over a sane size refused with 431 before any handler reads them.
+
+use actix_web::HttpResponse;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+
+/// The most header bytes (names, values and their separators) a request may carry.
+/// Browsers send a few KiB; actix itself only stops at 128 KiB, far more than any
+/// honest client and more work per request than a login appliance should accept.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// Runs a `HEAD` request as the `GET` it mirrors. The status and headers are the
+/// `GET`'s; the HTTP codec, which saw the request's own method, sends no body (and
+/// keeps the `GET`'s `Content-Length`). Uptime monitors and `curl -I` use `HEAD`.
+pub async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
+    next.call(req).await
+}
+
+/// Refuses a request whose headers total more than [`MAX_HEADER_BYTES`] with 431.
+pub async fn header_limit(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    if header_bytes(&req) > MAX_HEADER_BYTES {
+        let response = HttpResponse::build(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+            .content_type("text/plain; charset=utf-8")
+            .body("Request headers too large.\n");
+        return Ok(req.into_response(response).map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
+}
+
+/// The size of the request's headers as sent: `name: value\r\n` each.
+fn header_bytes(req: &ServiceRequest) -> usize {
+    req.headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum()
+}
