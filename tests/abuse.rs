@@ -242,14 +242,27 @@ async fn wrong_codes_count_towards_the_account_throttle() {
         );
     }
     assert_eq!(statuses[..5], [StatusCode::UNAUTHORIZED; 5]);
-    assert_eq!(statuses[5], StatusCode::TOO_MANY_REQUESTS);
+    // Five wrong codes end the pending sign-in: the password must be given again…
+    assert_eq!(statuses[5], StatusCode::SEE_OTHER);
     let blocked = browser
         .post("/login/mfa", &[("code", &app.code(&secret, 0))])
         .await;
+    assert_eq!(blocked.location(), "/login?expired=1", "even a right code");
+    // …and the wrong codes counted towards the account: the right password waits.
+    browser.get("/login").await;
+    let again = browser
+        .post(
+            "/login",
+            &[
+                ("email", "ann@example.com"),
+                ("password", "correct horse battery"),
+            ],
+        )
+        .await;
     assert_eq!(
-        blocked.status,
+        again.status,
         StatusCode::TOO_MANY_REQUESTS,
-        "even a right code waits"
+        "even the right password waits"
     );
 }
 

@@ -84,6 +84,9 @@ pub struct Session {
     /// opens the admin console, bound to this session. Staff sessions only.
     #[serde(default)]
     pub admin_secret: Option<String>,
+    /// Wrong second-step codes given to this pending sign-in so far.
+    #[serde(default)]
+    pub wrong_codes: u32,
 }
 
 /// Session lifetimes for one realm.
@@ -132,6 +135,7 @@ impl Session {
             source_ip: origin.ip.clone(),
             stepped_up_at: None,
             admin_secret: None,
+            wrong_codes: 0,
         }
     }
 
@@ -214,6 +218,7 @@ mod tests {
         let map = json.as_object_mut().unwrap();
         map.remove("stepped_up_at");
         map.remove("admin_secret");
+        map.remove("wrong_codes");
         let back: Session = serde_json::from_value(json).unwrap();
         assert_eq!(back, s);
     }

@@ -81,6 +81,17 @@ impl Backoff {
         }
     }
 
+    /// The history with one failure taken back (an attempt counted in advance turned
+    /// out right); `None` when nothing is left.
+    pub fn without_one_failure(self, policy: &ThrottlePolicy) -> Option<Backoff> {
+        let failures = self.failures.checked_sub(1).filter(|n| *n > 0)?;
+        Some(Backoff {
+            failures,
+            last_failure: self.last_failure,
+            blocked_until: self.last_failure.plus_secs(policy.delay_after(failures)),
+        })
+    }
+
     pub fn is_forgotten(&self, policy: &ThrottlePolicy, now: Timestamp) -> bool {
         now.secs_since(self.last_failure) >= policy.forget_after_secs
     }
@@ -119,6 +130,22 @@ mod tests {
         }
         let wait = b.retry_after(&P, now).unwrap();
         assert_eq!(b.retry_after(&P, now.plus_secs(wait)), None);
+    }
+
+    #[test]
+    fn taking_back_a_failure_restores_the_wait_before_it() {
+        let now = Timestamp(1_000);
+        let mut history = Vec::new();
+        let mut b = None;
+        for _ in 0..6 {
+            let next = Backoff::record_failure(b, &P, now);
+            history.push(next);
+            b = Some(next);
+        }
+        for pair in history.windows(2) {
+            assert_eq!(pair[1].without_one_failure(&P), Some(pair[0]));
+        }
+        assert_eq!(history[0].without_one_failure(&P), None);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::store::prelude::*;
 use super::login::FailedAttempt;
 use super::policy::realm_policy;
 use super::sessions::SignedIn;
-use super::throttle::account_key;
+use super::throttle::{Reservation, account_key};
 use super::{NewSession, Result, ServiceError, Services};
 
 /// Proof of identity for a sensitive change. `Debug` leaves out the code.
@@ -54,11 +54,11 @@ impl Services {
     ) -> Result<NewSession> {
         check_new_password(new_password.expose(), confirm.expose())
             .map_err(|e| ServiceError::Invalid(e.sentence()))?;
-        let account = self.check_current_password(&me, &proof, &origin).await?;
+        let reservation = self.check_current_password(&me, &proof, &origin).await?;
         // Hashed before the code is checked: the write that checks it must not wait
         // on Argon2.
         let hash = self.hashing.hash(&new_password).await?;
-        self.reauthenticated(me, proof, origin, account, move |s, w, user, me| {
+        self.reauthenticated(me, proof, origin, reservation, move |s, w, user, me| {
             user.password_hash = Some(hash);
             let rotated = s.rotate_session(w, me)?;
             let key = s.session_key(rotated.token.expose());
@@ -95,8 +95,8 @@ impl Services {
                 "Set up an authenticator app first.".to_owned(),
             ));
         }
-        let account = self.check_current_password(&me, &proof, &origin).await?;
-        self.reauthenticated(me, proof, origin, account, |s, _, user, me| {
+        let reservation = self.check_current_password(&me, &proof, &origin).await?;
+        self.reauthenticated(me, proof, origin, reservation, |s, _, user, me| {
             let codes = RecoveryCode::generate_set()?;
             user.recovery_codes = codes
                 .iter()
@@ -108,13 +108,13 @@ impl Services {
     }
 
     /// Checks the current password of `proof` (throttled like sign-in); returns the
-    /// throttle key of the account for the rest of the re-authentication.
+    /// throttle's reservation, which stands for the whole re-authentication.
     async fn check_current_password(
         self: &Arc<Self>,
         me: &SignedIn,
         proof: &Reauth,
         origin: &Origin,
-    ) -> Result<String> {
+    ) -> Result<Reservation> {
         let policy = self.store.read(|r| realm_policy(r, me.user.realm))?;
         if !policy.password_allowed(&me.user) || me.user.password_hash.is_none() {
             return Err(ServiceError::Forbidden(PASSWORD_OFF.to_owned()));
@@ -123,31 +123,28 @@ impl Services {
             return Err(ServiceError::Invalid(REAUTH_FAILED.to_owned()));
         }
         let account = account_key(&me.user.realm.key(), me.user.email.as_str());
-        if let Some(wait) = self
-            .throttle
-            .retry_after(&account, &origin.ip, self.clock.now())
-        {
-            return Err(ServiceError::Throttled {
-                retry_after_secs: wait,
-            });
-        }
+        let reservation = self.reserve_attempt(&account, origin)?;
         let verified = self
             .hashing
             .verify(&proof.current_password, me.user.password_hash.as_deref())
             .await?;
         if verified == Verified::No {
-            let (me, refused) = (me.clone(), account.clone());
-            let origin = origin.clone();
+            let (me, origin) = (me.clone(), origin.clone());
             return self
                 .blocking(move |s| {
                     s.refuse(
-                        reauth_failure(&me, &refused, LoginRefusal::ReauthWrongPassword, &origin),
+                        reauth_failure(
+                            &me,
+                            &reservation,
+                            LoginRefusal::ReauthWrongPassword,
+                            &origin,
+                        ),
                         ServiceError::Invalid(REAUTH_FAILED.to_owned()),
                     )
                 })
                 .await;
         }
-        Ok(account)
+        Ok(reservation)
     }
 
     /// After [`check_current_password`](Self::check_current_password): checks the
@@ -158,7 +155,7 @@ impl Services {
         me: SignedIn,
         proof: Reauth,
         origin: Origin,
-        account: String,
+        reservation: Reservation,
         change: F,
     ) -> Result<T>
     where
@@ -198,9 +195,12 @@ impl Services {
                 Ok(Ok(value))
             })?;
             match outcome {
-                Ok(value) => Ok(value),
+                Ok(value) => {
+                    s.throttle.succeeded(reservation, s.clock.now());
+                    Ok(value)
+                }
                 Err(reason) => s.refuse(
-                    reauth_failure(&me, &account, reason, &origin),
+                    reauth_failure(&me, &reservation, reason, &origin),
                     ServiceError::Invalid(REAUTH_FAILED.to_owned()),
                 ),
             }
@@ -212,13 +212,13 @@ impl Services {
 /// A failed re-authentication of the signed-in user, for the audit trail and throttle.
 fn reauth_failure<'a>(
     me: &'a SignedIn,
-    account: &'a str,
+    reservation: &'a Reservation,
     reason: LoginRefusal,
     origin: &'a Origin,
 ) -> FailedAttempt<'a> {
     FailedAttempt {
         realm: me.user.realm,
-        account,
+        reservation,
         typed_email: me.user.email.as_str(),
         subject: Some((me.user.id, me.user.email.as_str())),
         reason,

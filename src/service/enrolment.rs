@@ -123,14 +123,7 @@ impl Services {
     ) -> Result<Enrolled> {
         let me = self.enrolling_session(realm, &token)?;
         let account = account_key(&realm.key(), me.user.email.as_str());
-        if let Some(wait) = self
-            .throttle
-            .retry_after(&account, &origin.ip, self.clock.now())
-        {
-            return Err(ServiceError::Throttled {
-                retry_after_secs: wait,
-            });
-        }
+        let reservation = self.reserve_attempt(&account, &origin)?;
         self.blocking(move |s| {
             let Some(sealed) = &me.session.pending_totp else {
                 return Err(ServiceError::SignInExpired);
@@ -145,7 +138,7 @@ impl Services {
                 return s.refuse(
                     FailedAttempt {
                         realm,
-                        account: &account,
+                        reservation: &reservation,
                         typed_email: me.user.email.as_str(),
                         subject: Some((me.user.id, me.user.email.as_str())),
                         reason: LoginRefusal::WrongEnrolmentCode,
@@ -199,7 +192,7 @@ impl Services {
                 }
                 Ok(new)
             })?;
-            s.throttle.success(&account);
+            s.throttle.succeeded(reservation, s.clock.now());
             Ok(Enrolled {
                 session,
                 recovery_codes: codes,

@@ -20,7 +20,7 @@ use crate::store::prelude::*;
 
 use super::policy::realm_policy;
 use super::secrets::totp_context;
-use super::throttle::account_key;
+use super::throttle::{Reservation, account_key};
 use super::{NewSession, Result, ServiceError, Services};
 
 /// What a sign-in step leads to. The web layer maps each to exactly one response.
@@ -56,14 +56,25 @@ struct CheckedPassword {
 /// A refused attempt, as the audit trail records it and the throttle counts it.
 pub(crate) struct FailedAttempt<'a> {
     pub realm: Realm,
-    /// The throttle key of the account ([`account_key`]).
-    pub account: &'a str,
+    /// The attempt as the throttle let it through (already counted as a failure).
+    pub reservation: &'a Reservation,
     /// The email as typed (or the pending sign-in's user's email).
     pub typed_email: &'a str,
     /// The user the attempt was about, when one was found.
     pub subject: Option<(UserId, &'a str)>,
     pub reason: LoginRefusal,
     pub origin: &'a Origin,
+}
+
+/// Wrong codes after which a pending sign-in ends (the password must be given again).
+pub const PENDING_CODE_TRIES: u32 = 5;
+
+/// What checking a second-step code inside the write came to.
+enum CodeOutcome {
+    SignedIn(Box<NewSession>),
+    Refused(LoginRefusal),
+    /// The pending sign-in is gone (ended by wrong codes or signed out).
+    Ended,
 }
 
 /// A submitted second-step code. `Debug` leaves out the token and the code.
@@ -87,8 +98,8 @@ impl std::fmt::Debug for CodeAttempt {
 }
 
 impl Services {
-    /// Checks email + password. Throttling is checked first and too-long passwords are
-    /// refused before any hashing.
+    /// Checks email + password. Too-long passwords are refused, and the attempt is
+    /// reserved with the throttle, before any hashing.
     #[tracing::instrument(skip_all)]
     pub async fn login_with_password(
         self: &Arc<Self>,
@@ -107,14 +118,7 @@ impl Services {
             ));
         }
         let account = account_key(&attempt.realm.key(), &attempt.email);
-        if let Some(wait) =
-            self.throttle
-                .retry_after(&account, &attempt.origin.ip, self.clock.now())
-        {
-            return Err(ServiceError::Throttled {
-                retry_after_secs: wait,
-            });
-        }
+        let reservation = self.reserve_attempt(&account, &attempt.origin)?;
         let email = Email::parse(&attempt.email).ok();
         let realm = attempt.realm;
         let (user, policy) = self
@@ -137,7 +141,7 @@ impl Services {
             policy,
             verified,
         };
-        self.blocking(move |s| s.password_step(attempt, &account, checked))
+        self.blocking(move |s| s.password_step(attempt, reservation, checked))
             .await
     }
 
@@ -146,7 +150,7 @@ impl Services {
     fn password_step(
         &self,
         attempt: PasswordAttempt,
-        account: &str,
+        reservation: Reservation,
         checked: CheckedPassword,
     ) -> Result<LoginStep> {
         let CheckedPassword {
@@ -162,7 +166,7 @@ impl Services {
                 return self.refuse(
                     FailedAttempt {
                         realm: attempt.realm,
-                        account,
+                        reservation: &reservation,
                         typed_email: &attempt.email,
                         subject,
                         reason: refusal.unwrap_or(LoginRefusal::UnknownEmail),
@@ -220,14 +224,16 @@ impl Services {
         match step {
             Some(step) => {
                 if matches!(step, LoginStep::Done(_)) {
-                    self.throttle.success(account);
+                    self.throttle.succeeded(reservation, now);
+                } else {
+                    self.throttle.release(reservation);
                 }
                 Ok(step)
             }
             None => self.refuse(
                 FailedAttempt {
                     realm: attempt.realm,
-                    account,
+                    reservation: &reservation,
                     typed_email: &attempt.email,
                     subject: Some((user.id, user.email.as_str())),
                     reason: LoginRefusal::ChangedDuringSignIn,
@@ -256,24 +262,25 @@ impl Services {
             .session_for(attempt.realm, &attempt.pending_token, Stage::PendingMfa)?
             .ok_or(ServiceError::SignInExpired)?;
         let account = account_key(&attempt.realm.key(), pending.user.email.as_str());
-        if let Some(wait) =
-            self.throttle
-                .retry_after(&account, &attempt.origin.ip, self.clock.now())
-        {
-            return Err(ServiceError::Throttled {
-                retry_after_secs: wait,
-            });
-        }
+        let reservation = self.reserve_attempt(&account, &attempt.origin)?;
         self.blocking(move |s| {
             let now = s.clock.now();
             let code = MfaCode::parse(&attempt.code);
             let outcome = s.write(|w| {
+                // Concurrent wrong codes may have ended the pending sign-in meanwhile.
+                let Some(mut session) = w.session(&pending.key)? else {
+                    return Ok(CodeOutcome::Ended);
+                };
                 let user = w.user(pending.user.id)?;
                 let policy = realm_policy(w, attempt.realm)?;
                 let refusal = code_refusal(user.as_ref(), &policy);
                 let mut user = match (user, refusal) {
                     (Some(user), None) => user,
-                    (_, refusal) => return Ok(Err(refusal.unwrap_or(LoginRefusal::UserRemoved))),
+                    (_, refusal) => {
+                        return Ok(CodeOutcome::Refused(
+                            refusal.unwrap_or(LoginRefusal::UserRemoved),
+                        ));
+                    }
                 };
                 let used = match &code {
                     MfaCode::Totp(c) => s.accept_totp(&mut user, c)?,
@@ -281,7 +288,13 @@ impl Services {
                     MfaCode::Malformed => None,
                 };
                 let Some(method) = used else {
-                    return Ok(Err(LoginRefusal::WrongCode));
+                    session.wrong_codes = session.wrong_codes.saturating_add(1);
+                    if session.wrong_codes >= PENDING_CODE_TRIES {
+                        w.delete_session(&pending.key)?;
+                    } else {
+                        w.put_session(&pending.key, &session)?;
+                    }
+                    return Ok(CodeOutcome::Refused(LoginRefusal::WrongCode));
                 };
                 user.last_login_at = Some(now);
                 user.updated_at = now;
@@ -309,17 +322,22 @@ impl Services {
                     )?;
                 }
                 s.audit_break_glass(w, &user, &policy, &attempt.origin)?;
-                Ok(Ok(new))
+                Ok(CodeOutcome::SignedIn(Box::new(new)))
             })?;
             match outcome {
-                Ok(new) => {
-                    s.throttle.success(&account);
-                    Ok(new)
+                CodeOutcome::SignedIn(new) => {
+                    s.throttle.succeeded(reservation, now);
+                    Ok(*new)
                 }
-                Err(reason) => s.refuse(
+                // Not an evaluation: nothing was checked, so the attempt is not counted.
+                CodeOutcome::Ended => {
+                    s.throttle.release(reservation);
+                    Err(ServiceError::SignInExpired)
+                }
+                CodeOutcome::Refused(reason) => s.refuse(
                     FailedAttempt {
                         realm: attempt.realm,
-                        account: &account,
+                        reservation: &reservation,
                         typed_email: pending.user.email.as_str(),
                         subject: Some((pending.user.id, pending.user.email.as_str())),
                         reason,
@@ -361,18 +379,29 @@ impl Services {
         Some("recovery code")
     }
 
-    /// Records a failed attempt (audit + throttle) and returns `error`.
+    /// Lets one attempt at `account`'s secrets from `origin` through the throttle,
+    /// counted as a failure until it proves right; refused with the wait otherwise.
+    pub(crate) fn reserve_attempt(&self, account: &str, origin: &Origin) -> Result<Reservation> {
+        self.throttle
+            .reserve(account, &origin.ip, self.clock.now())
+            .map_err(|wait| ServiceError::Throttled {
+                retry_after_secs: wait,
+            })
+    }
+
+    /// Records a failed attempt in the audit trail (the throttle counted it when it
+    /// was reserved) and returns `error`.
     pub(crate) fn refuse<T>(&self, attempt: FailedAttempt<'_>, error: ServiceError) -> Result<T> {
         let FailedAttempt {
             realm,
-            account,
+            reservation,
             typed_email,
             subject,
             reason,
             origin,
         } = attempt;
         let now = self.clock.now();
-        let blocked = self.throttle.failure(account, &origin.ip, now);
+        let blocked = reservation.starts_block();
         let typed: String = typed_email.chars().take(254).collect();
         let mut event = AuditEvent::new(AuditKind::LoginFailed, now)
             .by(Actor::Anonymous, &typed)

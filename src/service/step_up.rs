@@ -107,14 +107,7 @@ impl Services {
             return Err(ServiceError::LoginFailed);
         }
         let account = account_key(&me.user.realm.key(), me.user.email.as_str());
-        if let Some(wait) = self
-            .throttle
-            .retry_after(&account, &origin.ip, self.clock.now())
-        {
-            return Err(ServiceError::Throttled {
-                retry_after_secs: wait,
-            });
-        }
+        let reservation = self.reserve_attempt(&account, &origin)?;
         let verified = self
             .hashing
             .verify(&password, me.user.password_hash.as_deref())
@@ -124,7 +117,7 @@ impl Services {
                 s.refuse(
                     FailedAttempt {
                         realm: me.user.realm,
-                        account: &account,
+                        reservation: &reservation,
                         typed_email: me.user.email.as_str(),
                         subject: Some((me.user.id, me.user.email.as_str())),
                         reason,
@@ -170,7 +163,7 @@ impl Services {
             })?;
             match outcome {
                 Ok(()) => {
-                    s.throttle.success(&account);
+                    s.throttle.succeeded(reservation, s.clock.now());
                     Ok(())
                 }
                 Err(reason) => refuse(reason),

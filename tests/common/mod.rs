@@ -268,6 +268,17 @@ impl Browser {
         app.browser()
     }
 
+    /// A copy of this browser (cookies, CSRF token, address) for sending requests side
+    /// by side, as a script firing many at once would.
+    pub fn fork(&self) -> Browser {
+        Browser {
+            call: self.call.clone(),
+            cookies: self.cookies.clone(),
+            ip: self.ip,
+            csrf: self.csrf.clone(),
+        }
+    }
+
     fn request(&self, method: actix_web::http::Method, path: &str) -> test::TestRequest {
         let mut req = test::TestRequest::default()
             .method(method)
