@@ -3,7 +3,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::common::binary::Install;
+use crate::common::binary::{HttpBrowser, Install};
 
 fn doctor(install: &Install) -> (i32, serde_json::Value) {
     let out = install.cli(&["--json", "doctor"], "");
@@ -213,4 +213,44 @@ fn doctor_reports_expiring_secrets_and_untested_sso() {
     let json: serde_json::Value =
         serde_json::from_slice(&install.cli(&["--json", "doctor"], "").stdout).unwrap();
     assert!(json.to_string().contains("secret expiry"), "{json}");
+}
+
+/// The message of the finding of `check`.
+fn message<'a>(report: &'a serde_json::Value, check: &str) -> &'a str {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == check)
+        .unwrap_or_else(|| panic!("no {check} finding in {report}"))["message"]
+        .as_str()
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn doctor_warns_when_a_peer_outside_trusted_proxies_sends_x_forwarded_for() {
+    // A proxy on this host that nobody added to trusted_proxies.
+    let install = Install::with_config("trusted_proxies = []");
+    let server = install.start();
+    let (_, report) = doctor(&install);
+    assert_eq!(level(&report, "forwarding"), "ok", "{report}");
+
+    let mut visitor = HttpBrowser::new(&install.base());
+    let answer = visitor
+        .get_with("/healthz", &[("x-forwarded-for", "198.51.100.7")])
+        .await;
+    assert_eq!(answer.status, 200);
+    let (code, report) = doctor(&install);
+    assert_eq!(code, 0, "a warning, not an error: {report}");
+    assert_eq!(level(&report, "forwarding"), "warn", "{report}");
+    let said = message(&report, "forwarding");
+    assert!(
+        said.contains("127.0.0.1") && said.contains("trusted_proxies"),
+        "{said}"
+    );
+    let (_, stderr) = server.stop();
+    assert!(
+        stderr.contains("X-Forwarded-For from a peer not in trusted_proxies"),
+        "{stderr}"
+    );
 }

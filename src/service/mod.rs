@@ -21,6 +21,7 @@ pub mod backup;
 pub mod clients;
 pub mod enrolment;
 pub mod forward_auth;
+pub mod forwarding;
 pub mod hashing;
 pub mod health;
 pub mod invites;
@@ -173,6 +174,7 @@ pub struct Services {
     pub(in crate::service) activity: Activity,
     pub(in crate::service) entra: sso::client::EntraClient,
     pub(in crate::service) metrics: Metrics,
+    pub(in crate::service) forwarding: forwarding::ForwardingNotices,
 }
 
 impl std::fmt::Debug for Services {
@@ -204,6 +206,7 @@ impl Services {
             settings,
             hashing,
             throttle: Throttle::default(),
+            forwarding: forwarding::ForwardingNotices::default(),
             activity: Activity::default(),
             metrics,
         };

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::forwarding::UntrustedForwarding;
 use super::policy::realm_policy;
 use super::sso::settings::{PortalApp, StaffSso};
 use super::{Result, Services};
@@ -39,6 +40,10 @@ pub struct StoreStatus {
     /// Staff Microsoft sign-in, when it is turned on.
     #[serde(default)]
     pub staff_sso: Option<SsoTestState>,
+    /// Forwarded requests from untrusted peers seen by the running server (none when
+    /// the status was read from a stopped store).
+    #[serde(default)]
+    pub untrusted_forwarding: Option<UntrustedForwarding>,
 }
 
 /// A stored client secret of an Entra app registration.
@@ -108,6 +113,7 @@ impl Services {
                 audit_events,
                 secrets,
                 staff_sso,
+                untrusted_forwarding: self.untrusted_forwarding(),
             })
         })
     }

@@ -98,6 +98,7 @@ pub fn app(
             error::WebError::BadForm("the address has a malformed query".to_owned()).into()
         }))
         .wrap(from_fn(protocol::head_as_get))
+        .wrap(from_fn(protocol::notice_untrusted_forwarding))
         .wrap(from_fn(protocol::header_limit))
         .wrap(from_fn(csrf_cookie))
         .wrap(from_fn(security_headers))

@@ -1,11 +1,14 @@
-//! HTTP details every route shares: `HEAD` answered wherever `GET` is, and request
-//! heads over a sane size refused with 431 before any handler reads them.
+//! HTTP details every route shares: `HEAD` answered wherever `GET` is, request heads
+//! over a sane size refused with 431 before any handler reads them, and
+//! `X-Forwarded-For` from peers outside `trusted_proxies` noticed (for `doctor`).
 
 use actix_web::HttpResponse;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
+
+use super::AppState;
 
 /// The most header bytes (names, values and their separators) a request may carry.
 /// Browsers send a few KiB; actix itself only stops at 128 KiB, far more than any
@@ -45,4 +48,22 @@ fn header_bytes(req: &ServiceRequest) -> usize {
         .iter()
         .map(|(name, value)| name.as_str().len() + value.len() + 4)
         .sum()
+}
+
+/// Notes a request that carries `X-Forwarded-For` from a peer outside
+/// `trusted_proxies`: the header is ignored then, which is wrong when the peer is a
+/// proxy someone forgot to trust.
+pub async fn notice_untrusted_forwarding(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.headers().contains_key("x-forwarded-for")
+        && let Some(peer) = req.peer_addr().map(|a| a.ip())
+    {
+        let state = AppState::of(req.request());
+        if !state.config.is_trusted_proxy(peer) {
+            state.services.note_untrusted_forwarding(peer);
+        }
+    }
+    next.call(req).await
 }

@@ -324,6 +324,28 @@ pub(super) fn check_clock(ctx: &Context) -> Vec<Finding> {
     )]
 }
 
+/// Forwarded requests from a peer that is not a trusted proxy, as the running server
+/// saw them: its `X-Forwarded-For` is ignored, so behind such a proxy every visitor
+/// shares its address.
+pub(super) fn check_forwarding(ctx: &Context) -> Vec<Finding> {
+    let StoreState::Running { status, .. } = &ctx.store else {
+        return vec![];
+    };
+    vec![match &status.untrusted_forwarding {
+        Some(seen) => Finding::warn(
+            "forwarding",
+            format!(
+                "{} request(s) since start carried X-Forwarded-For from {}, which is not in trusted_proxies, so the header was ignored: if that is your proxy, every visitor looks like its one address (one sign-in throttle and one audit address for all); add it to trusted_proxies",
+                seen.requests, seen.last_peer
+            ),
+        ),
+        None => Finding::ok(
+            "forwarding",
+            "no X-Forwarded-For from peers outside trusted_proxies since start",
+        ),
+    }]
+}
+
 /// Files an interrupted backup or restore may leave in the data directory.
 pub(super) fn check_leftovers(ctx: &Context) -> Vec<Finding> {
     let Ok(entries) = std::fs::read_dir(&ctx.config.data_dir) else {

@@ -162,6 +162,7 @@ pub const CHECKS: &[Check] = &[
     sso::check_sso_secrets_expiring,
     sso::check_sso_test_status,
     check_clock,
+    check_forwarding,
     check_leftovers,
 ];
 
@@ -327,6 +328,7 @@ mod tests {
         assert_eq!(levels(&check_admins(&ctx)), [Level::Warn]);
         assert_eq!(levels(&check_break_glass(&ctx)), [Level::Warn]);
         assert_eq!(levels(&check_schema(&ctx)), [Level::Ok]);
+        assert_eq!(levels(&check_forwarding(&ctx)), [Level::Ok]);
 
         let ctx = context(
             &config,
