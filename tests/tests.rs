@@ -42,4 +42,5 @@ mod sso_guests;
 mod sso_hostile;
 mod sso_only;
 mod sso_only_writes;
+mod weak_passwords;
 mod web_security;
