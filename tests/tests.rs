@@ -43,4 +43,5 @@ mod sso_hostile;
 mod sso_only;
 mod sso_only_writes;
 mod throttle_bursts;
+mod weak_passwords;
 mod web_security;

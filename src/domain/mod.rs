@@ -7,6 +7,7 @@ pub mod client;
 pub mod entra;
 pub mod login;
 pub mod password;
+pub mod password_strength;
 pub mod redirect;
 pub mod session;
 pub mod sso;

@@ -22,6 +22,11 @@ pub enum PasswordRejected {
     TooLong,
     #[error("the two passwords do not match")]
     Mismatch,
+    #[error(
+        "this password is too easy to guess (it is common, has appeared in data breaches \
+         or contains your email); choose another: a few unrelated words make a strong one"
+    )]
+    TooGuessable,
 }
 
 impl PasswordRejected {
@@ -70,7 +75,9 @@ impl From<&str> for Password {
     }
 }
 
-/// Checks a password a user is choosing (setup, invitation, change).
+/// Checks the length and confirmation of a password a user is choosing (setup,
+/// invitation, change); whether it is guessable is
+/// [`super::password_strength::check_guessable`], run off the executor.
 pub fn check_new_password(password: &str, confirm: &str) -> Result<(), PasswordRejected> {
     let length = password.chars().count();
     if length > MAX_LENGTH {

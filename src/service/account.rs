@@ -54,6 +54,8 @@ impl Services {
     ) -> Result<NewSession> {
         check_new_password(new_password.expose(), confirm.expose())
             .map_err(|e| ServiceError::Invalid(e.sentence()))?;
+        self.refuse_guessable(&new_password, me.user.email.as_str())
+            .await?;
         let reservation = self.check_current_password(&me, &proof, &origin).await?;
         // Hashed before the code is checked: the write that checks it must not wait
         // on Argon2.

@@ -92,8 +92,10 @@ impl Services {
             Email::parse(&email).map_err(|e| ServiceError::Invalid(format!("Email: {e}.")))?;
         check_new_password(&password, &password)
             .map_err(|e| ServiceError::Invalid(e.sentence()))?;
+        let password = Password::new(password);
+        self.refuse_guessable(&password, email.as_str()).await?;
         let name = clean_display_name(&name);
-        let hash = self.hashing.hash(&Password::new(password)).await?;
+        let hash = self.hashing.hash(&password).await?;
         self.blocking(move |s| {
             s.write(|w| {
                 let admin = s.insert_staff_admin(w, &email, &name, hash.clone())?;

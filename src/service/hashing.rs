@@ -55,8 +55,27 @@ impl Hashing {
         .await
     }
 
+    /// Runs other CPU-heavy work on a password (the guessability estimate of a new
+    /// one) the same way — under a permit, on a blocking thread — without counting it
+    /// as an Argon2 computation.
+    pub async fn judge<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        self.on_blocking_thread(false, move |_| work()).await
+    }
+
     /// Runs one Argon2 computation under a permit on a blocking thread, and counts it.
     async fn run<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&PasswordHashing) -> T + Send + 'static,
+    {
+        self.on_blocking_thread(true, work).await
+    }
+
+    async fn on_blocking_thread<T, F>(&self, counted: bool, work: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&PasswordHashing) -> T + Send + 'static,
@@ -65,7 +84,9 @@ impl Hashing {
         let hasher = Arc::clone(&self.hasher);
         let computed = Arc::clone(&self.computed);
         tokio::task::spawn_blocking(move || {
-            computed.fetch_add(1, Ordering::Relaxed);
+            if counted {
+                computed.fetch_add(1, Ordering::Relaxed);
+            }
             let result = work(&hasher);
             drop(permit);
             result

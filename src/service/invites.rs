@@ -159,6 +159,8 @@ impl Services {
         }
         check_new_password(form.password.expose(), form.password_confirm.expose())
             .map_err(|e| ServiceError::Invalid(e.sentence()))?;
+        self.refuse_guessable(&form.password, invited.email.as_str())
+            .await?;
         let hash = self.hashing.hash(&form.password).await?;
         self.blocking(move |s| {
             let now = s.clock.now();

@@ -26,6 +26,7 @@ pub mod hashing;
 pub mod health;
 pub mod invites;
 pub mod login;
+mod new_password;
 pub mod observe;
 pub mod policy;
 pub mod portal;

@@ -111,6 +111,8 @@ impl Services {
         let name = clean_display_name(&form.name);
         check_new_password(form.password.expose(), form.password_confirm.expose())
             .map_err(|e| ServiceError::Invalid(e.sentence()))?;
+        self.refuse_guessable(&form.password, email.as_str())
+            .await?;
         let hash = self.hashing.hash(&form.password).await?;
         self.blocking(move |s| {
             let now = s.clock.now();
