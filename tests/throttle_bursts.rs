@@ -44,6 +44,20 @@ async fn burst(
     counts
 }
 
+/// Gives the right password on the sign-in page under `prefix` and opens the code
+/// page of the pending sign-in.
+async fn at_the_code_step(browser: &mut Browser, prefix: &str, email: &str, password: &str) {
+    browser.get(&format!("{prefix}/login")).await;
+    let page = browser
+        .post(
+            &format!("{prefix}/login"),
+            &[("email", email), ("password", password)],
+        )
+        .await;
+    assert_eq!(page.location(), format!("{prefix}/login/mfa"));
+    browser.get(&format!("{prefix}/login/mfa")).await;
+}
+
 fn failed_sign_ins(app: &TestApp) -> u64 {
     let events = app.services.audit_log(100_000, None).unwrap();
     events
@@ -133,18 +147,7 @@ async fn a_burst_of_portal_passwords_is_evaluated_only_a_few_times() {
 #[actix_web::test]
 async fn a_burst_of_codes_on_a_pending_staff_sign_in_is_evaluated_only_a_few_times() {
     let (app, mut browser, secret, _) = enrolled_admin().await;
-    browser.get("/login").await;
-    let page = browser
-        .post(
-            "/login",
-            &[
-                ("email", "ann@example.com"),
-                ("password", "correct horse battery"),
-            ],
-        )
-        .await;
-    assert_eq!(page.location(), "/login/mfa");
-    browser.get("/login/mfa").await;
+    at_the_code_step(&mut browser, "", "ann@example.com", "correct horse battery").await;
     let before = failed_sign_ins(&app);
     let answers = burst(&browser, "/login/mfa", 200, code_guesses(&app, &secret)).await;
     let refused = failed_sign_ins(&app) - before;
@@ -164,18 +167,13 @@ async fn a_burst_of_codes_on_a_pending_portal_sign_in_is_evaluated_only_a_few_ti
     let secret = secret.expect("beta requires TOTP");
     app.next_step();
     let mut browser = app.browser();
-    browser.get("/p/beta/login").await;
-    let page = browser
-        .post(
-            "/p/beta/login",
-            &[
-                ("email", "pat@beta.example"),
-                ("password", "a long portal passphrase"),
-            ],
-        )
-        .await;
-    assert_eq!(page.location(), "/p/beta/login/mfa");
-    browser.get("/p/beta/login/mfa").await;
+    at_the_code_step(
+        &mut browser,
+        "/p/beta",
+        "pat@beta.example",
+        "a long portal passphrase",
+    )
+    .await;
     let before = failed_sign_ins(&app);
     let answers = burst(
         &browser,
@@ -191,17 +189,7 @@ async fn a_burst_of_codes_on_a_pending_portal_sign_in_is_evaluated_only_a_few_ti
 #[actix_web::test]
 async fn a_burst_of_recovery_codes_is_evaluated_only_a_few_times() {
     let (app, mut browser, _, _) = enrolled_admin().await;
-    browser.get("/login").await;
-    browser
-        .post(
-            "/login",
-            &[
-                ("email", "ann@example.com"),
-                ("password", "correct horse battery"),
-            ],
-        )
-        .await;
-    browser.get("/login/mfa").await;
+    at_the_code_step(&mut browser, "", "ann@example.com", "correct horse battery").await;
     let before = failed_sign_ins(&app);
     // Well-formed recovery codes (three groups of four) that were never issued.
     let answers = burst(&browser, "/login/mfa", 200, |i| {
