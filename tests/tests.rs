@@ -8,7 +8,9 @@ mod common;
 
 mod abuse;
 mod account;
+mod admin_confirm;
 mod admin_console;
+mod admin_cookie;
 mod admin_step_up;
 mod architecture;
 mod bad_input;
