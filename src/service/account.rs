@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::domain::audit::{Actor, AuditEvent, AuditKind};
 use crate::domain::login::LoginRefusal;
-use crate::domain::password::{Password, Verified, check_new_password, too_long_to_try};
+use crate::domain::password::{Password, Verified, too_long_to_try};
 use crate::domain::session::Origin;
 use crate::domain::token::{MfaCode, RecoveryCode, SecretToken};
 use crate::domain::user::User;
@@ -52,9 +52,7 @@ impl Services {
         confirm: Password,
         origin: Origin,
     ) -> Result<NewSession> {
-        check_new_password(new_password.expose(), confirm.expose())
-            .map_err(|e| ServiceError::Invalid(e.sentence()))?;
-        self.refuse_guessable(&new_password, me.user.email.as_str())
+        self.check_new_password(&new_password, &confirm, me.user.email.as_str())
             .await?;
         let reservation = self.check_current_password(&me, &proof, &origin).await?;
         // Hashed before the code is checked: the write that checks it must not wait

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::domain::audit::{Actor, AuditEvent, AuditKind};
-use crate::domain::password::{Password, check_new_password};
+use crate::domain::password::Password;
 use crate::domain::time::Timestamp;
 use crate::domain::user::{Email, Realm, Role, User, UserId, UserStatus, clean_display_name};
 use crate::store::Writer;
@@ -90,10 +90,9 @@ impl Services {
     ) -> Result<User> {
         let email =
             Email::parse(&email).map_err(|e| ServiceError::Invalid(format!("Email: {e}.")))?;
-        check_new_password(&password, &password)
-            .map_err(|e| ServiceError::Invalid(e.sentence()))?;
         let password = Password::new(password);
-        self.refuse_guessable(&password, email.as_str()).await?;
+        self.check_new_password(&password, &password, email.as_str())
+            .await?;
         let name = clean_display_name(&name);
         let hash = self.hashing.hash(&password).await?;
         self.blocking(move |s| {

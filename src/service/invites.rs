@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::domain::audit::{AuditEvent, AuditKind};
-use crate::domain::password::{Password, check_new_password};
+use crate::domain::password::Password;
 use crate::domain::session::{AuthMethod, Origin, Stage};
 use crate::domain::token::SecretToken;
 use crate::domain::user::{Email, Realm, Role, User, UserStatus, clean_display_name};
@@ -157,10 +157,12 @@ impl Services {
         if !policy.password_allowed(&invited) {
             return Err(ServiceError::Forbidden(SSO_ONLY.to_owned()));
         }
-        check_new_password(form.password.expose(), form.password_confirm.expose())
-            .map_err(|e| ServiceError::Invalid(e.sentence()))?;
-        self.refuse_guessable(&form.password, invited.email.as_str())
-            .await?;
+        self.check_new_password(
+            &form.password,
+            &form.password_confirm,
+            invited.email.as_str(),
+        )
+        .await?;
         let hash = self.hashing.hash(&form.password).await?;
         self.blocking(move |s| {
             let now = s.clock.now();

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::domain::audit::{Actor, AuditEvent, AuditKind};
-use crate::domain::password::{Password, check_new_password};
+use crate::domain::password::Password;
 use crate::domain::session::{AuthMethod, Origin, Stage};
 use crate::domain::token::SecretToken;
 use crate::domain::user::{Email, Realm, User, clean_display_name};
@@ -109,9 +109,7 @@ impl Services {
         let email =
             Email::parse(&form.email).map_err(|e| ServiceError::Invalid(format!("Email: {e}.")))?;
         let name = clean_display_name(&form.name);
-        check_new_password(form.password.expose(), form.password_confirm.expose())
-            .map_err(|e| ServiceError::Invalid(e.sentence()))?;
-        self.refuse_guessable(&form.password, email.as_str())
+        self.check_new_password(&form.password, &form.password_confirm, email.as_str())
             .await?;
         let hash = self.hashing.hash(&form.password).await?;
         self.blocking(move |s| {
