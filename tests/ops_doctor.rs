@@ -12,16 +12,22 @@ fn doctor(install: &Install) -> (i32, serde_json::Value) {
     (out.status.code().unwrap(), report)
 }
 
-/// The level of the finding of `check` (the first, when there are several).
-fn level<'a>(report: &'a serde_json::Value, check: &str) -> &'a str {
+/// The finding of `check` (the first, when there are several).
+fn finding<'a>(report: &'a serde_json::Value, check: &str) -> &'a serde_json::Value {
     report["findings"]
         .as_array()
         .unwrap()
         .iter()
         .find(|f| f["check"] == check)
-        .unwrap_or_else(|| panic!("no {check} finding in {report}"))["level"]
-        .as_str()
-        .unwrap()
+        .unwrap_or_else(|| panic!("no {check} finding in {report}"))
+}
+
+fn level<'a>(report: &'a serde_json::Value, check: &str) -> &'a str {
+    finding(report, check)["level"].as_str().unwrap()
+}
+
+fn message<'a>(report: &'a serde_json::Value, check: &str) -> &'a str {
+    finding(report, check)["message"].as_str().unwrap()
 }
 
 #[test]
@@ -213,18 +219,6 @@ fn doctor_reports_expiring_secrets_and_untested_sso() {
     let json: serde_json::Value =
         serde_json::from_slice(&install.cli(&["--json", "doctor"], "").stdout).unwrap();
     assert!(json.to_string().contains("secret expiry"), "{json}");
-}
-
-/// The message of the finding of `check`.
-fn message<'a>(report: &'a serde_json::Value, check: &str) -> &'a str {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["check"] == check)
-        .unwrap_or_else(|| panic!("no {check} finding in {report}"))["message"]
-        .as_str()
-        .unwrap()
 }
 
 #[actix_web::test]
