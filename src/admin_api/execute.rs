@@ -242,6 +242,31 @@ async fn run(
                 user_data(&user),
             )
         }
+        AdminRequest::UserRemove { email, client } => {
+            let user = user_in(&email, client.as_deref())?;
+            let removed = services.remove_user(cli, user.id).await?;
+            AdminResponse::ok(
+                format!(
+                    "Removed {} ({} session(s) ended, {} open link(s) revoked). The address can be invited again.",
+                    removed.user.email, removed.sessions_ended, removed.links_revoked
+                ),
+                json!({
+                    "removed": UserInfo::from(&removed.user),
+                    "sessions_ended": removed.sessions_ended,
+                    "links_revoked": removed.links_revoked,
+                }),
+            )
+        }
+        AdminRequest::UserSetEmail {
+            email,
+            new_email,
+            client,
+        } => {
+            let user = user_in(&email, client.as_deref())?;
+            let old = user.email.clone();
+            let user = services.set_email(cli, user.id, new_email).await?;
+            AdminResponse::ok(format!("{old} is now {}.", user.email), user_data(&user))
+        }
         AdminRequest::SessionsRevokeAll { client } => {
             let realm = realm_of(services, client.as_deref())?;
             let ended = services.revoke_all_sessions(cli, realm, None).await?;

@@ -53,6 +53,15 @@ pub enum AdminRequest {
         email: String,
         client: Option<String>,
     },
+    UserRemove {
+        email: String,
+        client: Option<String>,
+    },
+    UserSetEmail {
+        email: String,
+        new_email: String,
+        client: Option<String>,
+    },
     /// Ends every session of the staff realm, or of one client's portal.
     SessionsRevokeAll {
         client: Option<String>,

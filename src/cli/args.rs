@@ -309,6 +309,24 @@ pub enum UserCommand {
         #[arg(long)]
         client: Option<String>,
     },
+    /// Remove a user for good: their authenticator, recovery codes, linked Microsoft
+    /// accounts, sessions and open invitation go too; the audit log keeps the event
+    /// and the address can be invited again.
+    Remove {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        client: Option<String>,
+    },
+    /// Change a user's email address (unique per realm, case-insensitive).
+    SetEmail {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        new_email: String,
+        #[arg(long)]
+        client: Option<String>,
+    },
     /// Change a staff user's role.
     SetRole {
         #[arg(long)]

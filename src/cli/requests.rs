@@ -28,6 +28,16 @@ pub(super) fn user_request(command: UserCommand) -> AdminRequest {
         UserCommand::RevokeSessions { email, client } => {
             AdminRequest::UserRevokeSessions { email, client }
         }
+        UserCommand::Remove { email, client } => AdminRequest::UserRemove { email, client },
+        UserCommand::SetEmail {
+            email,
+            new_email,
+            client,
+        } => AdminRequest::UserSetEmail {
+            email,
+            new_email,
+            client,
+        },
         UserCommand::SetRole { email, role } => AdminRequest::UserSetRole {
             email,
             role: role.as_str().to_owned(),

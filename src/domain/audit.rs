@@ -46,6 +46,8 @@ pub enum AuditKind {
     SsoOnlyChanged,
     ClientChanged,
     ConsentRecorded,
+    UserRemoved,
+    EmailChanged,
 }
 
 impl AuditKind {
@@ -82,6 +84,8 @@ impl AuditKind {
             AuditKind::SsoOnlyChanged => "SSO-only changed",
             AuditKind::ClientChanged => "client changed",
             AuditKind::ConsentRecorded => "admin consent",
+            AuditKind::UserRemoved => "user removed",
+            AuditKind::EmailChanged => "email changed",
         }
     }
 

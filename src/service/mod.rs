@@ -16,9 +16,11 @@
 //! writes (a commit fsyncs), or hashes (Argon2) goes through `blocking`.
 
 pub mod account;
+pub mod activity;
 pub mod admin;
 pub mod backup;
 pub mod clients;
+pub mod email_change;
 pub mod enrolment;
 pub mod forward_auth;
 pub mod forwarding;
@@ -37,6 +39,7 @@ pub mod sso;
 pub mod status;
 pub mod step_up;
 pub mod throttle;
+pub mod user_removal;
 
 use std::sync::Arc;
 

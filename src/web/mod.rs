@@ -6,6 +6,7 @@ pub mod assets;
 pub(crate) mod cookies;
 pub mod csrf;
 pub(crate) mod error;
+pub(crate) mod flash;
 pub(crate) mod handlers;
 pub(crate) mod metrics;
 pub mod paths;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub public_origin: String,
     /// The Content-Security-Policy sent with every response.
     csp: HeaderValue,
+    /// One-time results waiting for the page a form redirected to.
+    pub(crate) flashes: flash::Flashes,
 }
 
 impl AppState {
@@ -67,6 +70,7 @@ impl AppState {
                 HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'")
             }),
             config,
+            flashes: flash::Flashes::default(),
         }
     }
 

@@ -15,11 +15,12 @@ use crate::service::clients::ClientUpdate;
 use crate::service::sso::settings::ConnectionTest;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::{WebError, WebResult};
+use crate::web::flash::{self, Flash};
 use crate::web::request::{ClientOrigin, StaffAdmin};
 use crate::web::views::clients::{
     ClientFacts, ClientView, ClientsView, PortalAppView, client_page, clients_page, portal_app_page,
 };
-use crate::web::{AppState, html, see_other};
+use crate::web::{AppState, html, paths, see_other};
 
 fn actor(admin: &StaffAdmin, origin: &ClientOrigin) -> AdminActor {
     AdminActor::user(&admin.0.user, &origin.0.ip)
@@ -76,8 +77,9 @@ pub async fn portal(
     req: HttpRequest,
     admin: StaffAdmin,
     csrf: CsrfToken,
+    flash: Flash,
 ) -> WebResult<HttpResponse> {
-    render_portal(&req, &admin, &csrf.0, None)
+    render_portal(&req, &admin, &csrf.0, flash.notice.map(Said::Notice))
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,8 +112,10 @@ pub async fn save_portal(
             Some(f.secret_expires),
         )
         .await;
-    let said = said(result, |_| "Portal app saved.".to_owned())?;
-    render_portal(&req, &admin, &csrf.0, Some(said))
+    match said(result, |_| "Portal app saved.".to_owned())? {
+        Said::Notice(n) => Ok(flash::redirect(&req, paths::ADMIN_PORTAL, Flash::notice(n))),
+        refused => render_portal(&req, &admin, &csrf.0, Some(refused)),
+    }
 }
 
 // ---- clients ----
@@ -252,18 +256,42 @@ pub async fn detail(
     admin: StaffAdmin,
     csrf: CsrfToken,
     path: web::Path<SlugPath>,
+    flash: Flash,
 ) -> WebResult<HttpResponse> {
     render_client(
         &req,
         &admin,
         &path.slug,
         ClientPage {
-            said: None,
-            consent_link: None,
-            test: None,
+            said: flash.notice.map(Said::Notice),
+            consent_link: flash.consent_link,
+            test: flash.test,
             csrf: &csrf.0,
         },
     )
+}
+
+/// After a client action: back to the client's page (POST-redirect-GET) with what it
+/// must show once, or the same page with the reason it was refused.
+fn answer(
+    req: &HttpRequest,
+    admin: &StaffAdmin,
+    slug: &str,
+    page: ClientPage,
+) -> WebResult<HttpResponse> {
+    match page.said {
+        Some(Said::Notice(notice)) => Ok(flash::redirect(
+            req,
+            &format!("/admin/clients/{slug}"),
+            Flash {
+                notice: Some(notice),
+                consent_link: page.consent_link,
+                test: page.test,
+                ..Flash::default()
+            },
+        )),
+        _ => render_client(req, admin, slug, page),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -338,7 +366,7 @@ pub async fn save(
         return Err(WebError::NotFound);
     }
     let said = said(result, |_| "Settings saved.".to_owned())?;
-    render_client(
+    answer(
         &req,
         &admin,
         &path.slug,
@@ -458,7 +486,7 @@ pub async fn action(
         }
         _ => return Err(WebError::NotFound),
     });
-    render_client(&req, &admin, &slug, page)
+    answer(&req, &admin, &slug, page)
 }
 
 impl ClientFacts {

@@ -11,6 +11,7 @@ use crate::service::sso::admin::SsoUpdate;
 use crate::service::sso::settings::ConnectionTest;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::WebResult;
+use crate::web::flash::{self, Flash};
 use crate::web::request::{ClientOrigin, RealmCtx, StaffAdmin};
 use crate::web::views::sso::{SsoAdminView, sso_admin_page};
 use crate::web::{AppState, html};
@@ -70,18 +71,12 @@ async fn after<T>(
     notice: &str,
 ) -> WebResult<HttpResponse> {
     match result {
-        Ok(_) => {
-            render(
-                req,
-                admin,
-                csrf,
-                Outcome {
-                    notice: Some(notice),
-                    ..Outcome::default()
-                },
-            )
-            .await
-        }
+        // POST-redirect-GET: reloading the page repeats nothing.
+        Ok(_) => Ok(flash::redirect(
+            req,
+            crate::web::paths::ADMIN_SSO,
+            Flash::notice(notice),
+        )),
         Err(ServiceError::Invalid(m)) => {
             render(
                 req,
@@ -113,8 +108,23 @@ async fn after<T>(
 }
 
 /// `GET /admin/sso`
-pub async fn page(req: HttpRequest, admin: StaffAdmin, csrf: CsrfToken) -> WebResult<HttpResponse> {
-    render(&req, &admin, &csrf.0, Outcome::default()).await
+pub async fn page(
+    req: HttpRequest,
+    admin: StaffAdmin,
+    csrf: CsrfToken,
+    flash: Flash,
+) -> WebResult<HttpResponse> {
+    let notice = flash.notice.as_deref();
+    render(
+        &req,
+        &admin,
+        &csrf.0,
+        Outcome {
+            notice,
+            ..Outcome::default()
+        },
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -216,18 +226,12 @@ pub async fn test(
         .test_staff_sso(AdminActor::user(&admin.0.user, &origin.0.ip))
         .await
     {
-        Ok(test) => {
-            render(
-                &req,
-                &admin,
-                &csrf.0,
-                Outcome {
-                    test: Some(test),
-                    ..Outcome::default()
-                },
-            )
-            .await
-        }
+        // The page shows the last test's result, which the test just recorded.
+        Ok(_) => Ok(flash::redirect(
+            &req,
+            crate::web::paths::ADMIN_SSO,
+            Flash::default(),
+        )),
         Err(e) => after(&req, &admin, &csrf.0, Err::<(), _>(e), "").await,
     }
 }

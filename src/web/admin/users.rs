@@ -16,6 +16,7 @@ use crate::service::ServiceError;
 use crate::service::admin::AdminActor;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::{WebError, WebResult};
+use crate::web::flash::{self, Flash, Invited};
 use crate::web::request::{ClientOrigin, StaffAdmin};
 use crate::web::views::admin_users::{
     Scope, UserFacts, UserView, UsersView, user_page, users_page,
@@ -74,8 +75,14 @@ pub struct InviteFields {
     role: String,
 }
 
+/// The fields of the actions on one user (only `set-email` and `remove` have any).
 #[derive(Debug, Deserialize)]
-pub struct NoFields {}
+pub struct ActionFields {
+    #[serde(default)]
+    new_email: String,
+    #[serde(default)]
+    confirm: String,
+}
 
 fn render_list(
     req: &HttpRequest,
@@ -84,9 +91,13 @@ fn render_list(
     csrf: &str,
     status: StatusCode,
     error: Option<&str>,
-    invited: Option<(&str, &str)>,
+    flash: &Flash,
 ) -> WebResult<HttpResponse> {
     let state = AppState::of(req);
+    let invited = flash
+        .invited
+        .as_ref()
+        .map(|i| (i.email.as_str(), i.link.as_str()));
     let users: Vec<UserFacts> = state
         .services
         .list_users(scope.realm)?
@@ -101,6 +112,7 @@ fn render_list(
             csrf,
             users: &users,
             error,
+            notice: flash.notice.as_deref(),
             invited,
         }),
     ))
@@ -112,11 +124,12 @@ pub async fn list(
     admin: StaffAdmin,
     scope: UserScope,
     csrf: CsrfToken,
+    flash: Flash,
 ) -> WebResult<HttpResponse> {
-    render_list(&req, &admin, &scope, &csrf.0, StatusCode::OK, None, None)
+    render_list(&req, &admin, &scope, &csrf.0, StatusCode::OK, None, &flash)
 }
 
-/// `POST` to the same paths: invite.
+/// `POST` to the same paths: invite, then back to the list showing the link once.
 pub async fn invite(
     req: HttpRequest,
     admin: StaffAdmin,
@@ -135,7 +148,7 @@ pub async fn invite(
             &csrf.0,
             StatusCode::BAD_REQUEST,
             Some("Choose a role: admin or member."),
-            None,
+            &Flash::default(),
         );
     };
     let actor = AdminActor::user(&admin.0.user, &origin.0.ip);
@@ -144,15 +157,17 @@ pub async fn invite(
         .invite(actor, scope.realm, fields.email, fields.name, role)
         .await
     {
-        Ok(invitation) => render_list(
+        Ok(invitation) => Ok(flash::redirect(
             &req,
-            &admin,
-            &scope,
-            &csrf.0,
-            StatusCode::OK,
-            None,
-            Some((invitation.user.email.as_str(), &invitation.link)),
-        ),
+            &scope.base,
+            Flash {
+                invited: Some(Invited {
+                    email: invitation.user.email.to_string(),
+                    link: invitation.link,
+                }),
+                ..Flash::default()
+            },
+        )),
         Err(ServiceError::Invalid(m) | ServiceError::Conflict(m)) => render_list(
             &req,
             &admin,
@@ -160,7 +175,7 @@ pub async fn invite(
             &csrf.0,
             StatusCode::BAD_REQUEST,
             Some(&m),
-            None,
+            &Flash::default(),
         ),
         Err(e) => Err(e.into()),
     }
@@ -233,9 +248,14 @@ pub async fn detail(
     scope: UserScope,
     csrf: CsrfToken,
     path: web::Path<UserPath>,
+    flash: Flash,
 ) -> WebResult<HttpResponse> {
     let id = user_in_scope(&req, &scope, &path.id)?;
-    render_user(&req, &admin, &scope, &csrf.0, id, QUIET).await
+    let said = Said {
+        notice: flash.notice.as_deref(),
+        ..QUIET
+    };
+    render_user(&req, &admin, &scope, &csrf.0, id, said).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -244,7 +264,8 @@ pub struct ActionPath {
     action: String,
 }
 
-/// `POST …/users/{id}/{action}`
+/// `POST …/users/{id}/{action}`; on success back to the user's page (or, after a
+/// removal, to the list) with a notice shown once.
 pub async fn action(
     req: HttpRequest,
     admin: StaffAdmin,
@@ -252,38 +273,61 @@ pub async fn action(
     csrf: CsrfToken,
     origin: ClientOrigin,
     path: web::Path<ActionPath>,
-    _form: CsrfForm<NoFields>,
+    form: CsrfForm<ActionFields>,
 ) -> WebResult<HttpResponse> {
     let state = AppState::of(&req);
     let id = user_in_scope(&req, &scope, &path.id)?;
     let actor = AdminActor::user(&admin.0.user, &origin.0.ip);
     let services = &state.services;
     let staff = scope.realm.is_staff();
-    let result = match path.action.as_str() {
-        "disable" => services
-            .set_enabled(actor, id, false)
-            .await
-            .map(|_| "User disabled and signed out."),
+    let fields = form.0;
+    let user_page = format!("{}/{}", scope.base, id);
+    let result: Result<(String, &str), ServiceError> = match path.action.as_str() {
+        "disable" => services.set_enabled(actor, id, false).await.map(|_| {
+            (
+                "User disabled and signed out.".to_owned(),
+                user_page.as_str(),
+            )
+        }),
         "enable" => services
             .set_enabled(actor, id, true)
             .await
-            .map(|_| "User enabled."),
-        "reset-mfa" => services
-            .reset_mfa(actor, id)
-            .await
-            .map(|_| "Authenticator removed; they will set up a new one at their next sign-in."),
+            .map(|_| ("User enabled.".to_owned(), user_page.as_str())),
+        "reset-mfa" => services.reset_mfa(actor, id).await.map(|_| {
+            (
+                "Authenticator removed; they will set up a new one at their next sign-in."
+                    .to_owned(),
+                user_page.as_str(),
+            )
+        }),
         "revoke-sessions" => services
             .revoke_sessions(actor, id)
             .await
-            .map(|_| "User signed out everywhere."),
+            .map(|_| ("User signed out everywhere.".to_owned(), user_page.as_str())),
         "make-admin" if staff => services
             .set_role(actor, id, Role::Admin)
             .await
-            .map(|_| "User is now an admin."),
+            .map(|_| ("User is now an admin.".to_owned(), user_page.as_str())),
         "make-member" if staff => services
             .set_role(actor, id, Role::Member)
             .await
-            .map(|_| "User is now a member."),
+            .map(|_| ("User is now a member.".to_owned(), user_page.as_str())),
+        "set-email" => services
+            .set_email(actor, id, fields.new_email)
+            .await
+            .map(|u| (format!("Email changed to {}.", u.email), user_page.as_str())),
+        "remove" if fields.confirm != "yes" => Err(ServiceError::Invalid(
+            "Tick the box to confirm removing this user.".to_owned(),
+        )),
+        "remove" => services.remove_user(actor, id).await.map(|removed| {
+            (
+                format!(
+                    "Removed {}. The address can be invited again.",
+                    removed.user.email
+                ),
+                scope.base.as_str(),
+            )
+        }),
         _ => return Err(WebError::NotFound),
     };
     match result {
@@ -297,7 +341,13 @@ pub async fn action(
         {
             Ok(see_other(paths::LOGIN))
         }
-        Ok(notice) => {
+        Ok((notice, page)) => Ok(flash::redirect(&req, page, Flash::notice(notice))),
+        Err(e @ (ServiceError::Conflict(_) | ServiceError::Invalid(_))) => {
+            let (status, m) = match e {
+                ServiceError::Invalid(m) => (StatusCode::BAD_REQUEST, m),
+                ServiceError::Conflict(m) => (StatusCode::CONFLICT, m),
+                other => return Err(other.into()),
+            };
             render_user(
                 &req,
                 &admin,
@@ -305,21 +355,7 @@ pub async fn action(
                 &csrf.0,
                 id,
                 Said {
-                    notice: Some(notice),
-                    ..QUIET
-                },
-            )
-            .await
-        }
-        Err(ServiceError::Conflict(m) | ServiceError::Invalid(m)) => {
-            render_user(
-                &req,
-                &admin,
-                &scope,
-                &csrf.0,
-                id,
-                Said {
-                    status: StatusCode::CONFLICT,
+                    status,
                     error: Some(&m),
                     ..QUIET
                 },

@@ -10,7 +10,8 @@ use crate::service::ServiceError;
 use crate::service::account::Reauth;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::WebResult;
-use crate::web::request::{ClientOrigin, CurrentUser};
+use crate::web::flash::{self, Flash};
+use crate::web::request::{ClientOrigin, CurrentUser, RealmCtx};
 use crate::web::views::account::{AccountView, SessionRow, account_page as render_account};
 use crate::web::views::login::{RecoveryCodesView, recovery_codes_page};
 use crate::web::{AppState, html, see_other};
@@ -41,7 +42,7 @@ pub struct RevokeFields {
     session: String,
 }
 
-fn render(
+async fn render(
     req: &HttpRequest,
     current: &CurrentUser,
     csrf: &str,
@@ -51,6 +52,7 @@ fn render(
 ) -> WebResult<HttpResponse> {
     let state = AppState::of(req);
     let me = &current.me;
+    let activity = state.services.account_activity(me).await?;
     let sessions = state
         .services
         .list_sessions(me)?
@@ -88,6 +90,7 @@ fn render(
             sso_links: &me.user.sso_links,
             error,
             notice,
+            activity: &activity,
         }),
     ))
 }
@@ -97,34 +100,71 @@ pub async fn account_page(
     req: HttpRequest,
     current: CurrentUser,
     csrf: CsrfToken,
+    flash: Flash,
 ) -> WebResult<HttpResponse> {
-    render(&req, &current, &csrf.0, StatusCode::OK, None, None)
+    render(
+        &req,
+        &current,
+        &csrf.0,
+        StatusCode::OK,
+        None,
+        flash.notice.as_deref(),
+    )
+    .await
+}
+
+/// `GET /account/recovery-codes`: the codes just made, shown once (they come as a
+/// flash from the form that made them); otherwise back to the account page.
+pub async fn recovery_codes(
+    ctx: RealmCtx,
+    csrf: CsrfToken,
+    flash: Flash,
+) -> WebResult<HttpResponse> {
+    let account = ctx.paths.account();
+    if flash.recovery_codes.is_empty() {
+        return Ok(see_other(&account));
+    }
+    let next = flash.continue_url.as_deref().unwrap_or(&account);
+    Ok(html(
+        StatusCode::OK,
+        recovery_codes_page(&RecoveryCodesView {
+            chrome: chrome(&ctx, "Save your recovery codes", None, &csrf.0),
+            codes: &flash.recovery_codes,
+            continue_url: next,
+        }),
+    ))
 }
 
 /// Maps a failed account change back onto the page; other errors become error pages.
-fn refused(
+async fn refused(
     req: &HttpRequest,
     current: &CurrentUser,
     csrf: &str,
     error: ServiceError,
 ) -> WebResult<HttpResponse> {
     match error {
-        ServiceError::Invalid(message) => render(
-            req,
-            current,
-            csrf,
-            StatusCode::BAD_REQUEST,
-            Some(&message),
-            None,
-        ),
-        ServiceError::Forbidden(message) => render(
-            req,
-            current,
-            csrf,
-            StatusCode::FORBIDDEN,
-            Some(&message),
-            None,
-        ),
+        ServiceError::Invalid(message) => {
+            render(
+                req,
+                current,
+                csrf,
+                StatusCode::BAD_REQUEST,
+                Some(&message),
+                None,
+            )
+            .await
+        }
+        ServiceError::Forbidden(message) => {
+            render(
+                req,
+                current,
+                csrf,
+                StatusCode::FORBIDDEN,
+                Some(&message),
+                None,
+            )
+            .await
+        }
         other => Err(other.into()),
     }
 }
@@ -156,21 +196,15 @@ pub async fn change_password(
     {
         Ok(rotated) => {
             // The same session under a new id: the old cookie value no longer works.
-            let mut current = current;
-            current.me.key = state.services.session_key(rotated.token.expose());
-            current.me.session = rotated.session.clone();
-            let mut response = render(
+            let mut response = flash::redirect(
                 &req,
-                &current,
-                &csrf.0,
-                StatusCode::OK,
-                None,
-                Some("Your password was changed. Other sessions were signed out."),
-            )?;
+                &current.ctx.paths.account(),
+                Flash::notice("Your password was changed. Other sessions were signed out."),
+            );
             set_session_cookies(&mut response, &state.cookies, &current.ctx, &rotated);
             Ok(response)
         }
-        Err(e) => refused(&req, &current, &csrf.0, e),
+        Err(e) => refused(&req, &current, &csrf.0, e).await,
     }
 }
 
@@ -192,24 +226,15 @@ pub async fn regenerate_recovery_codes(
         .regenerate_recovery_codes(current.me.clone(), proof, origin.0)
         .await
     {
-        Ok(codes) => {
-            let codes: Vec<String> = codes.iter().map(|c| c.expose().to_owned()).collect();
-            let account = current.ctx.paths.account();
-            Ok(html(
-                StatusCode::OK,
-                recovery_codes_page(&RecoveryCodesView {
-                    chrome: chrome(
-                        &current.ctx,
-                        "Save your recovery codes",
-                        Some(&current.me),
-                        &csrf.0,
-                    ),
-                    codes: &codes,
-                    continue_url: &account,
-                }),
-            ))
-        }
-        Err(e) => refused(&req, &current, &csrf.0, e),
+        Ok(codes) => Ok(flash::redirect(
+            &req,
+            &current.ctx.paths.account_recovery_codes(),
+            Flash {
+                recovery_codes: codes.iter().map(|c| c.expose().to_owned()).collect(),
+                ..Flash::default()
+            },
+        )),
+        Err(e) => refused(&req, &current, &csrf.0, e).await,
     }
 }
 

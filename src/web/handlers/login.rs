@@ -16,11 +16,9 @@ use crate::service::login::{CodeAttempt, PasswordAttempt};
 use crate::service::policy::LoginOptions;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::WebResult;
+use crate::web::flash::{self, Flash};
 use crate::web::request::{ClientOrigin, RealmCtx};
-use crate::web::views::login::{
-    CodeView, EnrolView, LoginView, RecoveryCodesView, code_page, enrol_page, login_page,
-    recovery_codes_page,
-};
+use crate::web::views::login::{CodeView, EnrolView, LoginView, code_page, enrol_page, login_page};
 use crate::web::{AppState, html, see_other};
 
 #[derive(Debug, Deserialize)]
@@ -329,12 +327,15 @@ pub async fn enrol_submit(
                 .map(|c| c.expose().to_owned())
                 .collect();
             let next = enrolled.next.clone().unwrap_or_else(|| ctx.paths.account());
-            let markup = recovery_codes_page(&RecoveryCodesView {
-                chrome: chrome(&ctx, "Save your recovery codes", None, &csrf.0),
-                codes: &codes,
-                continue_url: &next,
-            });
-            let mut response = html(StatusCode::OK, markup);
+            let mut response = flash::redirect(
+                &req,
+                &ctx.paths.account_recovery_codes(),
+                Flash {
+                    recovery_codes: codes,
+                    continue_url: Some(next),
+                    ..Flash::default()
+                },
+            );
             set_session_cookies(&mut response, &state.cookies, &ctx, &enrolled.session);
             Ok(response)
         }

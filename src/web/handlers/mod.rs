@@ -80,6 +80,10 @@ fn realm_routes(cfg: &mut web::ServiceConfig) {
         )
         .route(
             paths::ACCOUNT_RECOVERY_CODES,
+            web::get().to(account::recovery_codes),
+        )
+        .route(
+            paths::ACCOUNT_RECOVERY_CODES,
             web::post().to(account::regenerate_recovery_codes),
         )
         .route(

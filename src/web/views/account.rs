@@ -7,6 +7,7 @@ use super::components::{Field, code_field, csrf_input, error_banner, notice_bann
 use super::layout::{Chrome, page};
 use crate::domain::time::Timestamp;
 use crate::domain::user::SsoLink;
+use crate::service::activity::{ActedBy, ActivityItem};
 use crate::web::paths::RealmPaths;
 
 /// One session row.
@@ -38,6 +39,8 @@ pub struct AccountView<'a> {
     pub sso_links: &'a [SsoLink],
     pub error: Option<&'a str>,
     pub notice: Option<&'a str>,
+    /// The user's own recent security events, newest first.
+    pub activity: &'a [ActivityItem],
 }
 
 pub fn account_page(vm: &AccountView) -> Markup {
@@ -146,6 +149,34 @@ pub fn account_page(vm: &AccountView) -> Markup {
                     }
                 }
             }
+            (activity_card(vm.activity))
         },
     )
+}
+
+/// "Recent activity": what happened to this account, from the audit log.
+fn activity_card(items: &[ActivityItem]) -> Markup {
+    html! {
+        section.card #activity {
+            h2 { "Recent activity" }
+            p.small { "Security events on your account. If you do not recognise one, change your password and tell your administrator." }
+            @if items.is_empty() {
+                p { "Nothing yet." }
+            } @else {
+                table {
+                    thead { tr { th { "When" } th { "What" } th { "By" } th { "Address" } } }
+                    tbody {
+                        @for item in items {
+                            tr {
+                                td { (item.at.to_display()) }
+                                td { (item.what) }
+                                td { (match item.by { ActedBy::You => "you", ActedBy::Administrator => "an administrator", ActedBy::Someone => "someone" }) }
+                                td { (item.from) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -43,6 +43,7 @@ pub struct UsersView<'a> {
     pub csrf: &'a str,
     pub users: &'a [UserFacts],
     pub error: Option<&'a str>,
+    pub notice: Option<&'a str>,
     /// An invitation just created: (email, link).
     pub invited: Option<(&'a str, &'a str)>,
 }
@@ -55,6 +56,7 @@ pub fn users_page(vm: &UsersView) -> Markup {
             (admin_nav())
             h1 { (scope.title) }
             (error_banner(vm.error))
+            (notice_banner(vm.notice))
             @if let Some((email, link)) = vm.invited {
                 section.card.highlight {
                     h2 { "Invitation for " (email) }
@@ -172,6 +174,25 @@ pub fn user_page(vm: &UserView) -> Markup {
                             (action("make-admin", "Make admin", "secondary"))
                         }
                     }
+                }
+            }
+            section.card {
+                h2 { "Change email address" }
+                form method="post" action=(format!("{}/{id}/set-email", vm.scope.base)) {
+                    (csrf_input(vm.csrf))
+                    (Field::new("new_email", "New email", "email", "off").render())
+                    button.secondary type="submit" { "Change email" }
+                }
+            }
+            section.card {
+                h2 { "Remove user" }
+                p { "Removes the user for good with their authenticator, recovery codes, linked Microsoft accounts, sessions and open invitation. The audit log keeps the event; the address can be invited again." }
+                form method="post" action=(format!("{}/{id}/remove", vm.scope.base)) {
+                    (csrf_input(vm.csrf))
+                    div.field {
+                        label { input type="checkbox" name="confirm" value="yes"; " Yes, remove " (u.email) }
+                    }
+                    button.danger type="submit" { "Remove user" }
                 }
             }
         },
