@@ -130,7 +130,7 @@ async fn password_change_needs_password_and_code_and_signs_out_others() {
     assert!(mismatch.has("do not match"));
 
     let ok = browser
-        .post(
+        .submit(
             "/account/password",
             &[
                 ("current_password", "correct horse battery"),
@@ -184,7 +184,7 @@ async fn regenerating_recovery_codes_replaces_the_old_ones() {
     browser.get("/account").await;
     app.next_step();
     let page = browser
-        .post(
+        .submit(
             "/account/recovery-codes",
             &[
                 ("current_password", "correct horse battery"),

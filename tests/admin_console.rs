@@ -19,7 +19,7 @@ async fn invite_accept_enrol_and_manage_a_member() {
         .await;
     admin.get("/admin/users").await;
     let page = admin
-        .post(
+        .submit(
             "/admin/users",
             &[
                 ("email", "bob@example.com"),
@@ -69,7 +69,7 @@ async fn invite_accept_enrol_and_manage_a_member() {
     assert!(page.has("Bob") && page.has("set up"));
 
     // Make admin, then back.
-    let page = admin.post(&format!("{user_page}/make-admin"), &[]).await;
+    let page = admin.submit(&format!("{user_page}/make-admin"), &[]).await;
     assert!(page.has("now an admin"));
     assert_eq!(
         app.services.user_by_id(bob_user.id).unwrap().role,

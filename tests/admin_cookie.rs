@@ -114,7 +114,7 @@ async fn a_password_change_rotates_the_session_id() {
     app.next_step();
     let code = app.code(&secret, 0);
     let page = ann
-        .post(
+        .submit(
             "/account/password",
             &[
                 ("current_password", PASSWORD),

@@ -256,10 +256,10 @@ async fn every_admin_form_is_refused_without_a_recent_step_up_and_changes_nothin
     assert_eq!(observe(&app).await.bob_role, Role::Member, "not replayed");
 
     // After the step-up, each of them goes through the gate.
-    let page = ann.post(&action, &[]).await;
+    let page = ann.submit(&action, &[]).await;
     assert!(page.has("now an admin"), "{}", page.body);
     let page = ann
-        .post(&format!("/admin/users/{}/reset-mfa", bob.id), &[])
+        .submit(&format!("/admin/users/{}/reset-mfa", bob.id), &[])
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let after = observe(&app).await;
@@ -303,7 +303,7 @@ async fn sign_in_counts_as_fresh() {
     app.clock.advance(STEP_UP_WINDOW_SECS - 60);
     ann.get("/admin/users").await;
     let page = ann
-        .post(
+        .submit(
             "/admin/users",
             &[
                 ("email", "bob@example.com"),

@@ -252,7 +252,7 @@ async fn manages_users_on_a_running_server_through_the_socket() {
         .input_value("secret")
         .unwrap();
     let page = browser
-        .post("/mfa/setup", &[("code", &code_now(&secret, 0))])
+        .submit("/mfa/setup", &[("code", &code_now(&secret, 0))])
         .await;
     assert_eq!(page.codes().len(), 10);
     assert_eq!(browser.get("/account").await.status, 200);

@@ -198,7 +198,7 @@ async fn caddy_sends_visitors_to_sign_in_and_passes_only_gatehouses_identity_on(
         .input_value("secret")
         .unwrap();
     visitor
-        .post("/mfa/setup", &[("code", &code_now(&secret, 0))])
+        .submit("/mfa/setup", &[("code", &code_now(&secret, 0))])
         .await;
     let page = visitor.get_with(&staff_app, &FORGED).await;
     assert_eq!(page.status, 200, "{}", page.body);

@@ -238,7 +238,7 @@ async fn nginx_sends_visitors_to_sign_in_and_passes_the_identity_on() {
         .input_value("secret")
         .unwrap();
     let done = visitor
-        .post("/mfa/setup", &[("code", &code_now(&secret, 0))])
+        .submit("/mfa/setup", &[("code", &code_now(&secret, 0))])
         .await;
     assert!(
         done.body.contains(&protected.replace('&', "&amp;")),

@@ -116,7 +116,7 @@ async fn hostile_return_targets_fall_back_to_the_default_page() {
     let page = b.get("/mfa/setup").await;
     let secret = page.input_value("secret").unwrap();
     let page = b
-        .post("/mfa/setup", &[("code", &app.code(&secret, 0))])
+        .submit("/mfa/setup", &[("code", &app.code(&secret, 0))])
         .await;
     assert!(
         page.has("http://app.example.com/page"),

@@ -155,7 +155,7 @@ async fn onboard(base: &str, email: &str, link: &str, ledger: &Ledger) -> Option
     let page = browser.try_get("/mfa/setup").await?;
     let secret = page.input_value("secret")?;
     let page = browser
-        .try_post("/mfa/setup", &[("code", &code_now(&secret, 0))])
+        .try_submit("/mfa/setup", &[("code", &code_now(&secret, 0))])
         .await?;
     if page.status != 200 {
         return None;

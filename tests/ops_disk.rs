@@ -279,7 +279,7 @@ async fn a_full_disk_refuses_writes_with_503_keeps_reads_and_recovers() {
     assert_eq!(page.location, "/mfa/setup");
     let secret = bob.get("/mfa/setup").await.input_value("secret").unwrap();
     let page = bob
-        .post("/mfa/setup", &[("code", &code_now(&secret, 0))])
+        .submit("/mfa/setup", &[("code", &code_now(&secret, 0))])
         .await;
     assert_eq!(page.status, 200);
 

@@ -30,7 +30,7 @@ async fn restart_keeps_everything_and_secrets_stay_out_of_store_and_logs() {
     let page = browser.get("/mfa/setup").await;
     let secret = page.input_value("secret").unwrap();
     let page = browser
-        .post("/mfa/setup", &[("code", &code_now(&secret, 0))])
+        .submit("/mfa/setup", &[("code", &code_now(&secret, 0))])
         .await;
     assert_eq!(page.status, 200);
     let recovery = page.codes();

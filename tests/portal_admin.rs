@@ -88,7 +88,7 @@ async fn the_admin_pages_create_and_configure_a_client() {
         ("idle_timeout", "15m"),
         ("absolute_timeout", "8h"),
     ];
-    let page = ops.post("/admin/clients/gamma", &settings).await;
+    let page = ops.submit("/admin/clients/gamma", &settings).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.has("Settings saved"));
     let gamma = app.services.client_by_slug("gamma").unwrap();
@@ -152,9 +152,9 @@ async fn the_admin_pages_create_and_configure_a_client() {
     assert!(css.has("--accent: #12ab34"), "{}", css.body);
 
     // Consent link and test buttons.
-    let page = ops.post("/admin/clients/gamma/do/consent-link", &[]).await;
+    let page = ops.submit("/admin/clients/gamma/do/consent-link", &[]).await;
     assert!(page.has("/v2.0/adminconsent?client_id="), "{}", page.body);
-    let page = ops.post("/admin/clients/gamma/do/test", &[]).await;
+    let page = ops.submit("/admin/clients/gamma/do/test", &[]).await;
     assert!(page.has("Connection test passed"), "{}", page.body);
     assert_eq!(
         ops.post("/admin/clients/gamma/do/explode", &[])
@@ -174,7 +174,7 @@ async fn portal_users_are_managed_from_the_admin_console() {
     let mut ops = admin(&app).await;
     ops.get("/admin/clients/acme/users").await;
     let page = ops
-        .post(
+        .submit(
             "/admin/clients/acme/users",
             &[
                 ("email", "eve@acme.example"),
@@ -434,7 +434,7 @@ async fn the_portal_app_page_saves_validates_and_never_shows_the_secret() {
     }
     assert_eq!(app.services.portal_app().unwrap(), before, "unchanged");
     let page = ops
-        .post(
+        .submit(
             "/admin/portal",
             &[
                 ("client_secret", "brand-new-secret-value"),

@@ -93,7 +93,7 @@ async fn the_console_ends_every_session_of_a_realm_and_only_that_realm() {
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
     assert_eq!(status(&mut pat, ACME).await, StatusCode::OK);
     let page = ann
-        .post(
+        .submit(
             "/admin/clients/acme/do/revoke-sessions",
             &[("confirm", "yes")],
         )
@@ -179,7 +179,7 @@ async fn staff_session(install: &Install, email: &str) -> HttpBrowser {
     let page = b.get("/mfa/setup").await;
     let secret = page.input_value("secret").expect("secret on the page");
     let answer = b
-        .post("/mfa/setup", &[("code", &code_now(&secret, 0))])
+        .submit("/mfa/setup", &[("code", &code_now(&secret, 0))])
         .await;
     assert_eq!(answer.status, 200);
     b

@@ -217,7 +217,7 @@ async fn admin_page_saves_settings_and_never_shows_the_secret() {
         "redirect URI and guidance"
     );
     let page = admin
-        .post(
+        .submit(
             "/admin/sso",
             &[
                 ("tenant_id", TENANT),
@@ -232,9 +232,9 @@ async fn admin_page_saves_settings_and_never_shows_the_secret() {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.has("Settings saved") && page.has("set, expires on 2027-06-30"));
     assert!(!page.has(CLIENT_SECRET), "secret never shown");
-    let page = admin.post("/admin/sso/test", &[]).await;
+    let page = admin.submit("/admin/sso/test", &[]).await;
     assert!(page.has("Connection test passed"), "{}", page.body);
-    let page = admin.post("/admin/sso/enable", &[]).await;
+    let page = admin.submit("/admin/sso/enable", &[]).await;
     assert!(page.has("Microsoft sign-in is on"));
     let page = admin.post("/admin/sso", &[("tenant_id", "common")]).await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST);

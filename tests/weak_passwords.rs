@@ -227,7 +227,7 @@ async fn password_change_refuses_common_passwords() {
     browser.get("/account").await;
     app.next_step();
     let page = browser
-        .post(
+        .submit(
             "/account/password",
             &[
                 ("current_password", "correct horse battery"),

@@ -373,6 +373,25 @@ impl Browser {
         self.send(req).await
     }
 
+    /// Follows the `303 See Other` a form answered with (POST-redirect-GET): asserts it
+    /// is one and opens the page it names.
+    pub async fn follow(&mut self, page: &Page) -> Page {
+        assert_eq!(
+            page.status,
+            StatusCode::SEE_OTHER,
+            "a form answers with a redirect: {}",
+            page.body
+        );
+        let location = page.location().to_owned();
+        self.get(&location).await
+    }
+
+    /// Posts a form and follows the redirect it answers with to the page it names.
+    pub async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let page = self.post(path, fields).await;
+        self.follow(&page).await
+    }
+
     /// The value of cookie `name`.
     pub fn cookie(&self, name: &str) -> Option<String> {
         self.cookies.get(name).cloned()
@@ -468,12 +487,21 @@ impl Browser {
         let page = self
             .post(&format!("{prefix}/mfa/setup"), &[("code", &code)])
             .await;
+        // POST-redirect-GET: the codes are shown once on the page the form leads to.
         assert_eq!(
             page.status,
-            StatusCode::OK,
+            StatusCode::SEE_OTHER,
             "enrolment confirm: {}",
             page.body
         );
+        assert!(
+            page.location()
+                .starts_with(&format!("{prefix}/account/recovery-codes?done=")),
+            "{}",
+            page.location()
+        );
+        let page = self.follow(&page).await;
+        assert_eq!(page.status, StatusCode::OK, "recovery codes: {}", page.body);
         let codes = page.codes();
         assert_eq!(codes.len(), 10, "ten recovery codes shown");
         (secret, codes)
