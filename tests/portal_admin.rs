@@ -152,7 +152,9 @@ async fn the_admin_pages_create_and_configure_a_client() {
     assert!(css.has("--accent: #12ab34"), "{}", css.body);
 
     // Consent link and test buttons.
-    let page = ops.submit("/admin/clients/gamma/do/consent-link", &[]).await;
+    let page = ops
+        .submit("/admin/clients/gamma/do/consent-link", &[])
+        .await;
     assert!(page.has("/v2.0/adminconsent?client_id="), "{}", page.body);
     let page = ops.submit("/admin/clients/gamma/do/test", &[]).await;
     assert!(page.has("Connection test passed"), "{}", page.body);

@@ -45,5 +45,7 @@ mod sso_hostile;
 mod sso_only;
 mod sso_only_writes;
 mod throttle_bursts;
+mod user_removal;
+mod user_removal_cli;
 mod weak_passwords;
 mod web_security;

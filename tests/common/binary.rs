@@ -370,7 +370,11 @@ impl HttpBrowser {
     /// Posts a form and follows the `303 See Other` it answers with (POST-redirect-GET).
     pub async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
         let answer = self.post(path, fields).await;
-        assert_eq!(answer.status, 303, "a form answers with a redirect: {}", answer.body);
+        assert_eq!(
+            answer.status, 303,
+            "a form answers with a redirect: {}",
+            answer.body
+        );
         let location = answer.location.clone();
         self.get(&location).await
     }
