@@ -34,6 +34,7 @@ mod portal_consent;
 mod portal_isolation;
 mod portal_logo;
 mod portal_policy;
+mod post_redirect_get;
 mod safe_defaults;
 mod sessions;
 mod sessions_revoke_all;
