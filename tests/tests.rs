@@ -8,6 +8,7 @@ mod common;
 
 mod abuse;
 mod account;
+mod account_activity;
 mod admin_confirm;
 mod admin_console;
 mod admin_cookie;
