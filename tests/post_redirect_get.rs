@@ -17,6 +17,9 @@ const PASSWORD: &str = "correct horse battery";
 /// The notice banner a page shows once after a form.
 const BANNER: &str = "class=\"banner notice\"";
 
+/// A form to send: (path, fields, the page it leads to, the notice shown there).
+type Form<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str, &'a str);
+
 fn audit_len(app: &TestApp) -> usize {
     app.services.audit_log(100_000, None).unwrap().len()
 }
@@ -251,7 +254,7 @@ async fn reloading_admin_results_repeats_no_action() {
         .unwrap();
     ann.get("/admin/sso").await;
     let user_page = format!("/admin/users/{}", bob.id);
-    let forms: [(&str, Vec<(&str, &str)>, &str, &str); 6] = [
+    let forms: [Form; 6] = [
         (
             "/admin/sso/disable",
             vec![],
