@@ -236,3 +236,68 @@ async fn an_admin_changes_an_email_and_a_taken_address_is_refused() {
         .await;
     assert_eq!(new.location(), "/account");
 }
+
+#[actix_web::test]
+async fn a_removed_users_microsoft_account_no_longer_signs_in_until_invited_again() {
+    use crate::common::sso::{app_with_entra, configure_staff_sso, sso_sign_in, user};
+    use gatehouse::domain::user::Role;
+    use gatehouse::service::admin::AdminActor;
+
+    let (app, fake) = app_with_entra().await;
+    configure_staff_sso(&app, false, "").await;
+    let invite = |app: &TestApp| {
+        let services = app.services.clone();
+        async move {
+            services
+                .invite(
+                    AdminActor::cli(),
+                    Realm::Staff,
+                    "bob@contoso.com".into(),
+                    "Bob".into(),
+                    Role::Member,
+                )
+                .await
+                .unwrap()
+                .user
+                .id
+        }
+    };
+    let first = invite(&app).await;
+    let mut bob = app.browser();
+    let page = sso_sign_in(&mut bob, &fake, user("oid-bob", "bob@contoso.com")).await;
+    assert_eq!(page.location(), "/account", "linked on first sign-in");
+    assert_eq!(status(&mut bob, STAFF).await, StatusCode::OK);
+
+    let removed = app
+        .services
+        .remove_user(AdminActor::cli(), first)
+        .await
+        .unwrap();
+    assert_eq!(removed.sessions_ended, 1);
+    assert_eq!(removed.user.sso_links.len(), 1);
+    assert_eq!(status(&mut bob, STAFF).await, StatusCode::UNAUTHORIZED);
+
+    // The same Microsoft account is a stranger now (no just-in-time accounts here).
+    let mut again = app.browser();
+    let page = sso_sign_in(&mut again, &fake, user("oid-bob", "bob@contoso.com")).await;
+    assert!(
+        page.has("not registered here"),
+        "{} {}",
+        page.status,
+        page.body
+    );
+    assert!(
+        app.services
+            .user_by_email(Realm::Staff, "bob@contoso.com")
+            .is_err()
+    );
+
+    // Invited again, it links to the new user, not the old one.
+    let second = invite(&app).await;
+    assert_ne!(second, first);
+    let mut bob = app.browser();
+    let page = sso_sign_in(&mut bob, &fake, user("oid-bob", "bob@contoso.com")).await;
+    assert_eq!(page.location(), "/account");
+    let new_bob = app.services.user_by_id(second).unwrap();
+    assert_eq!(new_bob.sso_links.len(), 1);
+}
