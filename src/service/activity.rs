@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::domain::audit::{Actor, AuditEvent, AuditKind};
 use crate::domain::time::Timestamp;
+use crate::domain::user::UserId;
 use crate::store::prelude::*;
 
 use super::sessions::SignedIn;
@@ -57,7 +58,8 @@ impl Services {
     }
 }
 
-fn item(e: &AuditEvent, me: crate::domain::user::UserId) -> Option<ActivityItem> {
+/// The line for event `e` about user `me`, if it is one the user sees.
+fn item(e: &AuditEvent, me: UserId) -> Option<ActivityItem> {
     let what = shown(e.kind)?;
     let by = match &e.actor {
         Actor::User(id) if *id == me => ActedBy::You,
