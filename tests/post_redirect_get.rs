@@ -309,7 +309,7 @@ async fn reloading_admin_results_repeats_no_action() {
 }
 
 #[actix_web::test]
-async fn reloading_the_consent_link_page_makes_no_new_link() {
+async fn reloading_client_and_portal_app_results_makes_no_new_link_or_change() {
     let (app, _fake) = portals().await;
     let (mut ann, _) = staff(&app, "ann@example.com").await;
     ann.get("/admin/clients/acme").await;
@@ -326,4 +326,43 @@ async fn reloading_the_consent_link_page_makes_no_new_link() {
     assert_eq!(reloaded.status, StatusCode::OK);
     assert!(!reloaded.has("/v2.0/adminconsent?client_id="), "shown once");
     assert_eq!(audit_len(&app), before, "no second link made");
+
+    // The portal app form, and an email change on a portal user, the same way.
+    ann.get("/admin/portal").await;
+    let (answer, shown) = post_redirect(
+        &mut ann,
+        "/admin/portal",
+        &[("secret_expires", "2027-02-28")],
+        "/admin/portal",
+    )
+    .await;
+    assert!(shown.has("Portal app saved") && shown.has(BANNER));
+    let before = audit_len(&app);
+    let reloaded = ann.get(answer.location()).await;
+    assert!(!reloaded.has(BANNER), "shown once");
+    assert_eq!(audit_len(&app), before);
+
+    let pat = crate::common::portal::invite(&app, "acme", "pat@acme.test").await;
+    assert!(pat.starts_with("/p/acme/invite/"));
+    let acme = crate::common::portal::realm(&app, "acme");
+    let pat_id = app
+        .services
+        .user_by_email(acme, "pat@acme.test")
+        .unwrap()
+        .id;
+    let page = format!("/admin/clients/acme/users/{pat_id}");
+    ann.get(&page).await;
+    let (answer, shown) = post_redirect(
+        &mut ann,
+        &format!("{page}/set-email"),
+        &[("new_email", "patricia@acme.test")],
+        &page,
+    )
+    .await;
+    assert!(shown.has("Email changed to patricia@acme.test"));
+    let before = audit_len(&app);
+    let reloaded = ann.get(answer.location()).await;
+    assert!(!reloaded.has(BANNER), "shown once");
+    assert_eq!(audit_len(&app), before);
+    assert_eq!(count(&app, AuditKind::EmailChanged), 1);
 }
