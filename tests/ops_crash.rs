@@ -155,17 +155,21 @@ async fn onboard(base: &str, email: &str, link: &str, ledger: &Ledger) -> Option
     let page = browser.try_get("/mfa/setup").await?;
     let secret = page.input_value("secret")?;
     let page = browser
-        .try_submit("/mfa/setup", &[("code", &code_now(&secret, 0))])
+        .try_post("/mfa/setup", &[("code", &code_now(&secret, 0))])
         .await?;
+    if page.status != 303 {
+        return None;
+    }
+    // The redirect acknowledges the enrolment; the codes are on the page it names
+    // (shown once, from the server's memory: gone if the server died meanwhile).
+    ledger.lock().unwrap().get_mut(email)?.totp = true;
+    let page = browser.try_get(&page.location).await?;
     if page.status != 200 {
         return None;
     }
     let codes = page.codes();
     assert_eq!(codes.len(), 10, "{email}: {}", page.body);
-    let mut ledger = ledger.lock().unwrap();
-    let acked = ledger.get_mut(email)?;
-    acked.totp = true;
-    acked.unused_codes = codes;
+    ledger.lock().unwrap().get_mut(email)?.unused_codes = codes;
     Some(())
 }
 

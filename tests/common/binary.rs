@@ -379,16 +379,6 @@ impl HttpBrowser {
         self.get(&location).await
     }
 
-    /// [`HttpBrowser::submit`] that gives `None` when the server is gone.
-    pub async fn try_submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Option<Answer> {
-        let answer = self.try_post(path, fields).await?;
-        if answer.status != 303 {
-            return Some(answer);
-        }
-        let location = answer.location.clone();
-        self.try_get(&location).await
-    }
-
     pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
         let mut all = fields.to_vec();
         let token = self.csrf.clone().unwrap_or_default();
