@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod client;
+pub mod colour;
 pub mod entra;
 pub mod login;
 pub mod password;
