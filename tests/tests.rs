@@ -32,6 +32,7 @@ mod persistence;
 mod portal_admin;
 mod portal_cli;
 mod portal_consent;
+mod portal_identity;
 mod portal_isolation;
 mod portal_logo;
 mod portal_policy;

@@ -155,7 +155,7 @@ impl WebError {
                 ServiceError::Store(_) => shown(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "Temporarily unavailable",
-                    "Gatehouse could not read or save data just now. Try again in a moment; if it keeps happening, tell your administrator.",
+                    "We could not read or save data just now. Try again in a moment; if it keeps happening, tell your administrator.",
                 ),
                 ServiceError::Internal(_) => shown(
                     StatusCode::SERVICE_UNAVAILABLE,

@@ -90,6 +90,7 @@ fn admin_chrome<'a>(title: &'a str, me: &'a SignedIn, csrf: &'a str) -> Chrome<'
         brand: "Gatehouse admin",
         style_url: None,
         logo_url: None,
+        footer: Some(crate::web::views::layout::STAFF_FOOTER),
         nav: Some(Nav {
             user_name: me.user.name_or_email(),
             account_url: staff.account(),

@@ -17,6 +17,8 @@ pub struct ClientFacts {
     pub name: String,
     pub enabled: bool,
     pub accent: Option<String>,
+    pub totp_issuer: Option<String>,
+    pub footer: Option<String>,
     pub has_logo: bool,
     /// Changes with every save: busts caches of the logo.
     pub version: i64,
@@ -226,7 +228,9 @@ pub fn client_page(vm: &ClientView) -> Markup {
                 form method="post" action=(base) {
                     (csrf_input(vm.csrf))
                     (Field::new("name", "Name shown on the portal", "text", "organization").value(&c.name).render())
-                    (Field::new("accent", "Accent colour", "text", "off").value(c.accent.as_deref().unwrap_or("")).optional().hint("Like #1f4e79; empty for the default.").render())
+                    (Field::new("accent", "Accent colour", "text", "off").value(c.accent.as_deref().unwrap_or("")).optional().hint("Like #1f4e79; empty for the default. Text on it is made dark or light to stay readable.").render())
+                    (Field::new("totp_issuer", "Name in authenticator apps", "text", "off").value(c.totp_issuer.as_deref().unwrap_or("")).optional().hint("Shown beside the codes in the user's app; empty: the name above.").render())
+                    (Field::new("footer", "Footer line on the portal", "text", "off").value(c.footer.as_deref().unwrap_or("")).optional().hint("Empty: no footer.").render())
                     (Field::new("tenant_id", "Client's Directory (tenant) ID", "text", "off").value(c.tenant_id.as_deref().unwrap_or("")).optional().render())
                     fieldset {
                         legend { "Sign-in methods" }
