@@ -39,6 +39,7 @@ mod portal_policy;
 mod safe_defaults;
 mod sessions;
 mod sessions_revoke_all;
+mod sign_in_pages;
 mod sso_admin;
 mod sso_cli;
 mod sso_flow;

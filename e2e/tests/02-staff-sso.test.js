@@ -185,7 +185,7 @@ async function signInEmergency(sc, page, app) {
   await submitPassword(page, ADMIN.email, ADMIN.password);
   await page.waitForURL(/\/login\/mfa$/);
   await sc.snap(page, 'login-emergency-code');
-  await page.getByLabel('Code').fill(await app.next());
-  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByLabel('Code', { exact: true }).fill(await app.next());
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
 }
 
