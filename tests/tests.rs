@@ -9,6 +9,7 @@ mod common;
 mod abuse;
 mod account;
 mod admin_confirm;
+mod admin_confirmations;
 mod admin_console;
 mod admin_cookie;
 mod admin_step_up;

@@ -2,6 +2,7 @@
 //! change needs a recent authentication (the step-up gate around the whole scope).
 
 mod clients;
+mod confirmations;
 mod logo;
 mod sso;
 mod step_up;
@@ -43,6 +44,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(at(paths::ADMIN_USERS), web::post().to(users::invite))
             .route(at(paths::ADMIN_USER), web::get().to(users::detail))
             .route(at(paths::ADMIN_USER_ACTION), web::post().to(users::action))
+            .route(
+                at(paths::ADMIN_USER_ACTION),
+                web::get().to(confirmations::user_action),
+            )
+            .route(
+                at(paths::ADMIN_CLIENT_USER_ACTION),
+                web::get().to(confirmations::user_action),
+            )
+            .route(
+                at(paths::ADMIN_CLIENT_ACTION),
+                web::get().to(confirmations::client_action),
+            )
             .route(at(paths::ADMIN_PORTAL), web::get().to(clients::portal))
             .route(
                 at(paths::ADMIN_PORTAL),

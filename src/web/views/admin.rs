@@ -8,15 +8,29 @@ use crate::domain::audit::AuditEvent;
 use crate::domain::text::neutralise;
 use crate::web::paths;
 
+/// The admin sections, in the order the navigation shows them.
+const SECTIONS: [(&str, &str); 6] = [
+    (paths::ADMIN, "Dashboard"),
+    (paths::ADMIN_USERS, "Staff users"),
+    (paths::ADMIN_SSO, "Microsoft sign-in"),
+    (paths::ADMIN_CLIENTS, "Clients"),
+    (paths::ADMIN_PORTAL, "Portal app"),
+    (paths::ADMIN_AUDIT, "Audit log"),
+];
+
+/// The admin navigation without a current section.
 pub fn admin_nav() -> Markup {
+    admin_nav_at(None)
+}
+
+/// The admin navigation, marking the section `current` (a path of [`SECTIONS`]) with
+/// `aria-current="page"`.
+pub fn admin_nav_at(current: Option<&str>) -> Markup {
     html! {
         nav.subnav aria-label="Admin" {
-            a href=(paths::ADMIN) { "Dashboard" }
-            a href=(paths::ADMIN_USERS) { "Staff users" }
-            a href=(paths::ADMIN_SSO) { "Microsoft sign-in" }
-            a href=(paths::ADMIN_CLIENTS) { "Clients" }
-            a href=(paths::ADMIN_PORTAL) { "Portal app" }
-            a href=(paths::ADMIN_AUDIT) { "Audit log" }
+            @for (href, label) in SECTIONS {
+                a href=(href) aria-current=[(current == Some(href)).then_some("page")] { (label) }
+            }
         }
     }
 }
@@ -45,7 +59,7 @@ pub fn dashboard_page(vm: &DashboardView) -> Markup {
     page(
         &vm.chrome,
         html! {
-            (admin_nav())
+            (admin_nav_at(Some(paths::ADMIN)))
             h1 { "Dashboard" }
             (notice_banner(vm.notice.as_deref()))
             @for w in vm.warnings {
@@ -124,7 +138,7 @@ pub fn audit_page(vm: &AuditView) -> Markup {
     page(
         &vm.chrome,
         html! {
-            (admin_nav())
+            (admin_nav_at(Some(paths::ADMIN_AUDIT)))
             h1 { "Audit log" }
             section.card {
                 (audit_table(vm.events.iter().map(|(_, e)| e)))

@@ -3,12 +3,13 @@
 
 use maud::{Markup, html};
 
-use super::admin::{admin_nav, revoke_all_form};
+use super::admin::{admin_nav_at, revoke_all_form};
 use super::components::{Field, copy_field, csrf_input, error_banner, notice_banner};
 use super::layout::{Chrome, page};
 use crate::domain::client::Consent;
 use crate::service::sso::settings::ConnectionTest;
 use crate::service::sso::summary::PortalAppSummary;
+use crate::web::paths;
 
 /// A client as the admin pages show it: every setting, but neither the sealed state
 /// of its consent link nor its logo's bytes.
@@ -49,7 +50,7 @@ pub fn portal_app_page(vm: &PortalAppView) -> Markup {
     page(
         &vm.chrome,
         html! {
-            (admin_nav())
+            (admin_nav_at(Some(paths::ADMIN_PORTAL)))
             h1 { "Portal app registration" }
             (error_banner(vm.error))
             (notice_banner(vm.notice))
@@ -102,7 +103,7 @@ pub fn clients_page(vm: &ClientsView) -> Markup {
     page(
         &vm.chrome,
         html! {
-            (admin_nav())
+            (admin_nav_at(Some(paths::ADMIN_CLIENTS)))
             h1 { "Clients" }
             (error_banner(vm.error))
             section.card {
@@ -184,7 +185,7 @@ pub fn client_page(vm: &ClientView) -> Markup {
     page(
         &vm.chrome,
         html! {
-            (admin_nav())
+            (admin_nav_at(Some(paths::ADMIN_CLIENTS)))
             p.small { a href="/admin/clients" { "← Clients" } }
             h1 { (c.name) }
             (error_banner(vm.error))
@@ -199,7 +200,7 @@ pub fn client_page(vm: &ClientView) -> Markup {
                     dt { "SSO-only" } dd { @if c.sso_only { strong.warn { "on" } } @else { "off" } }
                 }
                 div.actions {
-                    @if c.enabled { (post("disable", "Disable portal", "danger")) } @else { (post("enable", "Enable portal", "secondary")) }
+                    @if c.enabled { a.button.danger href=(format!("{base}/do/disable")) { "Disable portal…" } } @else { (post("enable", "Enable portal", "secondary")) }
                     (post("test", "Test connection", "secondary"))
                     @if c.sso_only { (post("sso-only-off", "Turn SSO-only off", "secondary")) } @else { (post("sso-only-on", "Turn SSO-only on", "secondary")) }
                 }
