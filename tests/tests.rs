@@ -14,6 +14,7 @@ mod admin_console;
 mod admin_cookie;
 mod admin_step_up;
 mod architecture;
+mod audit_filters;
 mod bad_input;
 mod cli;
 mod colour_contrast;

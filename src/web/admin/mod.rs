@@ -20,6 +20,7 @@ use super::request::{ClientOrigin, StaffAdmin};
 use super::views::admin::{AuditView, DashboardView, Warning, audit_page, dashboard_page};
 use super::views::layout::{Chrome, Nav};
 use super::{AppState, html, see_other};
+use crate::domain::audit_filter::AuditFilter;
 use crate::domain::user::Realm;
 use crate::service::admin::AdminActor;
 use crate::service::sessions::SignedIn;
@@ -177,6 +178,15 @@ async fn dashboard(
 #[derive(Debug, Deserialize)]
 struct AuditQuery {
     before: Option<u64>,
+    /// `staff`, a client's slug, or empty for every realm.
+    #[serde(default)]
+    realm: String,
+    /// Part of an email.
+    #[serde(default)]
+    who: String,
+    /// Part of an event name.
+    #[serde(default)]
+    kind: String,
 }
 
 const AUDIT_PAGE: usize = 100;
@@ -189,20 +199,46 @@ async fn audit(
     query: web::Query<AuditQuery>,
 ) -> WebResult<HttpResponse> {
     let state = AppState::of(&req);
-    let events = state.services.audit_log(AUDIT_PAGE, query.before)?;
-    let older = (events.len() == AUDIT_PAGE)
-        .then(|| {
-            events
-                .last()
-                .map(|(seq, _)| format!("{}?before={seq}", paths::ADMIN_AUDIT))
-        })
-        .flatten();
+    let clients = state.services.list_clients()?;
+    let realm = match query.realm.as_str() {
+        "" => None,
+        "staff" => Some(Realm::Staff),
+        slug => Some(
+            clients
+                .iter()
+                .find(|c| c.slug == slug)
+                .map(|c| Realm::Client(c.id))
+                .ok_or_else(|| WebError::BadForm("no such client".to_owned()))?,
+        ),
+    };
+    let filter = AuditFilter::new(realm, &query.who, &query.kind);
+    let found = state
+        .services
+        .audit_search(&filter, AUDIT_PAGE, query.before)?;
+    let events = found.events;
+    let older = found.next_before.map(|seq| {
+        let q: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("before", &seq.to_string())
+            .append_pair("realm", &query.realm)
+            .append_pair("who", &query.who)
+            .append_pair("kind", &query.kind)
+            .finish();
+        format!("{}?{q}", paths::ADMIN_AUDIT)
+    });
+    let realms: Vec<(String, String)> = std::iter::once(("staff".to_owned(), "Staff".to_owned()))
+        .chain(clients.iter().map(|c| (c.slug.clone(), c.name.clone())))
+        .collect();
     Ok(html(
         StatusCode::OK,
         audit_page(&AuditView {
             chrome: admin_chrome("Audit log", &admin.0, &csrf.0),
             events: &events,
             older,
+            realms: &realms,
+            realm: &query.realm,
+            who: &query.who,
+            kind: &query.kind,
+            filtered: !filter.is_empty(),
         }),
     ))
 }

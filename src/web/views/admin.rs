@@ -2,7 +2,7 @@
 
 use maud::{Markup, html};
 
-use super::components::{csrf_input, notice_banner};
+use super::components::{Field, csrf_input, notice_banner};
 use super::layout::{Chrome, page};
 use crate::domain::audit::AuditEvent;
 use crate::domain::text::neutralise;
@@ -132,6 +132,13 @@ pub struct AuditView<'a> {
     pub events: &'a [(u64, AuditEvent)],
     /// Link to older events, if any.
     pub older: Option<String>,
+    /// The realms to filter by: (value, label).
+    pub realms: &'a [(String, String)],
+    /// The filter as given.
+    pub realm: &'a str,
+    pub who: &'a str,
+    pub kind: &'a str,
+    pub filtered: bool,
 }
 
 pub fn audit_page(vm: &AuditView) -> Markup {
@@ -140,8 +147,29 @@ pub fn audit_page(vm: &AuditView) -> Markup {
         html! {
             (admin_nav_at(Some(paths::ADMIN_AUDIT)))
             h1 { "Audit log" }
+            form.card.filters method="get" action=(paths::ADMIN_AUDIT) role="search" aria-label="Filter the audit log" {
+                div.field {
+                    label for="audit-realm" { "Realm" }
+                    select #audit-realm name="realm" {
+                        option value="" selected[vm.realm.is_empty()] { "All" }
+                        @for (value, label) in vm.realms {
+                            option value=(value) selected[vm.realm == value] { (label) }
+                        }
+                    }
+                }
+                (Field::new("who", "Person (part of an email)", "text", "off").id("audit-who").value(vm.who).optional().render())
+                (Field::new("kind", "Event (part of its name, e.g. login)", "text", "off").id("audit-kind").value(vm.kind).optional().render())
+                div.actions {
+                    button.secondary type="submit" { "Filter" }
+                    @if vm.filtered { a href=(paths::ADMIN_AUDIT) { "Show everything" } }
+                }
+            }
             section.card {
-                (audit_table(vm.events.iter().map(|(_, e)| e)))
+                @if vm.events.is_empty() {
+                    p { "No events" @if vm.filtered { " match this filter" } @if vm.older.is_some() { " on this page" } "." }
+                } @else {
+                    (audit_table(vm.events.iter().map(|(_, e)| e)))
+                }
                 @if let Some(older) = &vm.older {
                     p { a href=(older) { "Older events" } }
                 }
