@@ -60,7 +60,7 @@ async fn setup_link_to_first_admin_to_totp_to_account() {
 
     let page = browser.post("/logout", &[]).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
-    assert_eq!(page.location(), "/login");
+    assert_eq!(page.location(), "/login?signed_out=1");
     assert!(browser.session().is_none(), "cookie removed on logout");
 
     app.next_step();

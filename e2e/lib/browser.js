@@ -1,6 +1,8 @@
 // Debian's Chromium driven by playwright-core (never a downloaded browser), and what
 // every scenario does on every page it visits: a screenshot at a desktop and a phone
-// size, and — on Gatehouse's own pages — a check that every form control has a label.
+// size, and — on Gatehouse's own pages — a check that every form control has a label,
+// axe-core's checks in both colour schemes and, on portals, that the page is the
+// client's own (lib/a11y.js).
 
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
@@ -8,6 +10,7 @@ import path from 'node:path';
 
 import { chromium } from 'playwright-core';
 
+import { assertAccessible, assertPortalOwn } from './a11y.js';
 import { SHOTS } from './paths.js';
 
 /** The browser: GATEHOUSE_E2E_CHROMIUM, else Debian's /usr/bin/chromium. */
@@ -55,6 +58,7 @@ export class Scenario {
     this.gatehouse = gatehouse;
     this.count = 0;
     this.shots = [];
+    this.noScript = new WeakSet();
     mkdirSync(SHOTS, { recursive: true });
     // This scenario's screenshots from an earlier run would mix with this run's.
     for (const file of readdirSync(SHOTS)) {
@@ -65,6 +69,9 @@ export class Scenario {
   /** A fresh browser profile (its own cookies), at desktop size. Only loopback is reachable. */
   async context(options = {}) {
     const context = await this.browser.newContext({ viewport: DESKTOP, ...options });
+    // Without JavaScript nothing can be evaluated in the page: those pages get the
+    // label check only (their markup is the same as with JavaScript).
+    if (options.javaScriptEnabled === false) this.noScript.add(context);
     await context.route('**/*', (route) => {
       const url = route.request().url();
       return url.startsWith('http://127.0.0.1:') ? route.continue() : route.abort();
@@ -89,6 +96,10 @@ export class Scenario {
     await page.setViewportSize(original);
     if (page.url().startsWith(this.gatehouse)) {
       await assertLabelled(page, what);
+      if (!this.noScript.has(page.context())) {
+        await assertAccessible(page, what, [DESKTOP, PHONE]);
+        await assertPortalOwn(page, what, this.gatehouse);
+      }
     }
   }
 }

@@ -45,8 +45,8 @@ export async function submitPassword(page, email, password) {
 export async function submitCode(sc, page, app, label = 'login-code') {
   await page.waitForURL(/\/login\/mfa$/);
   await sc.snap(page, label);
-  await page.getByLabel('Code').fill(await app.next());
-  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByLabel('Code', { exact: true }).fill(await app.next());
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
 }
 
 /**

@@ -82,8 +82,8 @@ test('first admin: setup link, TOTP enrolment, recovery codes, sign out, sign in
   await page.goto(`${gatehouse.base}/login`);
   await submitPassword(page, EMAIL, PASSWORD);
   await page.waitForURL(/\/login\/mfa$/);
-  await page.getByLabel('Code').fill(app.wrong());
-  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByLabel('Code', { exact: true }).fill(app.wrong());
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
   await page.getByRole('alert').waitFor();
   await sc.snap(page, 'login-code-wrong');
   assert.match(page.url(), /\/login\/mfa$/, 'a wrong code keeps the second step');

@@ -64,8 +64,11 @@ test('staff SSO: configured in the admin pages, Microsoft sign-in through the pr
   assert.equal(await admin.locator('.testreport li.fail').count(), 1, `only the secret fails: ${failed}`);
   assert.match(await admin.locator('.testreport li.pass').first().textContent(), new RegExp(`${entra.base}/${STAFF_TENANT}/v2.0`));
 
-  // SSO-only refuses to turn on before a passing test and a linked admin.
-  await admin.getByRole('button', { name: 'Turn SSO-only on' }).click();
+  // SSO-only refuses to turn on before a passing test and a linked admin: the button is
+  // disabled with the reason, and the server refuses the form even when sent anyway.
+  assert.ok(await admin.getByRole('button', { name: 'Turn SSO-only on' }).isDisabled());
+  assert.match(await admin.locator('#sso-only-why').textContent(), /every condition above must show ✓/);
+  await admin.locator('form[action="/admin/sso/sso-only"]').evaluate((form) => form.submit());
   await admin.getByRole('alert').waitFor();
   await sc.snap(admin, 'admin-sso-only-refused');
   assert.match(await admin.locator('dl.facts').textContent(), /SSO-only\s*off/);
@@ -185,7 +188,7 @@ async function signInEmergency(sc, page, app) {
   await submitPassword(page, ADMIN.email, ADMIN.password);
   await page.waitForURL(/\/login\/mfa$/);
   await sc.snap(page, 'login-emergency-code');
-  await page.getByLabel('Code').fill(await app.next());
-  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByLabel('Code', { exact: true }).fill(await app.next());
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
 }
 

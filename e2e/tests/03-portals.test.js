@@ -108,6 +108,9 @@ test('portals: client A with its tenant and Microsoft sign-in, client B with pas
   assert.ok(await admin.getByLabel('Password users must use an authenticator app (TOTP)').isChecked());
   assert.ok(!(await admin.getByLabel('Sign in with Microsoft (the client\'s tenant)').isChecked()));
   await admin.getByLabel("Client's Directory (tenant) ID").fill(TENANT_B);
+  // A light accent (the trial's unreadable yellow): every page of B's portal is checked
+  // for contrast in both colour schemes by Scenario.snap.
+  await admin.getByLabel('Accent colour').fill('#f5e663');
   await admin.getByRole('button', { name: 'Save settings' }).click();
   await admin.getByRole('status').waitFor();
   const beaInvite = await inviteTo(sc, admin, 'client-b', BEA.email, BEA.name);

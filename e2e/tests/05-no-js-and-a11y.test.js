@@ -59,6 +59,9 @@ test('without JavaScript: first sign-in with enrolment, sign out, password + TOT
   await sc.snap(page, 'admin-users-invited');
   await page.getByRole('link', { name: 'new.hire@staff.example' }).click();
   await sc.snap(page, 'admin-user');
+  await page.getByRole('link', { name: 'Disable and sign out…' }).click();
+  await sc.snap(page, 'admin-user-disable-confirm');
+  assert.match(await page.locator('main').textContent(), /cannot sign in/);
   await page.getByRole('button', { name: 'Disable and sign out' }).click();
   await page.getByRole('button', { name: 'Enable' }).waitFor();
   assert.match(await page.locator('dl.facts').textContent(), /Status\s*disabled/);
@@ -73,6 +76,14 @@ test('keyboard focus is visible on links, fields and buttons', { skip: skipWitho
   const page = await context.newPage();
   await page.goto(`${gatehouse.base}/login`);
   await assertLabelled(page, 'login');
+  // The page opens with the email field focused (the one field it needs); from the
+  // top of the page, the skip link comes first.
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'email');
+  await page.evaluate(() => {
+    document.body.tabIndex = -1;
+    document.body.focus();
+    document.body.removeAttribute('tabindex');
+  });
 
   const seen = [];
   for (let i = 0; i < 6; i += 1) {

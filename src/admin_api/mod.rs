@@ -147,6 +147,10 @@ pub struct ClientSettings {
     pub domains: Option<String>,
     pub guests: Option<bool>,
     pub accent: Option<String>,
+    #[serde(default)]
+    pub totp_issuer: Option<String>,
+    #[serde(default)]
+    pub footer: Option<String>,
     /// A PNG or JPEG, base64; `Some("")` removes the logo.
     pub logo_base64: Option<String>,
     pub session_idle: Option<String>,

@@ -164,6 +164,12 @@ pub enum ClientCommand {
         /// Accent colour like #1f4e79 ("" = default).
         #[arg(long)]
         accent: Option<String>,
+        /// The name authenticator apps show for this portal ("" = the client's name).
+        #[arg(long)]
+        totp_issuer: Option<String>,
+        /// A line at the foot of every portal page ("" = none).
+        #[arg(long)]
+        footer: Option<String>,
         /// A PNG or JPEG logo of at most 64 KiB ("" removes it).
         #[arg(long, value_name = "FILE")]
         logo: Option<PathBuf>,

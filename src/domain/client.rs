@@ -28,6 +28,18 @@ pub fn check_accent(colour: &str) -> Option<String> {
         .then_some(c)
 }
 
+/// The longest name shown in an authenticator app or a page footer.
+pub const SHORT_TEXT_LIMIT: usize = 80;
+
+/// Checks a short line of text an admin sets for a portal (the name in authenticator
+/// apps, the footer): trimmed, at most [`SHORT_TEXT_LIMIT`] characters, no control
+/// characters. `Some("")` means "none".
+pub fn check_short_text(text: &str) -> Option<String> {
+    let text = text.trim();
+    (text.chars().count() <= SHORT_TEXT_LIMIT && !text.chars().any(char::is_control))
+        .then(|| text.to_owned())
+}
+
 /// Whether the client's Entra admin granted the portal app consent.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "status")]
@@ -85,6 +97,91 @@ impl Logo {
     }
 }
 
+impl Client {
+    /// What changed from `before` to `self`, for the audit log: "name: Acme → Acme Ltd;
+    /// accent: none → #12ab34; …". Only settings, never anything secret (the logo and
+    /// the consent link are named, not shown).
+    pub fn changes_since(&self, before: &Client) -> String {
+        fn text(v: &Option<String>) -> String {
+            v.clone().unwrap_or_else(|| "none".to_owned())
+        }
+        fn secs(v: Option<i64>) -> String {
+            v.map_or_else(|| "default".to_owned(), |s| format!("{s}s"))
+        }
+        fn on(v: bool) -> String {
+            if v { "on" } else { "off" }.to_owned()
+        }
+        let pairs = [
+            ("name", before.name.clone(), self.name.clone()),
+            ("accent", text(&before.accent), text(&self.accent)),
+            (
+                "authenticator name",
+                text(&before.totp_issuer),
+                text(&self.totp_issuer),
+            ),
+            ("footer", text(&before.footer), text(&self.footer)),
+            (
+                "password sign-in",
+                on(before.password_login),
+                on(self.password_login),
+            ),
+            (
+                "MFA required",
+                on(before.mfa_required),
+                on(self.mfa_required),
+            ),
+            (
+                "Microsoft sign-in",
+                on(before.sso_enabled),
+                on(self.sso_enabled),
+            ),
+            ("tenant", text(&before.tenant_id), text(&self.tenant_id)),
+            ("SSO-only", on(before.sso_only), on(self.sso_only)),
+            ("just-in-time users", on(before.jit), on(self.jit)),
+            (
+                "allowed domains",
+                before.allowed_domains.join(","),
+                self.allowed_domains.join(","),
+            ),
+            ("guests", on(before.allow_guests), on(self.allow_guests)),
+            (
+                "idle timeout",
+                secs(before.idle_timeout_secs),
+                secs(self.idle_timeout_secs),
+            ),
+            (
+                "absolute timeout",
+                secs(before.absolute_timeout_secs),
+                secs(self.absolute_timeout_secs),
+            ),
+            ("enabled", on(before.enabled), on(self.enabled)),
+        ];
+        let mut changed: Vec<String> = pairs
+            .into_iter()
+            .filter(|(_, old, new)| old != new)
+            .map(|(what, old, new)| format!("{what}: {old} → {new}"))
+            .collect();
+        if before.logo != self.logo {
+            changed.push("logo changed".to_owned());
+        }
+        if changed.is_empty() {
+            "nothing".to_owned()
+        } else {
+            changed.join("; ")
+        }
+    }
+
+    /// The issuer name in this portal's TOTP links: what the user's authenticator app
+    /// shows beside the codes. A colon separates issuer and account in those links, so
+    /// it becomes a space.
+    pub fn authenticator_name(&self) -> String {
+        self.totp_issuer
+            .as_deref()
+            .unwrap_or(&self.name)
+            .replace(':', " ")
+    }
+}
+
 /// A client and its portal settings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Client {
@@ -97,6 +194,12 @@ pub struct Client {
     pub accent: Option<String>,
     #[serde(default)]
     pub logo: Option<Logo>,
+    /// The name authenticator apps show for this portal's codes (default: `name`).
+    #[serde(default)]
+    pub totp_issuer: Option<String>,
+    /// A line at the foot of every portal page (default: none).
+    #[serde(default)]
+    pub footer: Option<String>,
     /// Email + password sign-in is offered.
     #[serde(default = "yes")]
     pub password_login: bool,
@@ -145,6 +248,8 @@ impl Client {
             name,
             accent: None,
             logo: None,
+            totp_issuer: None,
+            footer: None,
             password_login: true,
             mfa_required: true,
             sso_enabled: false,

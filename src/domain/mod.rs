@@ -3,7 +3,9 @@
 //! No actix, no redb, no tokio in here; everything is testable with plain values.
 
 pub mod audit;
+pub mod audit_filter;
 pub mod client;
+pub mod colour;
 pub mod entra;
 pub mod login;
 pub mod password;

@@ -278,6 +278,20 @@ impl Services {
         Ok(self.store.read(|r| r.audit_events(limit, before))?)
     }
 
+    /// One page of the audit events `filter` accepts, newest first, below `before`;
+    /// with where the next (older) page starts, if there is one. A page looks at no
+    /// more than 5,000 events, so a rare match costs several pages, never a long read.
+    pub fn audit_search(
+        &self,
+        filter: &crate::domain::audit_filter::AuditFilter,
+        limit: usize,
+        before: Option<u64>,
+    ) -> Result<crate::domain::audit_filter::AuditPage> {
+        Ok(self
+            .store
+            .read(|r| r.audit_events_where(limit, before, 5_000, &|e| filter.matches(e)))?)
+    }
+
     /// Audit events after `after`, oldest first (for following).
     pub fn audit_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, AuditEvent)>> {
         Ok(self.store.read(|r| r.audit_events_after(after, limit))?)

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::domain::audit::AuditKind;
-use crate::domain::client::{Client, Logo, check_accent, check_slug};
+use crate::domain::client::{
+    Client, Logo, SHORT_TEXT_LIMIT, check_accent, check_short_text, check_slug,
+};
 use crate::domain::entra::TenantRef;
 use crate::domain::session::Stage;
 use crate::domain::user::{ClientId, Realm};
@@ -23,6 +25,10 @@ pub struct ClientUpdate {
     pub accent: Option<String>,
     /// `Some(None)` removes the logo.
     pub logo: Option<Option<Vec<u8>>>,
+    /// The name in authenticator apps; `Some("")` returns to the client's name.
+    pub totp_issuer: Option<String>,
+    /// The portal's footer line; `Some("")` removes it.
+    pub footer: Option<String>,
     /// `Some("")` clears it.
     pub tenant_id: Option<String>,
     pub password_login: Option<bool>,
@@ -140,6 +146,18 @@ impl Services {
                 })?))
             }
         };
+        let short_text = |text: &Option<String>, what: &str| -> Result<Option<Option<String>>> {
+            match text.as_deref().map(check_short_text) {
+                None => Ok(None),
+                Some(None) => Err(invalid(format!(
+                    "{what}: at most {SHORT_TEXT_LIMIT} characters on one line."
+                ))),
+                Some(Some(t)) if t.is_empty() => Ok(Some(None)),
+                Some(Some(t)) => Ok(Some(Some(t))),
+            }
+        };
+        let totp_issuer = short_text(&update.totp_issuer, "Name in authenticator apps")?;
+        let footer = short_text(&update.footer, "Footer")?;
         let tenant = match update.tenant_id.as_deref().map(str::trim) {
             None => None,
             Some("") => Some(None),
@@ -183,6 +201,12 @@ impl Services {
                 }
                 if let Some(l) = logo {
                     client.logo = l;
+                }
+                if let Some(t) = totp_issuer {
+                    client.totp_issuer = t;
+                }
+                if let Some(f) = footer {
+                    client.footer = f;
                 }
                 if let Some(t) = tenant {
                     if t != client.tenant_id {
@@ -250,7 +274,11 @@ impl Services {
                     actor
                         .event(AuditKind::ClientChanged)
                         .in_realm(Realm::Client(client.id))
-                        .detail(format!("client {} settings changed", client.slug)),
+                        .detail(format!(
+                            "client {} settings changed: {}",
+                            client.slug,
+                            client.changes_since(&before)
+                        )),
                 )?;
                 Ok(client)
             })

@@ -46,7 +46,20 @@ pub struct Enrolled {
 }
 
 /// The product name shown in authenticator apps.
+/// The issuer of staff TOTP links (portals use the client's name).
 pub const TOTP_ISSUER: &str = "Gatehouse";
+
+/// The name a realm's TOTP links carry as issuer, which authenticator apps show: the
+/// client's chosen name (or its display name) on a portal, "Gatehouse" for staff.
+fn authenticator_name(r: &impl Tables, realm: Realm) -> Result<String> {
+    Ok(match realm {
+        Realm::Staff => TOTP_ISSUER.to_owned(),
+        Realm::Client(id) => r
+            .client(id)?
+            .map(|c| c.authenticator_name())
+            .unwrap_or_else(|| TOTP_ISSUER.to_owned()),
+    })
+}
 
 impl Services {
     /// The session that may enrol: a pending enrolment, or a full session of a user
@@ -103,9 +116,10 @@ impl Services {
                     secret
                 }
             };
+            let issuer = s.read(|r| authenticator_name(r, realm))?;
             Ok(EnrolmentOffer {
                 secret_base32: secret.to_base32(),
-                otpauth_uri: secret.otpauth_uri(TOTP_ISSUER, me.user.email.as_str()),
+                otpauth_uri: secret.otpauth_uri(&issuer, me.user.email.as_str()),
                 account: me.user.email.to_string(),
             })
         })

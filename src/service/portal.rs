@@ -23,6 +23,8 @@ pub struct Portal {
     pub has_accent: bool,
     /// A logo is set (served as `logo`).
     pub has_logo: bool,
+    /// The line at the foot of its pages, if the admin set one.
+    pub footer: Option<String>,
     /// Changes whenever the client's settings change: busts caches of the branding.
     pub version: i64,
 }
@@ -36,6 +38,7 @@ impl Portal {
             enabled: client.enabled,
             has_accent: client.accent.is_some(),
             has_logo: client.logo.is_some(),
+            footer: client.footer.clone(),
             version: client.updated_at.0,
         }
     }

@@ -6,6 +6,7 @@ use super::codec::{self, Record};
 use super::tables::AUDIT;
 use super::{Result, Tables, Writer};
 use crate::domain::audit::AuditEvent;
+use crate::domain::audit_filter::AuditPage;
 
 impl Record for AuditEvent {
     const KIND: &'static str = "audit event";
@@ -27,6 +28,42 @@ pub trait AuditReads: Tables {
             out.push((k.value(), codec::decode(v.value())?));
         }
         Ok(out)
+    }
+
+    /// Up to `limit` events that `keep` accepts, newest first, below `before`, looking
+    /// at no more than `scan` events; also the sequence number of the last one looked
+    /// at when more remain (where the next page starts).
+    fn audit_events_where(
+        &self,
+        limit: usize,
+        before: Option<u64>,
+        scan: usize,
+        keep: &dyn Fn(&AuditEvent) -> bool,
+    ) -> Result<AuditPage> {
+        let table = self.table(AUDIT)?;
+        let range = match before {
+            Some(b) => table.range(..b)?,
+            None => table.range(0..)?,
+        };
+        let mut out = Vec::new();
+        let mut last = None;
+        let mut rest = range.rev();
+        for entry in rest.by_ref().take(scan) {
+            let (k, v) = entry?;
+            last = Some(k.value());
+            let event: AuditEvent = codec::decode(v.value())?;
+            if keep(&event) {
+                out.push((k.value(), event));
+                if out.len() == limit {
+                    break;
+                }
+            }
+        }
+        let more = rest.next().is_some();
+        Ok(AuditPage {
+            events: out,
+            next_before: if more { last } else { None },
+        })
     }
 
     /// Events with sequence numbers above `after`, oldest first (for `audit --follow`).

@@ -113,7 +113,8 @@ impl WebError {
                     status: StatusCode::TOO_MANY_REQUESTS,
                     title: "Too many attempts",
                     message: format!(
-                        "Too many failed attempts. Wait {retry_after_secs} seconds, then try again."
+                        "Too many failed attempts. Wait {}, then try again.",
+                        views::components::wait_in_words(*retry_after_secs)
                     ),
                 },
                 ServiceError::Invalid(message) => Shown {
@@ -155,7 +156,7 @@ impl WebError {
                 ServiceError::Store(_) => shown(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "Temporarily unavailable",
-                    "Gatehouse could not read or save data just now. Try again in a moment; if it keeps happening, tell your administrator.",
+                    "We could not read or save data just now. Try again in a moment; if it keeps happening, tell your administrator.",
                 ),
                 ServiceError::Internal(_) => shown(
                     StatusCode::SERVICE_UNAVAILABLE,

@@ -10,6 +10,7 @@ pub(crate) mod flash;
 pub(crate) mod handlers;
 pub(crate) mod metrics;
 pub mod paths;
+mod portal_errors;
 pub(crate) mod protocol;
 pub(crate) mod request;
 pub(crate) mod views;
@@ -101,6 +102,7 @@ pub fn app(
         .app_data(web::QueryConfig::default().error_handler(|_, _| {
             error::WebError::BadForm("the address has a malformed query".to_owned()).into()
         }))
+        .wrap(from_fn(portal_errors::in_portal_branding))
         .wrap(from_fn(protocol::head_as_get))
         .wrap(from_fn(protocol::notice_untrusted_forwarding))
         .wrap(from_fn(protocol::header_limit))

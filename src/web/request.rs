@@ -112,6 +112,8 @@ pub struct RealmCtx {
     /// A client's accent stylesheet and logo, when it has them.
     pub style_url: Option<String>,
     pub logo_url: Option<String>,
+    /// The footer line (none on a portal unless its admin set one).
+    pub footer: Option<String>,
 }
 
 impl RealmCtx {
@@ -123,6 +125,7 @@ impl RealmCtx {
             cookie: state.cookies.session_name(None),
             style_url: None,
             logo_url: None,
+            footer: Some(crate::web::views::layout::STAFF_FOOTER.to_owned()),
         }
     }
 
@@ -138,6 +141,7 @@ impl RealmCtx {
             logo_url: portal
                 .has_logo
                 .then(|| format!("{}/logo?v={version}", paths.prefix())),
+            footer: portal.footer.clone(),
             paths,
             brand: portal.name.clone(),
             cookie: state.cookies.session_name(Some(&portal.slug)),

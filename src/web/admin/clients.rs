@@ -301,6 +301,10 @@ pub struct SettingsFields {
     #[serde(default)]
     accent: String,
     #[serde(default)]
+    totp_issuer: String,
+    #[serde(default)]
+    footer: String,
+    #[serde(default)]
     tenant_id: String,
     password_login: Option<String>,
     mfa_required: Option<String>,
@@ -342,6 +346,8 @@ pub async fn save(
             name: Some(f.name.clone()),
             accent: Some(f.accent.clone()),
             logo: None,
+            totp_issuer: Some(f.totp_issuer.clone()),
+            footer: Some(f.footer.clone()),
             tenant_id: Some(f.tenant_id.clone()),
             password_login: on(&f.password_login),
             mfa_required: on(&f.mfa_required),
@@ -497,6 +503,8 @@ impl ClientFacts {
             name: c.name.clone(),
             enabled: c.enabled,
             accent: c.accent.clone(),
+            totp_issuer: c.totp_issuer.clone(),
+            footer: c.footer.clone(),
             has_logo: c.logo.is_some(),
             version: c.updated_at.0,
             password_login: c.password_login,

@@ -2,6 +2,7 @@
 //! change needs a recent authentication (the step-up gate around the whole scope).
 
 mod clients;
+mod confirmations;
 mod logo;
 mod sso;
 mod step_up;
@@ -19,6 +20,7 @@ use super::request::{ClientOrigin, StaffAdmin};
 use super::views::admin::{AuditView, DashboardView, Warning, audit_page, dashboard_page};
 use super::views::layout::{Chrome, Nav};
 use super::{AppState, html, see_other};
+use crate::domain::audit_filter::AuditFilter;
 use crate::domain::user::Realm;
 use crate::service::admin::AdminActor;
 use crate::service::sessions::SignedIn;
@@ -43,6 +45,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(at(paths::ADMIN_USERS), web::post().to(users::invite))
             .route(at(paths::ADMIN_USER), web::get().to(users::detail))
             .route(at(paths::ADMIN_USER_ACTION), web::post().to(users::action))
+            .route(
+                at(paths::ADMIN_USER_ACTION),
+                web::get().to(confirmations::user_action),
+            )
+            .route(
+                at(paths::ADMIN_CLIENT_USER_ACTION),
+                web::get().to(confirmations::user_action),
+            )
+            .route(
+                at(paths::ADMIN_CLIENT_ACTION),
+                web::get().to(confirmations::client_action),
+            )
             .route(at(paths::ADMIN_PORTAL), web::get().to(clients::portal))
             .route(
                 at(paths::ADMIN_PORTAL),
@@ -90,6 +104,7 @@ fn admin_chrome<'a>(title: &'a str, me: &'a SignedIn, csrf: &'a str) -> Chrome<'
         brand: "Gatehouse admin",
         style_url: None,
         logo_url: None,
+        footer: Some(crate::web::views::layout::STAFF_FOOTER),
         nav: Some(Nav {
             user_name: me.user.name_or_email(),
             account_url: staff.account(),
@@ -163,6 +178,15 @@ async fn dashboard(
 #[derive(Debug, Deserialize)]
 struct AuditQuery {
     before: Option<u64>,
+    /// `staff`, a client's slug, or empty for every realm.
+    #[serde(default)]
+    realm: String,
+    /// Part of an email.
+    #[serde(default)]
+    who: String,
+    /// Part of an event name.
+    #[serde(default)]
+    kind: String,
 }
 
 const AUDIT_PAGE: usize = 100;
@@ -175,20 +199,46 @@ async fn audit(
     query: web::Query<AuditQuery>,
 ) -> WebResult<HttpResponse> {
     let state = AppState::of(&req);
-    let events = state.services.audit_log(AUDIT_PAGE, query.before)?;
-    let older = (events.len() == AUDIT_PAGE)
-        .then(|| {
-            events
-                .last()
-                .map(|(seq, _)| format!("{}?before={seq}", paths::ADMIN_AUDIT))
-        })
-        .flatten();
+    let clients = state.services.list_clients()?;
+    let realm = match query.realm.as_str() {
+        "" => None,
+        "staff" => Some(Realm::Staff),
+        slug => Some(
+            clients
+                .iter()
+                .find(|c| c.slug == slug)
+                .map(|c| Realm::Client(c.id))
+                .ok_or_else(|| WebError::BadForm("no such client".to_owned()))?,
+        ),
+    };
+    let filter = AuditFilter::new(realm, &query.who, &query.kind);
+    let found = state
+        .services
+        .audit_search(&filter, AUDIT_PAGE, query.before)?;
+    let events = found.events;
+    let older = found.next_before.map(|seq| {
+        let q: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("before", &seq.to_string())
+            .append_pair("realm", &query.realm)
+            .append_pair("who", &query.who)
+            .append_pair("kind", &query.kind)
+            .finish();
+        format!("{}?{q}", paths::ADMIN_AUDIT)
+    });
+    let realms: Vec<(String, String)> = std::iter::once(("staff".to_owned(), "Staff".to_owned()))
+        .chain(clients.iter().map(|c| (c.slug.clone(), c.name.clone())))
+        .collect();
     Ok(html(
         StatusCode::OK,
         audit_page(&AuditView {
             chrome: admin_chrome("Audit log", &admin.0, &csrf.0),
             events: &events,
             older,
+            realms: &realms,
+            realm: &query.realm,
+            who: &query.who,
+            kind: &query.kind,
+            filtered: !filter.is_empty(),
         }),
     ))
 }

@@ -31,6 +31,11 @@ pub struct UserScope {
 }
 
 impl UserScope {
+    /// `/admin/users` or `/admin/clients/{slug}/users`.
+    pub(super) fn base(&self) -> &str {
+        &self.base
+    }
+
     fn view(&self) -> Scope<'_> {
         Scope {
             title: &self.title,
@@ -182,7 +187,7 @@ pub async fn invite(
 }
 
 /// The user `raw` of this scope, or 404 (also for a user of another realm).
-fn user_in_scope(req: &HttpRequest, scope: &UserScope, raw: &str) -> WebResult<UserId> {
+pub(super) fn user_in_scope(req: &HttpRequest, scope: &UserScope, raw: &str) -> WebResult<UserId> {
     let id = Uuid::parse_str(raw)
         .map(UserId)
         .map_err(|_| WebError::NotFound)?;
@@ -262,6 +267,16 @@ pub async fn detail(
 pub struct ActionPath {
     id: String,
     action: String,
+}
+
+impl ActionPath {
+    pub(super) fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub(super) fn action(&self) -> &str {
+        &self.action
+    }
 }
 
 /// `POST …/users/{id}/{action}`; on success back to the user's page (or, after a

@@ -80,7 +80,7 @@ async fn render(
             csrf,
             name: me.user.name_or_email(),
             email: me.user.email.as_str(),
-            role: me.user.role.as_str(),
+            role: me.user.realm.is_staff().then(|| me.user.role.as_str()),
             has_totp: me.user.totp.is_some(),
             recovery_codes_left: me.user.recovery_codes.len(),
             has_password: me.user.password_hash.is_some(),

@@ -30,6 +30,8 @@ pub struct LoginQuery {
     expired: Option<String>,
     /// Shows the password form under SSO-only (for break-glass accounts).
     emergency: Option<String>,
+    /// Set by sign-out, to say so.
+    signed_out: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -55,6 +57,8 @@ pub struct EmptyForm {}
 const LOGIN_FAILED: &str = "The email or password is not right.";
 const CODE_FAILED: &str = "That code is not right, or was already used.";
 const SIGN_IN_EXPIRED: &str = "Your sign-in expired. Please start again.";
+const SIGNED_OUT: &str = "You have signed out.";
+const NOT_SET_UP: &str = "Nobody can sign in yet: this installation has no administrator. Open the one-time setup link that `gatehouse serve` printed when it first started (restarting it prints a new one), or run `gatehouse admin create` on the server.";
 
 /// The login page's inputs that do not depend on the outcome.
 struct LoginPage<'a> {
@@ -73,6 +77,17 @@ impl LoginPage<'_> {
         error: Option<&str>,
         notice: Option<&str>,
     ) -> HttpResponse {
+        self.render_with_wait(status, email, error, notice, None)
+    }
+
+    fn render_with_wait(
+        &self,
+        status: StatusCode,
+        email: &str,
+        error: Option<&str>,
+        notice: Option<&str>,
+        retry_after_secs: Option<i64>,
+    ) -> HttpResponse {
         let sso_url = self.options.sso.then(|| match self.next {
             Some(next) => format!(
                 "{}?next={}",
@@ -90,6 +105,7 @@ impl LoginPage<'_> {
                 email,
                 next: self.next,
                 error,
+                retry_after_secs,
                 notice,
                 sso_url,
                 password_form: !self.options.sso_only || self.emergency,
@@ -111,7 +127,15 @@ pub async fn login_form(
     if ctx.signed_in(&req, state)?.is_some() {
         return Ok(see_other(next.as_deref().unwrap_or(&ctx.paths.account())));
     }
-    let notice = query.expired.as_ref().map(|_| SIGN_IN_EXPIRED);
+    let notice = if query.expired.is_some() {
+        Some(SIGN_IN_EXPIRED)
+    } else if query.signed_out.is_some() {
+        Some(SIGNED_OUT)
+    } else if ctx.realm.is_staff() && !state.services.has_staff_admin()? {
+        Some(NOT_SET_UP)
+    } else {
+        None
+    };
     let page = LoginPage {
         ctx: &ctx,
         csrf: &csrf.0,
@@ -140,6 +164,9 @@ pub async fn login_submit(
         options: state.services.login_options(ctx.realm)?,
         emergency: form.emergency.is_some() && ctx.realm.is_staff(),
     };
+    // A failed attempt shows the form again with the address as typed (the same for
+    // every address, so it tells nothing).
+    let email = form.email.clone();
     let attempt = PasswordAttempt {
         realm: ctx.realm,
         email: form.email.clone(),
@@ -151,13 +178,38 @@ pub async fn login_submit(
         Ok(step) => Ok(respond_to_step(state, &ctx, step)),
         // The same page, status and body for every kind of failure.
         Err(ServiceError::LoginFailed) => {
-            Ok(page.render(StatusCode::UNAUTHORIZED, "", Some(LOGIN_FAILED), None))
+            Ok(page.render(StatusCode::UNAUTHORIZED, &email, Some(LOGIN_FAILED), None))
         }
         Err(ServiceError::Invalid(message)) => {
-            Ok(page.render(StatusCode::BAD_REQUEST, "", Some(&message), None))
+            Ok(page.render(StatusCode::BAD_REQUEST, &email, Some(&message), None))
+        }
+        // Held off: the form stays, with how long to wait in words (counted down by
+        // the page script where it runs).
+        Err(ServiceError::Throttled { retry_after_secs }) => {
+            let wait = retry_after_secs.max(1);
+            let mut response = page.render_with_wait(
+                StatusCode::TOO_MANY_REQUESTS,
+                &email,
+                Some(&throttled_message(wait)),
+                None,
+                Some(wait),
+            );
+            response.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(wait),
+            );
+            Ok(response)
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// What the sign-in page says while attempts are held off.
+pub fn throttled_message(wait_secs: i64) -> String {
+    format!(
+        "Too many failed attempts. Wait {}, then try again.",
+        crate::web::views::components::wait_in_words(wait_secs)
+    )
 }
 
 fn expired(ctx: &RealmCtx) -> HttpResponse {
@@ -366,7 +418,7 @@ pub async fn logout(
     if let Some(token) = ctx.token(&req) {
         state.services.logout(token, origin.0).await?;
     }
-    let mut response = see_other(&ctx.paths.login());
+    let mut response = see_other(&format!("{}?signed_out=1", ctx.paths.login()));
     response
         .add_cookie(&state.cookies.session_removal(ctx.cookie.clone()))
         .ok();

@@ -123,6 +123,7 @@ pub fn chrome<'a>(
         brand: &ctx.brand,
         style_url: ctx.style_url.as_deref(),
         logo_url: ctx.logo_url.as_deref(),
+        footer: ctx.footer.as_deref(),
         nav: me.map(|me| Nav {
             user_name: me.user.name_or_email(),
             account_url: ctx.paths.account(),

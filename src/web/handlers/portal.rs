@@ -4,6 +4,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 
+use crate::domain::colour::{AccentPalette, Rgb};
 use crate::web::AppState;
 use crate::web::error::{WebError, WebResult};
 
@@ -14,16 +15,31 @@ fn slug(req: &HttpRequest) -> &str {
 /// `GET /p/{slug}/brand.css`
 pub async fn brand_css(req: HttpRequest) -> WebResult<HttpResponse> {
     let state = AppState::of(&req);
-    // The colour was validated as #rrggbb when saved, so it cannot break out of CSS.
+    // The colour was validated as #rrggbb when saved; only colours we print ourselves
+    // reach the CSS.
     let accent = state
         .services
         .portal_accent(slug(&req))?
+        .and_then(|hex| Rgb::parse(&hex))
         .ok_or(WebError::NotFound)?;
-    let css = format!(":root {{ --accent: {accent}; }}\n");
+    let css = accent_css(&AccentPalette::of(accent));
     Ok(HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
         .body(css))
+}
+
+/// The portal's colours: the accent, the text on it, and the accent as text on the
+/// cards of the light and the dark theme, each chosen to read at 4.5:1 or better.
+fn accent_css(p: &AccentPalette) -> String {
+    format!(
+        ":root {{ --accent: {}; --accent-ink: {}; --accent-text: {}; }}\n\
+         @media (prefers-color-scheme: dark) {{ :root {{ --accent-text: {}; }} }}\n",
+        p.accent.hex(),
+        p.on_accent.hex(),
+        p.text_light.hex(),
+        p.text_dark.hex(),
+    )
 }
 
 /// `GET /p/{slug}/logo`

@@ -27,7 +27,8 @@ pub struct AccountView<'a> {
     pub csrf: &'a str,
     pub name: &'a str,
     pub email: &'a str,
-    pub role: &'a str,
+    /// Staff only: a portal user's role means nothing to them.
+    pub role: Option<&'a str>,
     pub has_totp: bool,
     pub recovery_codes_left: usize,
     pub has_password: bool,
@@ -55,7 +56,9 @@ pub fn account_page(vm: &AccountView) -> Markup {
                 dl.facts {
                     dt { "Name" } dd { (vm.name) }
                     dt { "Email" } dd { (vm.email) }
-                    dt { "Role" } dd { (vm.role) }
+                    @if let Some(role) = vm.role {
+                        dt { "Role" } dd { (role) }
+                    }
                 }
             }
             section.card {
@@ -68,8 +71,8 @@ pub fn account_page(vm: &AccountView) -> Markup {
                             p.small { "Your old codes stop working. Confirm it is you:" }
                             form method="post" action=(vm.paths.account_recovery_codes()) {
                                 (csrf_input(vm.csrf))
-                                (Field::new("current_password", "Current password", "password", "current-password").render())
-                                (code_field("Code from your app", "The 6-digit code your app shows now."))
+                                (Field::new("current_password", "Current password", "password", "current-password").id("codes-current-password").render())
+                                (code_field("codes-code", "Code from your app", "The 6-digit code your app shows now."))
                                 button.secondary type="submit" { "Make new codes" }
                             }
                         }
@@ -87,9 +90,9 @@ pub fn account_page(vm: &AccountView) -> Markup {
                     p.small { "Your other sessions will be signed out." }
                     form method="post" action=(vm.paths.account_password()) {
                         (csrf_input(vm.csrf))
-                        (Field::new("current_password", "Current password", "password", "current-password").render())
+                        (Field::new("current_password", "Current password", "password", "current-password").id("password-current-password").render())
                         @if vm.has_totp {
-                            (code_field("Code from your app", "The 6-digit code your app shows now."))
+                            (code_field("password-code", "Code from your app", "The 6-digit code your app shows now."))
                         }
                         (Field::new("new_password", "New password", "password", "new-password").hint("At least 8 characters.").render())
                         (Field::new("new_password_confirm", "New password again", "password", "new-password").render())

@@ -2,21 +2,35 @@
 
 use maud::{Markup, html};
 
-use super::components::{csrf_input, notice_banner};
+use super::components::{Field, csrf_input, notice_banner};
 use super::layout::{Chrome, page};
 use crate::domain::audit::AuditEvent;
 use crate::domain::text::neutralise;
 use crate::web::paths;
 
+/// The admin sections, in the order the navigation shows them.
+const SECTIONS: [(&str, &str); 6] = [
+    (paths::ADMIN, "Dashboard"),
+    (paths::ADMIN_USERS, "Staff users"),
+    (paths::ADMIN_SSO, "Microsoft sign-in"),
+    (paths::ADMIN_CLIENTS, "Clients"),
+    (paths::ADMIN_PORTAL, "Portal app"),
+    (paths::ADMIN_AUDIT, "Audit log"),
+];
+
+/// The admin navigation without a current section.
 pub fn admin_nav() -> Markup {
+    admin_nav_at(None)
+}
+
+/// The admin navigation, marking the section `current` (a path of [`SECTIONS`]) with
+/// `aria-current="page"`.
+pub fn admin_nav_at(current: Option<&str>) -> Markup {
     html! {
         nav.subnav aria-label="Admin" {
-            a href=(paths::ADMIN) { "Dashboard" }
-            a href=(paths::ADMIN_USERS) { "Staff users" }
-            a href=(paths::ADMIN_SSO) { "Microsoft sign-in" }
-            a href=(paths::ADMIN_CLIENTS) { "Clients" }
-            a href=(paths::ADMIN_PORTAL) { "Portal app" }
-            a href=(paths::ADMIN_AUDIT) { "Audit log" }
+            @for (href, label) in SECTIONS {
+                a href=(href) aria-current=[(current == Some(href)).then_some("page")] { (label) }
+            }
         }
     }
 }
@@ -45,7 +59,7 @@ pub fn dashboard_page(vm: &DashboardView) -> Markup {
     page(
         &vm.chrome,
         html! {
-            (admin_nav())
+            (admin_nav_at(Some(paths::ADMIN)))
             h1 { "Dashboard" }
             (notice_banner(vm.notice.as_deref()))
             @for w in vm.warnings {
@@ -118,16 +132,44 @@ pub struct AuditView<'a> {
     pub events: &'a [(u64, AuditEvent)],
     /// Link to older events, if any.
     pub older: Option<String>,
+    /// The realms to filter by: (value, label).
+    pub realms: &'a [(String, String)],
+    /// The filter as given.
+    pub realm: &'a str,
+    pub who: &'a str,
+    pub kind: &'a str,
+    pub filtered: bool,
 }
 
 pub fn audit_page(vm: &AuditView) -> Markup {
     page(
         &vm.chrome,
         html! {
-            (admin_nav())
+            (admin_nav_at(Some(paths::ADMIN_AUDIT)))
             h1 { "Audit log" }
+            form.card.filters method="get" action=(paths::ADMIN_AUDIT) role="search" aria-label="Filter the audit log" {
+                div.field {
+                    label for="audit-realm" { "Realm" }
+                    select #audit-realm name="realm" {
+                        option value="" selected[vm.realm.is_empty()] { "All" }
+                        @for (value, label) in vm.realms {
+                            option value=(value) selected[vm.realm == value] { (label) }
+                        }
+                    }
+                }
+                (Field::new("who", "Person (part of an email)", "text", "off").id("audit-who").value(vm.who).optional().render())
+                (Field::new("kind", "Event (part of its name, e.g. login)", "text", "off").id("audit-kind").value(vm.kind).optional().render())
+                div.actions {
+                    button.secondary type="submit" { "Filter" }
+                    @if vm.filtered { a href=(paths::ADMIN_AUDIT) { "Show everything" } }
+                }
+            }
             section.card {
-                (audit_table(vm.events.iter().map(|(_, e)| e)))
+                @if vm.events.is_empty() {
+                    p { "No events" @if vm.filtered { " match this filter" } @if vm.older.is_some() { " on this page" } "." }
+                } @else {
+                    (audit_table(vm.events.iter().map(|(_, e)| e)))
+                }
                 @if let Some(older) = &vm.older {
                     p { a href=(older) { "Older events" } }
                 }

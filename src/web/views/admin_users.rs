@@ -3,11 +3,12 @@
 
 use maud::{Markup, html};
 
-use super::admin::admin_nav;
+use super::admin::admin_nav_at;
 use super::components::{Field, copy_field, csrf_input, error_banner, notice_banner};
 use super::layout::{Chrome, page};
 use crate::domain::time::Timestamp;
 use crate::domain::user::{Role, SsoLink, UserId, UserStatus};
+use crate::web::paths;
 
 /// A user as the admin pages show them: no password hash, no sealed authenticator
 /// secret, no recovery-code hashes — only whether they exist.
@@ -53,7 +54,7 @@ pub fn users_page(vm: &UsersView) -> Markup {
     page(
         &vm.chrome,
         html! {
-            (admin_nav())
+            (admin_nav_at(Some(if vm.scope.roles { paths::ADMIN_USERS } else { paths::ADMIN_CLIENTS })))
             h1 { (scope.title) }
             (error_banner(vm.error))
             (notice_banner(vm.notice))
@@ -133,10 +134,16 @@ pub fn user_page(vm: &UserView) -> Markup {
             }
         }
     };
+    // Actions that cannot be undone at once lead to a page that says what they do.
+    let confirmed = |name: &str, label: &str, class: &str| {
+        html! {
+            a.button class=(class) href=(format!("{}/{id}/{name}", vm.scope.base)) { (label) }
+        }
+    };
     page(
         &vm.chrome,
         html! {
-            (admin_nav())
+            (admin_nav_at(Some(if vm.scope.roles { paths::ADMIN_USERS } else { paths::ADMIN_CLIENTS })))
             p.small { a href=(vm.scope.base) { "← " (vm.scope.title) } }
             h1 { (u.name) }
             (error_banner(vm.error))
@@ -163,10 +170,10 @@ pub fn user_page(vm: &UserView) -> Markup {
                     @if u.status == UserStatus::Disabled {
                         (action("enable", "Enable", "secondary"))
                     } @else {
-                        (action("disable", "Disable and sign out", "danger"))
+                        (confirmed("disable", "Disable and sign out…", "danger"))
                     }
-                    (action("reset-mfa", "Reset authenticator", "secondary"))
-                    (action("revoke-sessions", "Sign out everywhere", "secondary"))
+                    (confirmed("reset-mfa", "Reset authenticator…", "secondary"))
+                    (confirmed("revoke-sessions", "Sign out everywhere…", "secondary"))
                     @if vm.scope.roles {
                         @if u.role == Role::Admin {
                             (action("make-member", "Make member", "secondary"))

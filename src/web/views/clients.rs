@@ -3,12 +3,13 @@
 
 use maud::{Markup, html};
 
-use super::admin::{admin_nav, revoke_all_form};
+use super::admin::{admin_nav_at, revoke_all_form};
 use super::components::{Field, copy_field, csrf_input, error_banner, notice_banner};
 use super::layout::{Chrome, page};
 use crate::domain::client::Consent;
 use crate::service::sso::settings::ConnectionTest;
 use crate::service::sso::summary::PortalAppSummary;
+use crate::web::paths;
 
 /// A client as the admin pages show it: every setting, but neither the sealed state
 /// of its consent link nor its logo's bytes.
@@ -17,6 +18,8 @@ pub struct ClientFacts {
     pub name: String,
     pub enabled: bool,
     pub accent: Option<String>,
+    pub totp_issuer: Option<String>,
+    pub footer: Option<String>,
     pub has_logo: bool,
     /// Changes with every save: busts caches of the logo.
     pub version: i64,
@@ -47,7 +50,7 @@ pub fn portal_app_page(vm: &PortalAppView) -> Markup {
     page(
         &vm.chrome,
         html! {
-            (admin_nav())
+            (admin_nav_at(Some(paths::ADMIN_PORTAL)))
             h1 { "Portal app registration" }
             (error_banner(vm.error))
             (notice_banner(vm.notice))
@@ -100,7 +103,7 @@ pub fn clients_page(vm: &ClientsView) -> Markup {
     page(
         &vm.chrome,
         html! {
-            (admin_nav())
+            (admin_nav_at(Some(paths::ADMIN_CLIENTS)))
             h1 { "Clients" }
             (error_banner(vm.error))
             section.card {
@@ -182,7 +185,7 @@ pub fn client_page(vm: &ClientView) -> Markup {
     page(
         &vm.chrome,
         html! {
-            (admin_nav())
+            (admin_nav_at(Some(paths::ADMIN_CLIENTS)))
             p.small { a href="/admin/clients" { "← Clients" } }
             h1 { (c.name) }
             (error_banner(vm.error))
@@ -197,7 +200,7 @@ pub fn client_page(vm: &ClientView) -> Markup {
                     dt { "SSO-only" } dd { @if c.sso_only { strong.warn { "on" } } @else { "off" } }
                 }
                 div.actions {
-                    @if c.enabled { (post("disable", "Disable portal", "danger")) } @else { (post("enable", "Enable portal", "secondary")) }
+                    @if c.enabled { a.button.danger href=(format!("{base}/do/disable")) { "Disable portal…" } } @else { (post("enable", "Enable portal", "secondary")) }
                     (post("test", "Test connection", "secondary"))
                     @if c.sso_only { (post("sso-only-off", "Turn SSO-only off", "secondary")) } @else { (post("sso-only-on", "Turn SSO-only on", "secondary")) }
                 }
@@ -226,7 +229,9 @@ pub fn client_page(vm: &ClientView) -> Markup {
                 form method="post" action=(base) {
                     (csrf_input(vm.csrf))
                     (Field::new("name", "Name shown on the portal", "text", "organization").value(&c.name).render())
-                    (Field::new("accent", "Accent colour", "text", "off").value(c.accent.as_deref().unwrap_or("")).optional().hint("Like #1f4e79; empty for the default.").render())
+                    (Field::new("accent", "Accent colour", "text", "off").value(c.accent.as_deref().unwrap_or("")).optional().hint("Like #1f4e79; empty for the default. Text on it is made dark or light to stay readable.").render())
+                    (Field::new("totp_issuer", "Name in authenticator apps", "text", "off").value(c.totp_issuer.as_deref().unwrap_or("")).optional().hint("Shown beside the codes in the user's app; empty: the name above.").render())
+                    (Field::new("footer", "Footer line on the portal", "text", "off").value(c.footer.as_deref().unwrap_or("")).optional().hint("Empty: no footer.").render())
                     (Field::new("tenant_id", "Client's Directory (tenant) ID", "text", "off").value(c.tenant_id.as_deref().unwrap_or("")).optional().render())
                     fieldset {
                         legend { "Sign-in methods" }

@@ -27,7 +27,13 @@ pub struct Chrome<'a> {
     pub style_url: Option<&'a str>,
     /// A client portal's logo.
     pub logo_url: Option<&'a str>,
+    /// The line at the foot of the page: "Protected by Gatehouse" on staff pages, the
+    /// client's own line (or nothing) on its portal.
+    pub footer: Option<&'a str>,
 }
+
+/// The footer of staff pages.
+pub const STAFF_FOOTER: &str = "Protected by Gatehouse";
 
 impl<'a> Chrome<'a> {
     /// A staff-side page without a signed-in user.
@@ -38,6 +44,7 @@ impl<'a> Chrome<'a> {
             nav: None,
             style_url: None,
             logo_url: None,
+            footer: Some(STAFF_FOOTER),
         }
     }
 }
@@ -83,7 +90,9 @@ pub fn page(chrome: &Chrome, content: Markup) -> Markup {
                 main #main .container {
                     (content)
                 }
-                footer.footer { "Protected by Gatehouse" }
+                @if let Some(footer) = chrome.footer {
+                    footer.footer { (footer) }
+                }
             }
         }
     }

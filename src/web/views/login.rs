@@ -3,7 +3,10 @@
 
 use maud::{Markup, html};
 
-use super::components::{Field, code_field, copy_field, csrf_input, error_banner, notice_banner};
+use super::components::{
+    Field, code_field_focused, copy_field, csrf_input, error_banner, error_banner_counting,
+    notice_banner, recovery_code_field,
+};
 use super::layout::{Chrome, page};
 use crate::web::paths::RealmPaths;
 
@@ -15,6 +18,8 @@ pub struct LoginView<'a> {
     pub email: &'a str,
     pub next: Option<&'a str>,
     pub error: Option<&'a str>,
+    /// Attempts are held off this long: the error counts it down (with JavaScript).
+    pub retry_after_secs: Option<i64>,
     pub notice: Option<&'a str>,
     /// "Sign in with Microsoft" target, when SSO is on.
     pub sso_url: Option<String>,
@@ -31,7 +36,7 @@ pub fn login_page(vm: &LoginView) -> Markup {
         html! {
             section.card.narrow {
                 h1 { "Sign in" }
-                (error_banner(vm.error))
+                (error_banner_counting(vm.error, vm.retry_after_secs))
                 (notice_banner(vm.notice))
                 @if let Some(sso) = &vm.sso_url {
                     a.button.microsoft href=(sso) {
@@ -53,8 +58,8 @@ pub fn login_page(vm: &LoginView) -> Markup {
                         @if vm.emergency {
                             input type="hidden" name="emergency" value="1";
                         }
-                        (Field::new("email", "Email", "email", "username").value(vm.email).render())
-                        (Field::new("password", "Password", "password", "current-password").render())
+                        (Field::new("email", "Email", "email", "username").value(vm.email).focused(vm.email.is_empty()).render())
+                        (Field::new("password", "Password", "password", "current-password").focused(!vm.email.is_empty()).render())
                         button.primary type="submit" { "Sign in" }
                     }
                 } @else if vm.emergency {
@@ -82,8 +87,16 @@ pub fn code_page(vm: &CodeView) -> Markup {
                 (error_banner(vm.error))
                 form method="post" action=(vm.paths.login_mfa()) {
                     (csrf_input(vm.csrf))
-                    (code_field("Code", "The 6-digit code from your authenticator app, or one of your recovery codes."))
+                    (code_field_focused("code", "Code", "The 6-digit code from your authenticator app."))
                     button.primary type="submit" { "Continue" }
+                }
+                details {
+                    summary { "Use a recovery code instead" }
+                    form method="post" action=(vm.paths.login_mfa()) {
+                        (csrf_input(vm.csrf))
+                        (recovery_code_field("recovery-code"))
+                        button.secondary type="submit" { "Continue with a recovery code" }
+                    }
                 }
                 p.small { a href=(vm.paths.login()) { "Start over" } }
             }
@@ -125,8 +138,12 @@ pub fn enrol_page(vm: &EnrolView) -> Markup {
                 }
                 form method="post" action=(vm.paths.mfa_setup()) {
                     (csrf_input(vm.csrf))
-                    (code_field("Code from your app", "Enter the 6-digit code your app now shows, to confirm it works."))
+                    (code_field_focused("code", "Code from your app", "Enter the 6-digit code your app now shows, to confirm it works."))
                     button.primary type="submit" { "Confirm" }
+                }
+                form.cancel method="post" action=(vm.paths.logout()) {
+                    (csrf_input(vm.csrf))
+                    button.link type="submit" { "Cancel and sign out" }
                 }
             }
         },

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod admin_users;
 pub mod clients;
 pub mod components;
+pub mod confirm;
 pub mod errors;
 pub mod layout;
 pub mod login;

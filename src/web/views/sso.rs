@@ -81,7 +81,7 @@ pub fn sso_admin_page(vm: &SsoAdminView) -> Markup {
     page(
         &vm.chrome,
         html! {
-            (super::admin::admin_nav())
+            (super::admin::admin_nav_at(Some(crate::web::paths::ADMIN_SSO)))
             h1 { "Staff sign-in with Microsoft" }
             (error_banner(vm.error))
             (notice_banner(vm.notice))
@@ -156,7 +156,13 @@ pub fn sso_admin_page(vm: &SsoAdminView) -> Markup {
                         button.secondary type="submit" { "Turn SSO-only off" }
                     } @else {
                         input type="hidden" name="state" value="on";
-                        button.danger type="submit" { "Turn SSO-only on" }
+                        @if vm.guard.iter().all(|(_, holds)| *holds) {
+                            button.danger type="submit" { "Turn SSO-only on" }
+                        } @else {
+                            // The server refuses it too; the button says why first.
+                            button.danger type="submit" disabled aria-describedby="sso-only-why" { "Turn SSO-only on" }
+                            p.hint #sso-only-why { "Not yet: every condition above must show ✓ first." }
+                        }
                     }
                 }
                 p.small { "If Microsoft is unreachable, run " code { "gatehouse sso-only off" } " on the server; it always works." }

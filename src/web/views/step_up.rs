@@ -45,7 +45,7 @@ pub fn step_up_page(vm: &StepUpView) -> Markup {
                         (csrf_input(vm.csrf))
                         input type="hidden" name="next" value=(vm.next);
                         (Field::new("password", "Password", "password", "current-password").render())
-                        (code_field("Code", "The 6-digit code from your authenticator app, or one of your recovery codes."))
+                        (code_field("code", "Code", "The 6-digit code from your authenticator app, or one of your recovery codes."))
                         button.primary type="submit" { "Confirm" }
                     }
                 }

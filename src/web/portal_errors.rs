@@ -1,0 +1,71 @@
+//! Error pages on a client's portal look like the portal: every error answered under
+//! `/p/{slug}/` (an expired or used link, throttling, a disabled portal, a page that
+//! does not exist …) is shown in the client's branding, and its way out is the
+//! portal's own sign-in page, never the staff pages. Status and headers (such as
+//! `Retry-After`) stay as the error set them; only the page around the message changes.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+
+use super::AppState;
+use super::error::WebError;
+use super::handlers::chrome;
+use super::request::RealmCtx;
+use super::views;
+
+/// The slug of a portal path (`/p/{slug}` or below it).
+fn portal_slug(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("/p/")?;
+    let slug = rest.split('/').next().unwrap_or_default();
+    (!slug.is_empty()).then_some(slug)
+}
+
+pub async fn in_portal_branding(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let slug = portal_slug(req.path()).map(str::to_owned);
+    let res = next.call(req).await?.map_into_boxed_body();
+    let Some(slug) = slug else {
+        return Ok(res);
+    };
+    let shown = match res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<WebError>())
+    {
+        Some(WebError::SignInRequired { .. }) | None => return Ok(res),
+        Some(err) => err.describe(),
+    };
+    let state = AppState::of(res.request());
+    // A slug that names no client keeps the plain page: there is no branding to use.
+    let Ok(Some(portal)) = state.services.portal(&slug) else {
+        return Ok(res);
+    };
+    let ctx = RealmCtx::portal(state, &portal);
+    let (_, title, message) = shown;
+    let login = ctx.paths.login();
+    let body = views::errors::page_in(
+        chrome(&ctx, title, None, ""),
+        &message,
+        "Go to the sign-in page",
+        &login,
+    )
+    .into_string();
+    Ok(res.map_body(|_, _| BoxBody::new(body)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::portal_slug;
+
+    #[test]
+    fn portal_paths_name_their_slug() {
+        assert_eq!(portal_slug("/p/acme/login"), Some("acme"));
+        assert_eq!(portal_slug("/p/acme"), Some("acme"));
+        assert_eq!(portal_slug("/p/"), None);
+        assert_eq!(portal_slug("/login"), None);
+        assert_eq!(portal_slug("/public"), None);
+    }
+}
