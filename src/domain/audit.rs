@@ -46,6 +46,12 @@ pub enum AuditKind {
     SsoOnlyChanged,
     ClientChanged,
     ConsentRecorded,
+    /// Someone asked for a password reset link (the detail says whether one was sent).
+    PasswordResetRequested,
+    /// A password was set through a reset link.
+    PasswordReset,
+    /// An admin made a password reset link for a user.
+    ResetLinkIssued,
 }
 
 impl AuditKind {
@@ -82,6 +88,9 @@ impl AuditKind {
             AuditKind::SsoOnlyChanged => "SSO-only changed",
             AuditKind::ClientChanged => "client changed",
             AuditKind::ConsentRecorded => "admin consent",
+            AuditKind::PasswordResetRequested => "password reset requested",
+            AuditKind::PasswordReset => "password reset",
+            AuditKind::ResetLinkIssued => "reset link issued",
         }
     }
 

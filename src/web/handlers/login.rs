@@ -8,11 +8,11 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 
-use super::{chrome, respond_to_step, safe_next, set_session_cookies, with_session};
+use super::{chrome, note_device, respond_to_step, safe_next, set_session_cookies, with_session};
 use crate::domain::password::Password;
 use crate::domain::session::Stage;
 use crate::service::ServiceError;
-use crate::service::login::{CodeAttempt, PasswordAttempt};
+use crate::service::login::{CodeAttempt, LoginStep, PasswordAttempt};
 use crate::service::policy::LoginOptions;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::WebResult;
@@ -32,6 +32,8 @@ pub struct LoginQuery {
     expired: Option<String>,
     /// Shows the password form under SSO-only (for break-glass accounts).
     emergency: Option<String>,
+    /// Set by the redirect after a password reset.
+    reset: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,6 +59,8 @@ pub struct EmptyForm {}
 const LOGIN_FAILED: &str = "The email or password is not right.";
 const CODE_FAILED: &str = "That code is not right, or was already used.";
 const SIGN_IN_EXPIRED: &str = "Your sign-in expired. Please start again.";
+const PASSWORD_RESET: &str =
+    "Your password was changed and every session signed out. Sign in with your new password.";
 
 /// The login page's inputs that do not depend on the outcome.
 struct LoginPage<'a> {
@@ -65,6 +69,8 @@ struct LoginPage<'a> {
     next: Option<&'a str>,
     options: LoginOptions,
     emergency: bool,
+    /// "Forgot password?" is offered (email is on and passwords are allowed).
+    forgot: bool,
 }
 
 impl LoginPage<'_> {
@@ -96,6 +102,7 @@ impl LoginPage<'_> {
                 sso_url,
                 password_form: !self.options.sso_only || self.emergency,
                 emergency: self.options.sso_only && self.ctx.realm.is_staff(),
+                forgot_url: self.forgot.then(|| self.ctx.paths.login_forgot()),
             }),
         )
     }
@@ -113,13 +120,19 @@ pub async fn login_form(
     if ctx.signed_in(&req, state)?.is_some() {
         return Ok(see_other(next.as_deref().unwrap_or(&ctx.paths.account())));
     }
-    let notice = query.expired.as_ref().map(|_| SIGN_IN_EXPIRED);
+    let notice = match (&query.expired, &query.reset) {
+        (_, Some(_)) => Some(PASSWORD_RESET),
+        (Some(_), None) => Some(SIGN_IN_EXPIRED),
+        (None, None) => None,
+    };
+    let options = state.services.login_options(ctx.realm)?;
     let page = LoginPage {
         ctx: &ctx,
         csrf: &csrf.0,
         next: next.as_deref(),
-        options: state.services.login_options(ctx.realm)?,
+        options,
         emergency: query.emergency.is_some() && ctx.realm.is_staff(),
+        forgot: state.services.mail_enabled() && !options.sso_only,
     };
     Ok(page.render(StatusCode::OK, "", None, notice))
 }
@@ -135,12 +148,14 @@ pub async fn login_submit(
     let state = AppState::of(&req);
     let form = form.0;
     let next = safe_next(state, form.next.as_deref(), None);
+    let options = state.services.login_options(ctx.realm)?;
     let page = LoginPage {
         ctx: &ctx,
         csrf: &csrf.0,
         next: next.as_deref(),
-        options: state.services.login_options(ctx.realm)?,
+        options,
         emergency: form.emergency.is_some() && ctx.realm.is_staff(),
+        forgot: state.services.mail_enabled() && !options.sso_only,
     };
     let attempt = PasswordAttempt {
         realm: ctx.realm,
@@ -149,8 +164,19 @@ pub async fn login_submit(
         next: next.clone(),
         origin: origin.0,
     };
+    let origin = attempt.origin.clone();
     match state.services.login_with_password(attempt).await {
-        Ok(step) => Ok(respond_to_step(state, &ctx, step)),
+        Ok(step) => {
+            let signed_in = match &step {
+                LoginStep::Done(new) => Some(new.session.user_id),
+                LoginStep::NeedCode(_) | LoginStep::NeedEnrolment(_) => None,
+            };
+            let mut response = respond_to_step(state, &ctx, step);
+            if let Some(user) = signed_in {
+                note_device(&req, state, &ctx, user, origin, &mut response).await;
+            }
+            Ok(response)
+        }
         // The same page, status and body for every kind of failure.
         Err(ServiceError::LoginFailed) => {
             Ok(page.render(StatusCode::UNAUTHORIZED, "", Some(LOGIN_FAILED), None))
@@ -214,6 +240,7 @@ pub async fn code_submit(
     let Some(token) = ctx.token(&req) else {
         return Ok(expired(&ctx));
     };
+    let origin_for_device = origin.0.clone();
     let attempt = CodeAttempt {
         realm: ctx.realm,
         pending_token: token,
@@ -227,7 +254,17 @@ pub async fn code_submit(
                 .next
                 .clone()
                 .unwrap_or_else(|| ctx.paths.account());
-            Ok(with_session(&state.cookies, &ctx, &session, &next))
+            let mut response = with_session(&state.cookies, &ctx, &session, &next);
+            note_device(
+                &req,
+                state,
+                &ctx,
+                session.session.user_id,
+                origin_for_device,
+                &mut response,
+            )
+            .await;
+            Ok(response)
         }
         Err(ServiceError::InvalidCode) => Ok(render_code_page(
             &ctx,

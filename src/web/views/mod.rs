@@ -7,6 +7,7 @@ pub mod admin_users;
 pub mod clients;
 pub mod components;
 pub mod errors;
+pub mod forgot;
 pub mod layout;
 pub mod login;
 pub mod onboarding;
