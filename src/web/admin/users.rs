@@ -84,7 +84,7 @@ fn render_list(
     csrf: &str,
     status: StatusCode,
     error: Option<&str>,
-    invited: Option<(&str, &str)>,
+    invited: Option<(&str, &str, bool)>,
 ) -> WebResult<HttpResponse> {
     let state = AppState::of(req);
     let users: Vec<UserFacts> = state
@@ -101,7 +101,8 @@ fn render_list(
             csrf,
             users: &users,
             error,
-            invited,
+            invited: invited.map(|(email, link, _)| (email, link)),
+            invite_emailed: invited.is_some_and(|(_, _, emailed)| emailed),
         }),
     ))
 }
@@ -151,7 +152,11 @@ pub async fn invite(
             &csrf.0,
             StatusCode::OK,
             None,
-            Some((invitation.user.email.as_str(), &invitation.link)),
+            Some((
+                invitation.user.email.as_str(),
+                &invitation.link,
+                invitation.delivery.is_some(),
+            )),
         ),
         Err(ServiceError::Invalid(m) | ServiceError::Conflict(m)) => render_list(
             &req,
@@ -183,12 +188,15 @@ struct Said<'a> {
     status: StatusCode,
     notice: Option<&'a str>,
     error: Option<&'a str>,
+    /// A link just made, shown to copy: (what it is, the link).
+    shown_link: Option<(&'a str, &'a str)>,
 }
 
 const QUIET: Said<'static> = Said {
     status: StatusCode::OK,
     notice: None,
     error: None,
+    shown_link: None,
 };
 
 async fn render_user(
@@ -203,6 +211,7 @@ async fn render_user(
         status,
         notice,
         error,
+        shown_link,
     } = said;
     let state = AppState::of(req);
     let user = UserFacts::of(&state.services.user_by_id(id)?);
@@ -217,6 +226,8 @@ async fn render_user(
             sessions,
             notice,
             error,
+            shown_link,
+            mail_enabled: state.services.mail_enabled(),
         }),
     ))
 }
@@ -226,6 +237,14 @@ pub struct UserPath {
     id: String,
 }
 
+#[derive(Debug, Deserialize)]
+pub struct DetailQuery {
+    /// Which link was just made (`reset` or `invite`), after its redirect.
+    made: Option<String>,
+    /// The link, sealed for this admin (see `Services::seal_for_display`).
+    link: Option<String>,
+}
+
 /// `GET …/users/{id}`
 pub async fn detail(
     req: HttpRequest,
@@ -233,9 +252,42 @@ pub async fn detail(
     scope: UserScope,
     csrf: CsrfToken,
     path: web::Path<UserPath>,
+    query: web::Query<DetailQuery>,
 ) -> WebResult<HttpResponse> {
     let id = user_in_scope(&req, &scope, &path.id)?;
-    render_user(&req, &admin, &scope, &csrf.0, id, QUIET).await
+    let state = AppState::of(&req);
+    let link = query
+        .link
+        .as_deref()
+        .and_then(|sealed| state.services.open_for_display(admin.0.user.id, sealed));
+    let what = match query.made.as_deref() {
+        Some("reset") => "Password reset link",
+        _ => "Invitation link",
+    };
+    let said = Said {
+        shown_link: link.as_deref().map(|l| (what, l)),
+        ..QUIET
+    };
+    render_user(&req, &admin, &scope, &csrf.0, id, said).await
+}
+
+/// After "Resend invitation" or "Send password reset link": back to the user page
+/// (POST-redirect-GET), which shows the new link once more on reload but makes none.
+fn show_link(
+    req: &HttpRequest,
+    admin: &StaffAdmin,
+    scope: &UserScope,
+    id: UserId,
+    made: &str,
+    link: &str,
+) -> WebResult<HttpResponse> {
+    let sealed = AppState::of(req)
+        .services
+        .seal_for_display(admin.0.user.id, link)?;
+    Ok(see_other(&format!(
+        "{}/{id}?made={made}&link={sealed}",
+        scope.base
+    )))
 }
 
 #[derive(Debug, Deserialize)]
@@ -259,6 +311,43 @@ pub async fn action(
     let actor = AdminActor::user(&admin.0.user, &origin.0.ip);
     let services = &state.services;
     let staff = scope.realm.is_staff();
+    let made = match path.action.as_str() {
+        "resend-invite" => Some((
+            "invite",
+            services
+                .resend_invite(actor.clone(), id)
+                .await
+                .map(|i| i.link),
+        )),
+        "reset-password" => Some((
+            "reset",
+            services
+                .issue_reset_link(actor.clone(), id)
+                .await
+                .map(|r| r.link),
+        )),
+        _ => None,
+    };
+    match made {
+        Some((made, Ok(link))) => return show_link(&req, &admin, &scope, id, made, &link),
+        Some((_, Err(ServiceError::Conflict(m) | ServiceError::Invalid(m)))) => {
+            return render_user(
+                &req,
+                &admin,
+                &scope,
+                &csrf.0,
+                id,
+                Said {
+                    status: StatusCode::CONFLICT,
+                    error: Some(&m),
+                    ..QUIET
+                },
+            )
+            .await;
+        }
+        Some((_, Err(e))) => return Err(e.into()),
+        None => {}
+    }
     let result = match path.action.as_str() {
         "disable" => services
             .set_enabled(actor, id, false)

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod admin_email;
 pub mod admin_users;
 pub mod clients;
 pub mod components;
