@@ -15,6 +15,7 @@ mod admin_step_up;
 mod architecture;
 mod bad_input;
 mod cli;
+mod email_invites;
 mod email_refusals;
 mod email_reset;
 mod fake_entra_selftest;

@@ -126,10 +126,13 @@ impl SmtpServer {
         if let Some((cert, key)) = &tls {
             command.arg("--cert").arg(cert).arg("--key").arg(key);
         }
+        // The server's own log (a refused TLS handshake prints a traceback) stays in
+        // its directory, out of the test output.
+        let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(log)
             .spawn()
             .expect("start the SMTP server");
         let stdin = child.stdin.take().expect("stdin");
