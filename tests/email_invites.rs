@@ -218,3 +218,45 @@ fn cli_invite_resend_and_reset_password_email_their_links() {
     let out = plain.cli(&["mail", "test", "--to", "ops@example.com"], "");
     assert!(!out.status.success());
 }
+
+#[test]
+fn the_smtp_password_comes_from_a_file_or_the_environment_and_is_never_printed() {
+    let section = "[smtp]\nhost = 'mail.example.com'\nusername = 'gatehouse'\nfrom = 'login@example.com'\n";
+    let install = Install::with_config(section);
+    let secret = "s3cret-Smtp-Passw0rd";
+    let out = install.cli_env(&["check-config"], "", &[("GATEHOUSE_SMTP__PASSWORD", secret)]);
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{printed}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(printed.contains("smtp.password") && printed.contains("(set)"), "{printed}");
+    assert!(printed.contains("starttls") && printed.contains("587"), "{printed}");
+    assert!(!printed.contains(secret));
+
+    // A username without a password is a start-up error naming the key.
+    let out = install.cli(&["check-config"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("smtp.password_file"));
+
+    // In the file itself it is refused.
+    let in_file = Install::with_config(&format!("{section}password = '{secret}'\n"));
+    let out = in_file.cli(&["check-config"], "");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("smtp.password") && !err.contains(secret), "{err}");
+
+    // From a file of its own.
+    let file = install.dir.path().join("smtp-password");
+    std::fs::write(&file, format!("{secret}\n")).unwrap();
+    let with_file = Install::with_config(&format!(
+        "{section}password_file = '{}'\n",
+        file.display()
+    ));
+    let out = with_file.cli(&["check-config"], "");
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(secret));
+
+    // Plain SMTP only to this machine.
+    let plain = Install::with_config("[smtp]\nhost = 'mail.example.com'\nsecurity = 'none'\nfrom = 'login@example.com'\n");
+    let out = plain.cli(&["check-config"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("smtp.security"));
+}

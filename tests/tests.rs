@@ -16,6 +16,7 @@ mod architecture;
 mod bad_input;
 mod cli;
 mod email_invites;
+mod email_notices;
 mod email_refusals;
 mod email_reset;
 mod fake_entra_selftest;
