@@ -21,13 +21,21 @@ async fn invitations_are_emailed_resent_and_the_old_link_dies() {
     let page = admin
         .post(
             "/admin/users",
-            &[("email", "new@example.com"), ("name", "New"), ("role", "member")],
+            &[
+                ("email", "new@example.com"),
+                ("name", "New"),
+                ("role", "member"),
+            ],
         )
         .await;
     assert!(page.has("We emailed the invitation"), "{}", page.body);
     let shown = page.input_value("invite-link").unwrap();
     let first = smtp.wait_subject("new@example.com", "invitation", 1).await;
-    assert_eq!(first.link("/invite/"), shown, "the mail carries the link shown");
+    assert_eq!(
+        first.link("/invite/"),
+        shown,
+        "the mail carries the link shown"
+    );
     assert!(first.to.contains("New"), "{}", first.to);
 
     // Inviting the still-invited address again re-sends instead of failing.
@@ -35,14 +43,20 @@ async fn invitations_are_emailed_resent_and_the_old_link_dies() {
     let again = admin
         .post(
             "/admin/users",
-            &[("email", "NEW@example.com"), ("name", ""), ("role", "member")],
+            &[
+                ("email", "NEW@example.com"),
+                ("name", ""),
+                ("role", "member"),
+            ],
         )
         .await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.body);
     let second = smtp.wait_subject("new@example.com", "invitation", 2).await;
     let mut b = app.browser();
     assert_eq!(
-        b.get(&Received::path_of(&first.link("/invite/"))).await.status,
+        b.get(&Received::path_of(&first.link("/invite/")))
+            .await
+            .status,
         StatusCode::NOT_FOUND,
         "the first link died"
     );
@@ -55,42 +69,55 @@ async fn invitations_are_emailed_resent_and_the_old_link_dies() {
     let user_page = format!("/admin/users/{}", user.id);
     let detail = admin.get(&user_page).await;
     assert!(detail.has("Resend invitation"));
-    let resent = admin
-        .post(&format!("{user_page}/resend-invite"), &[])
-        .await;
+    let resent = admin.post(&format!("{user_page}/resend-invite"), &[]).await;
     assert_eq!(resent.status, StatusCode::SEE_OTHER, "{}", resent.body);
-    assert!(resent.location().starts_with(&format!("{user_page}?made=invite&link=")));
+    assert!(
+        resent
+            .location()
+            .starts_with(&format!("{user_page}?made=invite&link="))
+    );
     let shown = admin.get(resent.location()).await;
     let third = smtp.wait_subject("new@example.com", "invitation", 3).await;
-    assert_eq!(shown.input_value("shown-link").unwrap(), third.link("/invite/"));
+    assert_eq!(
+        shown.input_value("shown-link").unwrap(),
+        third.link("/invite/")
+    );
     // Reloading shows the same link and sends nothing more.
     let reloaded = admin.get(resent.location()).await;
-    assert_eq!(reloaded.input_value("shown-link"), shown.input_value("shown-link"));
+    assert_eq!(
+        reloaded.input_value("shown-link"),
+        shown.input_value("shown-link")
+    );
     smtp.settle().await;
     assert_eq!(smtp.count_subject("new@example.com", "invitation"), 3);
     // A tampered link parameter shows nothing.
     let tampered = admin
-        .get(&format!("{user_page}?made=invite&link=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"))
+        .get(&format!(
+            "{user_page}?made=invite&link=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+        ))
         .await;
     assert_eq!(tampered.status, StatusCode::OK);
     assert!(tampered.input_value("shown-link").is_none());
     for old in [&first, &second] {
         assert_eq!(
-            b.get(&Received::path_of(&old.link("/invite/"))).await.status,
+            b.get(&Received::path_of(&old.link("/invite/")))
+                .await
+                .status,
             StatusCode::NOT_FOUND
         );
     }
     let path = Received::path_of(&third.link("/invite/"));
     assert_eq!(b.get(&path).await.status, StatusCode::OK);
     let accepted = b
-        .post(&path, &[("password", PASSWORD), ("password_confirm", PASSWORD)])
+        .post(
+            &path,
+            &[("password", PASSWORD), ("password_confirm", PASSWORD)],
+        )
         .await;
     assert_eq!(accepted.location(), "/mfa/setup");
 
     // An accepted invitation cannot be resent.
-    let refused = admin
-        .post(&format!("{user_page}/resend-invite"), &[])
-        .await;
+    let refused = admin.post(&format!("{user_page}/resend-invite"), &[]).await;
     assert_eq!(refused.status, StatusCode::CONFLICT);
 }
 
@@ -123,7 +150,10 @@ async fn an_admin_reset_link_from_the_user_page() {
     b.get(&path).await;
     b.post(
         &path,
-        &[("password", NEW_PASSWORD), ("password_confirm", NEW_PASSWORD)],
+        &[
+            ("password", NEW_PASSWORD),
+            ("password_confirm", NEW_PASSWORD),
+        ],
     )
     .await;
     let page = b
@@ -145,13 +175,25 @@ fn mail_test_over_starttls_with_a_self_signed_certificate() {
         return;
     };
     let install = Install::with_config(&smtp_section(&smtp, "localhost", "starttls"));
-    install.cli_ok(&["admin", "create", "--email", "ops@example.com", "--password-stdin"], PASSWORD);
+    install.cli_ok(
+        &[
+            "admin",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--password-stdin",
+        ],
+        PASSWORD,
+    );
     // Not trusted: refused before any mail goes out, with the reason.
     let out = install.cli(&["mail", "test", "--to", "ops@example.com"], "");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("was not sent"), "{err}");
-    assert!(err.to_lowercase().contains("certificate"), "the reason names the certificate: {err}");
+    assert!(
+        err.to_lowercase().contains("certificate"),
+        "the reason names the certificate: {err}"
+    );
     assert!(smtp.messages().is_empty());
     // Trusted (as an administrator would add a private CA): sent over TLS.
     let cert = smtp.cert.as_ref().unwrap().display().to_string();
@@ -160,7 +202,11 @@ fn mail_test_over_starttls_with_a_self_signed_certificate() {
         "",
         &[("SSL_CERT_FILE", cert.as_str())],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("Test email sent to ops@example.com"));
     let got = smtp.messages_to("ops@example.com");
     assert_eq!(got.len(), 1);
@@ -174,33 +220,72 @@ fn cli_invite_resend_and_reset_password_email_their_links() {
         return;
     };
     let install = Install::with_config(&smtp_section(&smtp, "127.0.0.1", "none"));
-    install.cli_ok(&["admin", "create", "--email", "ops@example.com", "--password-stdin"], PASSWORD);
+    install.cli_ok(
+        &[
+            "admin",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--password-stdin",
+        ],
+        PASSWORD,
+    );
     let out = install.cli_ok(&["mail", "test", "--to", "ops@example.com"], "");
     assert!(out.contains("Test email sent"), "{out}");
 
     let out = install.cli_ok(&["user", "invite", "--email", "bob@example.com"], "");
     assert!(out.contains("Emailed."), "{out}");
-    let first_link = out.lines().find(|l| l.contains("/invite/")).unwrap().trim().to_owned();
-    assert_eq!(smtp.messages_to("bob@example.com")[0].link("/invite/"), first_link);
+    let first_link = out
+        .lines()
+        .find(|l| l.contains("/invite/"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert_eq!(
+        smtp.messages_to("bob@example.com")[0].link("/invite/"),
+        first_link
+    );
 
     let out = install.cli_ok(&["user", "invite", "--email", "bob@example.com"], "");
     assert!(out.contains("already invited"), "{out}");
     let out = install.cli_ok(&["user", "resend-invite", "--email", "bob@example.com"], "");
-    assert!(out.contains("the old link no longer works") && out.contains("Emailed."), "{out}");
-    let newest = out.lines().find(|l| l.contains("/invite/")).unwrap().trim().to_owned();
+    assert!(
+        out.contains("the old link no longer works") && out.contains("Emailed."),
+        "{out}"
+    );
+    let newest = out
+        .lines()
+        .find(|l| l.contains("/invite/"))
+        .unwrap()
+        .trim()
+        .to_owned();
     let bob = smtp.messages_to("bob@example.com");
     assert_eq!(bob.len(), 3);
     assert_eq!(bob[2].link("/invite/"), newest);
 
-    let out = install.cli_ok(&["user", "reset-password", "--email", "ops@example.com"], "");
+    let out = install.cli_ok(
+        &["user", "reset-password", "--email", "ops@example.com"],
+        "",
+    );
     assert!(out.contains("/reset/") && out.contains("Emailed."), "{out}");
-    let link = out.lines().find(|l| l.contains("/reset/")).unwrap().trim().to_owned();
-    assert!(link.starts_with(&format!("{}/reset/", install.base())), "{link}");
+    let link = out
+        .lines()
+        .find(|l| l.contains("/reset/"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert!(
+        link.starts_with(&format!("{}/reset/", install.base())),
+        "{link}"
+    );
     let ops = smtp.messages_to("ops@example.com");
     assert_eq!(ops.last().unwrap().link("/reset/"), link);
 
     // Refused for a user who has not accepted their invitation.
-    let out = install.cli(&["user", "reset-password", "--email", "bob@example.com"], "");
+    let out = install.cli(
+        &["user", "reset-password", "--email", "bob@example.com"],
+        "",
+    );
     assert!(!out.status.success());
 
     // The same through a running server's admin socket.
@@ -212,23 +297,53 @@ fn cli_invite_resend_and_reset_password_email_their_links() {
 
     // Without [smtp], links are printed and nothing is sent.
     let plain = Install::new();
-    plain.cli_ok(&["admin", "create", "--email", "ops@example.com", "--password-stdin"], PASSWORD);
-    let out = plain.cli_ok(&["user", "reset-password", "--email", "ops@example.com"], "");
-    assert!(out.contains("/reset/") && out.contains("Email is off"), "{out}");
+    plain.cli_ok(
+        &[
+            "admin",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--password-stdin",
+        ],
+        PASSWORD,
+    );
+    let out = plain.cli_ok(
+        &["user", "reset-password", "--email", "ops@example.com"],
+        "",
+    );
+    assert!(
+        out.contains("/reset/") && out.contains("Email is off"),
+        "{out}"
+    );
     let out = plain.cli(&["mail", "test", "--to", "ops@example.com"], "");
     assert!(!out.status.success());
 }
 
 #[test]
 fn the_smtp_password_comes_from_a_file_or_the_environment_and_is_never_printed() {
-    let section = "[smtp]\nhost = 'mail.example.com'\nusername = 'gatehouse'\nfrom = 'login@example.com'\n";
+    let section =
+        "[smtp]\nhost = 'mail.example.com'\nusername = 'gatehouse'\nfrom = 'login@example.com'\n";
     let install = Install::with_config(section);
     let secret = "s3cret-Smtp-Passw0rd";
-    let out = install.cli_env(&["check-config"], "", &[("GATEHOUSE_SMTP__PASSWORD", secret)]);
+    let out = install.cli_env(
+        &["check-config"],
+        "",
+        &[("GATEHOUSE_SMTP__PASSWORD", secret)],
+    );
     let printed = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{printed}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(printed.contains("smtp.password") && printed.contains("(set)"), "{printed}");
-    assert!(printed.contains("starttls") && printed.contains("587"), "{printed}");
+    assert!(
+        out.status.success(),
+        "{printed}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        printed.contains("smtp.password") && printed.contains("(set)"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("starttls") && printed.contains("587"),
+        "{printed}"
+    );
     assert!(!printed.contains(secret));
 
     // A username without a password is a start-up error naming the key.
@@ -241,21 +356,24 @@ fn the_smtp_password_comes_from_a_file_or_the_environment_and_is_never_printed()
     let out = in_file.cli(&["check-config"], "");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("smtp.password") && !err.contains(secret), "{err}");
+    assert!(
+        err.contains("smtp.password") && !err.contains(secret),
+        "{err}"
+    );
 
     // From a file of its own.
     let file = install.dir.path().join("smtp-password");
     std::fs::write(&file, format!("{secret}\n")).unwrap();
-    let with_file = Install::with_config(&format!(
-        "{section}password_file = '{}'\n",
-        file.display()
-    ));
+    let with_file =
+        Install::with_config(&format!("{section}password_file = '{}'\n", file.display()));
     let out = with_file.cli(&["check-config"], "");
     assert!(out.status.success());
     assert!(!String::from_utf8_lossy(&out.stdout).contains(secret));
 
     // Plain SMTP only to this machine.
-    let plain = Install::with_config("[smtp]\nhost = 'mail.example.com'\nsecurity = 'none'\nfrom = 'login@example.com'\n");
+    let plain = Install::with_config(
+        "[smtp]\nhost = 'mail.example.com'\nsecurity = 'none'\nfrom = 'login@example.com'\n",
+    );
     let out = plain.cli(&["check-config"], "");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("smtp.security"));

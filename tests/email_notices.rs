@@ -18,8 +18,14 @@ async fn account_changes_are_notified_by_email() {
     };
     let app = mail_app(&smtp).await;
     let secret = enrolled_staff(&app, ANN).await;
-    let added = smtp.wait_subject(ANN, "authenticator app was added", 1).await;
-    assert!(added.link("/account").starts_with("http://localhost:8080/account"));
+    let added = smtp
+        .wait_subject(ANN, "authenticator app was added", 1)
+        .await;
+    assert!(
+        added
+            .link("/account")
+            .starts_with("http://localhost:8080/account")
+    );
 
     let mut b = app.browser();
     b.sign_in(&app, ANN, PASSWORD, Some(&secret)).await;
@@ -37,7 +43,11 @@ async fn account_changes_are_notified_by_email() {
             ],
         )
         .await;
-    assert!(changed.status.is_success() || changed.status.is_redirection(), "{}", changed.body);
+    assert!(
+        changed.status.is_success() || changed.status.is_redirection(),
+        "{}",
+        changed.body
+    );
     smtp.wait_subject(ANN, "password was changed", 1).await;
 
     b.get("/account").await;
@@ -51,7 +61,8 @@ async fn account_changes_are_notified_by_email() {
         .await;
     assert_eq!(codes_page.status, StatusCode::OK, "{}", codes_page.body);
     let codes = codes_page.codes();
-    smtp.wait_subject(ANN, "new recovery codes were made", 1).await;
+    smtp.wait_subject(ANN, "new recovery codes were made", 1)
+        .await;
 
     // Signing in with a recovery code.
     app.next_step();
@@ -69,7 +80,8 @@ async fn account_changes_are_notified_by_email() {
         .reset_mfa(AdminActor::cli(), ann.id)
         .await
         .unwrap();
-    smtp.wait_subject(ANN, "removed your authenticator", 1).await;
+    smtp.wait_subject(ANN, "removed your authenticator", 1)
+        .await;
 }
 
 #[actix_web::test]
@@ -86,7 +98,10 @@ async fn a_sign_in_from_a_new_device_is_notified_once() {
     laptop.post("/logout", &[]).await;
     app.next_step();
     laptop.sign_in(&app, ANN, PASSWORD, Some(&secret)).await;
-    assert_eq!(laptop.cookie("gh_device").as_deref(), Some(device_cookie.as_str()));
+    assert_eq!(
+        laptop.cookie("gh_device").as_deref(),
+        Some(device_cookie.as_str())
+    );
     app.next_step();
 
     // Another browser is.
@@ -102,13 +117,15 @@ async fn a_sign_in_from_a_new_device_is_notified_once() {
     laptop.post("/logout", &[]).await;
     laptop.sign_in(&app, ANN, PASSWORD, Some(&secret)).await;
     smtp.settle().await;
-    assert_eq!(smtp.count_subject(ANN, "new device"), 1, "known devices are not news");
+    assert_eq!(
+        smtp.count_subject(ANN, "new device"),
+        1,
+        "known devices are not news"
+    );
 
     // A forged device cookie is just another new device.
     let mut forged = app.browser();
-    forged
-        .cookies
-        .insert("gh_device".into(), "A".repeat(43));
+    forged.cookies.insert("gh_device".into(), "A".repeat(43));
     app.next_step();
     forged.sign_in(&app, ANN, PASSWORD, Some(&secret)).await;
     smtp.wait_subject(ANN, "new device", 2).await;
@@ -148,9 +165,14 @@ async fn the_admin_sends_a_test_email_from_the_email_page() {
         .await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER);
     assert_eq!(sent.location(), "/admin/email?tested=1");
-    smtp.wait_subject("someone@example.com", "test email", 1).await;
+    smtp.wait_subject("someone@example.com", "test email", 1)
+        .await;
     let page = admin.get(sent.location()).await;
-    assert!(page.has("someone@example.com") && page.has("sent"), "{}", page.body);
+    assert!(
+        page.has("someone@example.com") && page.has("sent"),
+        "{}",
+        page.body
+    );
     let bad = admin.post("/admin/email/test", &[("to", "nope")]).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }

@@ -26,10 +26,7 @@ fn passwordless(app: &TestApp, realm: Realm, email: &str) {
         UserStatus::Active,
         app.now(),
     );
-    app.services
-        .store()
-        .write(|w| w.put_user(&user))
-        .unwrap();
+    app.services.store().write(|w| w.put_user(&user)).unwrap();
 }
 
 #[actix_web::test]
@@ -82,9 +79,17 @@ async fn refused_addresses_look_exactly_like_a_real_one_and_get_no_mail() {
         assert_eq!(answer.body, real.body, "{email}");
         let page = b.get(answer.location()).await;
         assert_eq!(page.status, real_page.status);
-        assert_eq!(page.body_without_csrf(), real_page.body_without_csrf(), "{email}");
+        assert_eq!(
+            page.body_without_csrf(),
+            real_page.body_without_csrf(),
+            "{email}"
+        );
     }
-    assert_eq!(app.services.hashing().computed(), hashes, "no request hashes anything");
+    assert_eq!(
+        app.services.hashing().computed(),
+        hashes,
+        "no request hashes anything"
+    );
 
     // SSO-only staff: refused for everyone but break-glass accounts.
     app.services
@@ -115,7 +120,11 @@ async fn refused_addresses_look_exactly_like_a_real_one_and_get_no_mail() {
         .chain(&["pat@acme.test"])
         .filter(|e| e.contains('@'))
     {
-        assert_eq!(smtp.count_subject(email, "Reset your"), 0, "{email} got mail");
+        assert_eq!(
+            smtp.count_subject(email, "Reset your"),
+            0,
+            "{email} got mail"
+        );
     }
     assert_eq!(
         smtp.count_subject("real@example.com", "Reset your"),
@@ -150,7 +159,10 @@ async fn refused_addresses_look_exactly_like_a_real_one_and_get_no_mail() {
         "password sign-in is off",
         "reset link emailed",
     ] {
-        assert!(details.iter().any(|d| d == reason), "{reason} in {details:?}");
+        assert!(
+            details.iter().any(|d| d == reason),
+            "{reason} in {details:?}"
+        );
     }
 }
 
@@ -168,7 +180,11 @@ async fn reset_requests_are_throttled_per_address_the_same_for_every_address() {
             statuses.push(ask_reset(&mut b, "", email).await.status);
         }
         assert_eq!(&statuses[..5], &[StatusCode::SEE_OTHER; 5], "{email}");
-        assert_eq!(statuses[6], StatusCode::TOO_MANY_REQUESTS, "{email}: {statuses:?}");
+        assert_eq!(
+            statuses[6],
+            StatusCode::TOO_MANY_REQUESTS,
+            "{email}: {statuses:?}"
+        );
     }
     smtp.settle().await;
     assert!(smtp.count_subject("real@example.com", "Reset your") <= 6);
@@ -214,11 +230,19 @@ async fn a_forged_host_never_changes_a_link_in_an_email() {
     let page = admin
         .post_with_headers(
             "/admin/users",
-            &[("email", "new@example.com"), ("name", ""), ("role", "member")],
+            &[
+                ("email", "new@example.com"),
+                ("name", ""),
+                ("role", "member"),
+            ],
             &forged,
         )
         .await;
-    assert!(page.status.is_success() || page.status.is_redirection(), "{}", page.status);
+    assert!(
+        page.status.is_success() || page.status.is_redirection(),
+        "{}",
+        page.status
+    );
     let invite = smtp.wait_subject("new@example.com", "invitation", 1).await;
     for link in invite.links() {
         assert!(link.starts_with("http://localhost:8080/invite/"), "{link}");
@@ -244,7 +268,11 @@ async fn a_dead_mail_server_loses_no_action_and_the_admin_sees_why() {
     let page = admin
         .post(
             "/admin/users",
-            &[("email", "new@example.com"), ("name", ""), ("role", "member")],
+            &[
+                ("email", "new@example.com"),
+                ("name", ""),
+                ("role", "member"),
+            ],
         )
         .await;
     let link = page
@@ -265,7 +293,11 @@ async fn a_dead_mail_server_loses_no_action_and_the_admin_sees_why() {
             .any(|r| r.kind == kind && r.state.label() == "failed")
     };
     while !(settled("invitation") && settled("password reset")) {
-        assert!(started.elapsed() < Duration::from_secs(15), "{:?}", app.services.mail_status());
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{:?}",
+            app.services.mail_status()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let email_page = admin.get("/admin/email").await;
@@ -273,12 +305,19 @@ async fn a_dead_mail_server_loses_no_action_and_the_admin_sees_why() {
     assert!(email_page.has("failed"), "{}", email_page.body);
     assert!(email_page.has("new@example.com") && email_page.has("ann@example.com"));
     assert!(
-        email_page.body.to_lowercase().contains("connection refused"),
+        email_page
+            .body
+            .to_lowercase()
+            .contains("connection refused"),
         "the reason is shown: {}",
         email_page.body
     );
     let status = app.services.mail_status();
-    let record = status.recent.iter().find(|r| r.kind == "invitation").unwrap();
+    let record = status
+        .recent
+        .iter()
+        .find(|r| r.kind == "invitation")
+        .unwrap();
     assert_eq!(record.attempts, 2, "one retry before giving up");
     let dashboard = admin.get("/admin").await;
     assert!(dashboard.has("could not be sent"), "dashboard warns");
@@ -288,7 +327,10 @@ async fn a_dead_mail_server_loses_no_action_and_the_admin_sees_why() {
     let mut invitee = app.browser();
     assert_eq!(invitee.get(&path).await.status, StatusCode::OK);
     let accepted = invitee
-        .post(&path, &[("password", PASSWORD), ("password_confirm", PASSWORD)])
+        .post(
+            &path,
+            &[("password", PASSWORD), ("password_confirm", PASSWORD)],
+        )
         .await;
     assert_eq!(accepted.location(), "/mfa/setup");
 }

@@ -56,16 +56,24 @@ async fn staff_reset_end_to_end() {
 
     let mut b = app.browser();
     let login = b.get("/login").await;
-    assert!(login.links().contains(&"/login/forgot".to_owned()), "Forgot password? is offered");
+    assert!(
+        login.links().contains(&"/login/forgot".to_owned()),
+        "Forgot password? is offered"
+    );
     let asked = ask_reset(&mut b, "", "Ann@Example.com").await;
     assert_eq!(asked.status, StatusCode::SEE_OTHER);
     assert_eq!(asked.location(), "/login/forgot?sent=1");
     let sent = b.get(asked.location()).await;
-    assert!(sent.has("If an account with a password exists"), "{}", sent.body);
+    assert!(
+        sent.has("If an account with a password exists"),
+        "{}",
+        sent.body
+    );
 
     let mail = smtp.wait_subject("ann@example.com", "Reset your", 1).await;
     assert_eq!(mail.rcpt_tos, ["ann@example.com"]);
     assert!(mail.from.contains("login@gatehouse.test"));
+    assert_eq!(mail.mail_from, "login@gatehouse.test");
     let link = mail.link("/reset/");
     assert!(link.starts_with("http://localhost:8080/reset/"), "{link}");
     assert!(mail.html.contains(&link), "the HTML part has the same link");
@@ -75,32 +83,49 @@ async fn staff_reset_end_to_end() {
     assert_eq!(form.status, StatusCode::OK);
     assert!(form.has("ann@example.com"));
     let mismatch = b
-        .post(&path, &[("password", NEW_PASSWORD), ("password_confirm", "other")])
+        .post(
+            &path,
+            &[("password", NEW_PASSWORD), ("password_confirm", "other")],
+        )
         .await;
     assert_eq!(mismatch.status, StatusCode::BAD_REQUEST);
     let done = b
         .post(
             &path,
-            &[("password", NEW_PASSWORD), ("password_confirm", NEW_PASSWORD)],
+            &[
+                ("password", NEW_PASSWORD),
+                ("password_confirm", NEW_PASSWORD),
+            ],
         )
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert_eq!(done.location(), "/login?reset=1");
-    assert!(b.get("/login?reset=1").await.has("Your password was changed"));
+    assert!(
+        b.get("/login?reset=1")
+            .await
+            .has("Your password was changed")
+    );
 
     // Single use.
     assert_eq!(b.get(&path).await.status, StatusCode::NOT_FOUND);
     let again = b
         .post(
             &path,
-            &[("password", "yet another passphrase 7"), ("password_confirm", "yet another passphrase 7")],
+            &[
+                ("password", "yet another passphrase 7"),
+                ("password_confirm", "yet another passphrase 7"),
+            ],
         )
         .await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
 
     // Every session ended.
     let account = other.get("/account").await;
-    assert_eq!(account.status, StatusCode::SEE_OTHER, "the old session is gone");
+    assert_eq!(
+        account.status,
+        StatusCode::SEE_OTHER,
+        "the old session is gone"
+    );
     assert!(account.location().starts_with("/login"));
 
     // The old password is dead; the new one still needs the second factor.
@@ -118,7 +143,11 @@ async fn staff_reset_end_to_end() {
     let notice = smtp
         .wait_subject("ann@example.com", "password was reset", 1)
         .await;
-    assert!(notice.text.contains("Every session of your account was signed out"));
+    assert!(
+        notice
+            .text
+            .contains("Every session of your account was signed out")
+    );
 }
 
 #[actix_web::test]
@@ -132,14 +161,21 @@ async fn a_reset_link_expires_after_30_minutes() {
     ask_reset(&mut b, "", "ann@example.com").await;
     let path = reset_path(&smtp.wait_subject("ann@example.com", "Reset your", 1).await);
     app.clock.advance(29 * 60);
-    assert_eq!(b.get(&path).await.status, StatusCode::OK, "valid at 29 minutes");
+    assert_eq!(
+        b.get(&path).await.status,
+        StatusCode::OK,
+        "valid at 29 minutes"
+    );
     app.clock.advance(60);
     let expired = b.get(&path).await;
     assert_eq!(expired.status, StatusCode::GONE, "{}", expired.body);
     let post = b
         .post(
             &path,
-            &[("password", NEW_PASSWORD), ("password_confirm", NEW_PASSWORD)],
+            &[
+                ("password", NEW_PASSWORD),
+                ("password_confirm", NEW_PASSWORD),
+            ],
         )
         .await;
     assert_eq!(post.status, StatusCode::GONE);
@@ -185,7 +221,10 @@ pub async fn portal_user(app: &TestApp, slug: &str, name: &str, email: &str) -> 
     let mut b = app.browser();
     b.get(&path).await;
     let page = b
-        .post(&path, &[("password", PASSWORD), ("password_confirm", PASSWORD)])
+        .post(
+            &path,
+            &[("password", PASSWORD), ("password_confirm", PASSWORD)],
+        )
         .await;
     assert!(page.location().ends_with("/mfa/setup"), "{}", page.body);
     let (secret, _) = b.enrol_at(&format!("/p/{slug}"), app).await;
@@ -214,7 +253,12 @@ async fn portal_reset_is_branded_and_bound_to_its_realm() {
         .unwrap();
 
     let mut b = app.browser();
-    assert!(b.get("/p/acme/login").await.links().contains(&"/p/acme/login/forgot".to_owned()));
+    assert!(
+        b.get("/p/acme/login")
+            .await
+            .links()
+            .contains(&"/p/acme/login/forgot".to_owned())
+    );
     // Asking in another realm sends nothing: the address is not a user there.
     let beta = ask_reset(&mut b, "/p/beta", "pat@acme.test").await;
     let staff = ask_reset(&mut b, "", "pat@acme.test").await;
@@ -226,17 +270,31 @@ async fn portal_reset_is_branded_and_bound_to_its_realm() {
     assert!(mail.subject.contains("Acme Corp"), "{}", mail.subject);
     assert!(mail.html.contains("#aa3300"), "the client's accent");
     let link = mail.link("/reset/");
-    assert!(link.starts_with("http://localhost:8080/p/acme/reset/"), "{link}");
+    assert!(
+        link.starts_with("http://localhost:8080/p/acme/reset/"),
+        "{link}"
+    );
     smtp.settle().await;
-    assert_eq!(smtp.count_subject("pat@acme.test", "Reset your"), 1, "only the portal's request sent mail");
+    assert_eq!(
+        smtp.count_subject("pat@acme.test", "Reset your"),
+        1,
+        "only the portal's request sent mail"
+    );
 
     let token = link.rsplit('/').next().unwrap().to_owned();
     for elsewhere in [format!("/reset/{token}"), format!("/p/beta/reset/{token}")] {
-        assert_eq!(b.get(&elsewhere).await.status, StatusCode::NOT_FOUND, "{elsewhere}");
+        assert_eq!(
+            b.get(&elsewhere).await.status,
+            StatusCode::NOT_FOUND,
+            "{elsewhere}"
+        );
         let post = b
             .post(
                 &elsewhere,
-                &[("password", NEW_PASSWORD), ("password_confirm", NEW_PASSWORD)],
+                &[
+                    ("password", NEW_PASSWORD),
+                    ("password_confirm", NEW_PASSWORD),
+                ],
             )
             .await;
         assert_eq!(post.status, StatusCode::NOT_FOUND);
@@ -246,7 +304,10 @@ async fn portal_reset_is_branded_and_bound_to_its_realm() {
     let done = b
         .post(
             &path,
-            &[("password", NEW_PASSWORD), ("password_confirm", NEW_PASSWORD)],
+            &[
+                ("password", NEW_PASSWORD),
+                ("password_confirm", NEW_PASSWORD),
+            ],
         )
         .await;
     assert_eq!(done.location(), "/p/acme/login?reset=1");
@@ -255,7 +316,13 @@ async fn portal_reset_is_branded_and_bound_to_its_realm() {
 
     let mut c = app.browser();
     let page = c
-        .sign_in_at("/p/acme", &app, "pat@acme.test", NEW_PASSWORD, Some(&secret))
+        .sign_in_at(
+            "/p/acme",
+            &app,
+            "pat@acme.test",
+            NEW_PASSWORD,
+            Some(&secret),
+        )
         .await;
     assert_eq!(page.location(), "/p/acme/account", "{}", page.body);
 }

@@ -7,7 +7,6 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::AdminResponse;
-use super::execute::UserInfo;
 use crate::domain::text::neutralise;
 use crate::domain::user::User;
 use crate::service::admin::AdminActor;
@@ -83,7 +82,7 @@ pub(super) async fn resend_invite(
             "New invitation for {} (valid 7 days, single use; the old link no longer works):\n{}\n{emailed}",
             invitation.user.email, invitation.link
         ),
-        json!({ "user": UserInfo::from(&invitation.user), "link": invitation.link, "email": mail }),
+        json!({ "user": who(&invitation.user), "link": invitation.link, "email": mail }),
     ))
 }
 
@@ -100,6 +99,11 @@ pub(super) async fn reset_password(
             "Password reset link for {} (valid 30 minutes, single use; their authenticator is still asked for):\n{}\n{emailed}",
             issued.user.email, issued.link
         ),
-        json!({ "user": UserInfo::from(&issued.user), "link": issued.link, "email": mail }),
+        json!({ "user": who(&issued.user), "link": issued.link, "email": mail }),
     ))
+}
+
+/// The user a link is for, in JSON answers.
+fn who(user: &User) -> serde_json::Value {
+    json!({ "id": user.id.to_string(), "email": user.email.as_str(), "realm": user.realm.key() })
 }

@@ -60,7 +60,10 @@ impl TestApp {
 
     /// An app whose service settings `adjust` changes first (like shorter mail
     /// retry delays).
-    pub async fn with_settings(config: Config, adjust: impl FnOnce(&mut ServiceSettings)) -> TestApp {
+    pub async fn with_settings(
+        config: Config,
+        adjust: impl FnOnce(&mut ServiceSettings),
+    ) -> TestApp {
         let mut master = [0u8; 32];
         getrandom::fill(&mut master).unwrap();
         let clock = Arc::new(ManualClock::new(gatehouse::domain::time::SystemClock.now()));

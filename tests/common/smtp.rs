@@ -105,9 +105,11 @@ impl SmtpServer {
     /// An SMTP server requiring STARTTLS with a fresh self-signed certificate for
     /// `localhost` and 127.0.0.1.
     pub fn start_tls() -> Option<SmtpServer> {
-        let certified =
-            rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-                .expect("self-signed certificate");
+        let certified = rcgen::generate_simple_self_signed(vec![
+            "localhost".to_owned(),
+            "127.0.0.1".to_owned(),
+        ])
+        .expect("self-signed certificate");
         let keys = tempfile::tempdir().expect("temp dir").keep();
         let cert = keys.join("cert.pem");
         let key = keys.join("key.pem");
@@ -188,29 +190,6 @@ impl SmtpServer {
             .into_iter()
             .filter(|m| m.rcpt_tos.iter().any(|r| r.eq_ignore_ascii_case(to)))
             .collect()
-    }
-
-    /// Waits (up to 15 s, letting the app's tasks run) until `to` has `count`
-    /// messages; returns the last.
-    pub async fn wait_for(&self, to: &str, count: usize) -> Received {
-        let started = Instant::now();
-        loop {
-            let got = self.messages_to(to);
-            if got.len() >= count {
-                return got[count - 1].clone();
-            }
-            if started.elapsed() > Duration::from_secs(15) {
-                panic!(
-                    "{to} got {} message(s), expected {count}; all: {:?}",
-                    got.len(),
-                    self.messages()
-                        .iter()
-                        .map(|m| (&m.rcpt_tos, &m.subject))
-                        .collect::<Vec<_>>()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
     }
 
     /// The messages to `to` whose subject contains `part`.
