@@ -288,6 +288,17 @@ fn cli_invite_resend_and_reset_password_email_their_links() {
     );
     assert!(!out.status.success());
 
+    // doctor sees the mail server.
+    let doctor = install.cli(&["doctor"], "");
+    let report = String::from_utf8_lossy(&doctor.stdout);
+    assert!(
+        report.contains(&format!(
+            "mail server 127.0.0.1:{} (none) answers",
+            smtp.port
+        )),
+        "{report}"
+    );
+
     // The same through a running server's admin socket.
     let server = install.start();
     let out = install.cli_ok(&["user", "resend-invite", "--email", "bob@example.com"], "");
@@ -317,6 +328,27 @@ fn cli_invite_resend_and_reset_password_email_their_links() {
     );
     let out = plain.cli(&["mail", "test", "--to", "ops@example.com"], "");
     assert!(!out.status.success());
+    let doctor = plain.cli(&["doctor"], "");
+    assert!(String::from_utf8_lossy(&doctor.stdout).contains("email is off"));
+
+    // A dead mail server is a doctor warning.
+    let dead = Install::with_config(&format!(
+        "[smtp]\nhost = '127.0.0.1'\nport = {}\nsecurity = 'none'\nfrom = 'login@example.com'\n",
+        crate::common::smtp::dead_port()
+    ));
+    dead.cli_ok(
+        &[
+            "admin",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--password-stdin",
+        ],
+        PASSWORD,
+    );
+    let doctor = dead.cli(&["doctor"], "");
+    let report = String::from_utf8_lossy(&doctor.stdout);
+    assert!(report.contains("cannot be reached"), "{report}");
 }
 
 #[test]

@@ -126,6 +126,9 @@ impl Services {
                     let reason = refusal(user.as_ref(), &policy)
                         .or((!s.mail_enabled()).then_some("email is not set up"));
                     let (Some(user), None) = (user, reason) else {
+                        // The same store work as a real request: the scan that
+                        // replaces an earlier link (deleting nothing here).
+                        w.delete_one_time_tokens(|_| false)?;
                         s.audit(w, event.detail(reason.unwrap_or("refused")))?;
                         return Ok(None);
                     };

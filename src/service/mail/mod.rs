@@ -338,6 +338,22 @@ impl Services {
         }
     }
 
+    /// How many messages were given up on, with the newest reason; `None` when none.
+    pub fn mail_failures(&self) -> Option<super::status::MailFailures> {
+        let ledger = lock(&self.mail.shared.ledger);
+        (ledger.failed > 0).then(|| super::status::MailFailures {
+            failed: ledger.failed,
+            last_error: ledger
+                .recent
+                .iter()
+                .find_map(|r| match &r.state {
+                    DeliveryState::Failed(e) => Some(e.clone()),
+                    _ => None,
+                })
+                .unwrap_or_default(),
+        })
+    }
+
     /// Queues a test message to `to`.
     pub fn send_test_mail(&self, to: &str) -> Result<Delivery> {
         let email = Email::parse(to).map_err(|e| ServiceError::Invalid(format!("Email: {e}.")))?;
