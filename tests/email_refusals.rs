@@ -188,10 +188,33 @@ async fn reset_requests_are_throttled_per_address_the_same_for_every_address() {
     }
     smtp.settle().await;
     assert!(smtp.count_subject("real@example.com", "Reset your") <= 6);
-    // Asking for links never locks the account's sign-in.
+    // Many more requests from this address, for many addresses, until its own
+    // limit trips.
+    let mut b = app.browser();
+    let mut last = StatusCode::SEE_OTHER;
+    for n in 0..30 {
+        last = ask_reset(&mut b, "", &format!("guess{n}@example.com"))
+            .await
+            .status;
+    }
+    assert_eq!(
+        last,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the per-address limit holds"
+    );
+    // Asking for links never throttles a sign-in: not the account's, not the address's.
     let mut c = app.browser();
     let page = c.sign_in(&app, "real@example.com", PASSWORD, None).await;
     assert_eq!(page.location(), "/login/mfa");
+    let mut d = app.browser();
+    let wrong = d
+        .sign_in(&app, "someone@example.com", "wrong password", None)
+        .await;
+    assert_eq!(
+        wrong.status,
+        StatusCode::UNAUTHORIZED,
+        "a sign-in attempt is not throttled"
+    );
 }
 
 #[actix_web::test]

@@ -5,7 +5,8 @@
 //! a new device, and the user is notified — unless it is their first recorded device
 //! (their very first sign-in, or the first since this feature arrived), which would
 //! only be noise. Clearing cookies therefore looks like a new device, which errs on
-//! the side of telling the user.
+//! the side of telling the user. Devices are recorded only while email is on (without
+//! it there is nobody to tell, and sign-in keeps its single write).
 
 use std::sync::Arc;
 
@@ -39,6 +40,13 @@ impl Services {
             Some(token) => token,
             None => SecretToken::generate()?,
         };
+        // Without email there is nobody to tell: no store write on the sign-in path.
+        if !self.mail_enabled() {
+            return Ok(DeviceCheck {
+                cookie,
+                new_device: false,
+            });
+        }
         let key = self.keys.token_hash("device", cookie.expose());
         self.blocking(move |s| {
             let now = s.clock.now();

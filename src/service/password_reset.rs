@@ -100,10 +100,16 @@ impl Services {
     #[tracing::instrument(skip_all)]
     pub async fn request_password_reset(self: &Arc<Self>, request: ResetRequest) -> Result<()> {
         // Requests count against the typed address and the source address, in a
-        // throttle space of their own: asking for links never locks anyone's sign-in.
+        // throttle space of their own: asking for links never throttles a sign-in.
         let account = account_key(&format!("reset|{}", request.realm.key()), &request.email);
+        let address = format!("reset|{}", request.origin.ip);
         // Never given back: each request counts.
-        let _reservation = self.reserve_attempt(&account, &request.origin)?;
+        let _reservation = self
+            .throttle
+            .reserve(&account, &address, self.clock.now())
+            .map_err(|wait| ServiceError::Throttled {
+                retry_after_secs: wait,
+            })?;
         let email = Email::parse(&request.email).ok();
         let mail = self
             .blocking(move |s| {
