@@ -121,6 +121,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("while creating the admin socket {}", socket_path.display()))?;
     let socket_task = tokio::spawn(admin_api::socket::serve(socket, Arc::clone(&services)));
     let maintenance_task = tokio::spawn(maintenance(Arc::clone(&services)));
+    // The outbox's worker runs on this runtime, not on an HTTP worker's.
+    services.start_mail();
+    if let Some(smtp) = &config.smtp {
+        tracing::info!(host = %smtp.host, port = smtp.port, security = smtp.security.as_str(), "email is on");
+    }
 
     let config = Arc::new(config);
     let state = web::Data::new(AppState::new(Arc::clone(&services), Arc::clone(&config)));

@@ -202,14 +202,29 @@ async fn run(
             let invitation = services
                 .invite(cli, realm, email, name, role_of(&role)?)
                 .await?;
+            let again = if invitation.resent {
+                "; already invited, so this is a new link and the old one no longer works"
+            } else {
+                ""
+            };
+            let (emailed, mail) = super::mail::report(invitation.delivery).await;
             AdminResponse::ok(
                 format!(
-                    "Invitation for {} (valid 7 days, single use):\n{}",
+                    "Invitation for {} (valid 7 days, single use{again}):\n{}\n{emailed}",
                     invitation.user.email, invitation.link
                 ),
-                json!({ "user": UserInfo::from(&invitation.user), "link": invitation.link }),
+                json!({ "user": UserInfo::from(&invitation.user), "link": invitation.link, "email": mail }),
             )
         }
+        AdminRequest::UserResendInvite { email, client } => {
+            let user = user_in(&email, client.as_deref())?;
+            super::mail::resend_invite(services, cli, user).await?
+        }
+        AdminRequest::UserResetPassword { email, client } => {
+            let user = user_in(&email, client.as_deref())?;
+            super::mail::reset_password(services, cli, user).await?
+        }
+        AdminRequest::MailTest { to } => super::mail::test(services, &to).await?,
         AdminRequest::UserDisable { email, client } => {
             let user = user_in(&email, client.as_deref())?;
             let user = services.set_enabled(cli, user.id, false).await?;

@@ -6,6 +6,7 @@
 mod backup;
 mod clients;
 pub mod execute;
+mod mail;
 pub mod socket;
 mod sso;
 mod status;
@@ -40,6 +41,20 @@ pub enum AdminRequest {
     UserDisable {
         email: String,
         client: Option<String>,
+    },
+    /// A new invitation link for a still-invited user (the old one dies).
+    UserResendInvite {
+        email: String,
+        client: Option<String>,
+    },
+    /// A password reset link for a user (emailed when email is on).
+    UserResetPassword {
+        email: String,
+        client: Option<String>,
+    },
+    /// Sends a test email.
+    MailTest {
+        to: String,
     },
     UserEnable {
         email: String,

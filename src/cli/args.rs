@@ -102,6 +102,21 @@ pub enum Command {
     Doctor,
     /// Ask the local server's /healthz; exit 0 when healthy (for container health checks).
     Healthcheck,
+    /// Email through the configured [smtp] server.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Send a test email and report the mail server's answer.
+    Test {
+        /// The address to send it to.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -284,6 +299,22 @@ pub enum UserCommand {
         name: String,
         #[arg(long, value_enum, default_value = "member")]
         role: RoleArg,
+        #[arg(long)]
+        client: Option<String>,
+    },
+    /// Make a new invitation link for a user who has not accepted yet (printed, and
+    /// emailed when email is on); the old link stops working.
+    ResendInvite {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        client: Option<String>,
+    },
+    /// Make a password reset link for a user (printed, and emailed when email is on).
+    /// Their authenticator is still asked for at the next sign-in.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
         #[arg(long)]
         client: Option<String>,
     },

@@ -110,6 +110,9 @@ fn dispatch(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             },
         },
         Command::Client { command } => client_request(command)?,
+        Command::Mail {
+            command: MailCommand::Test { to },
+        } => AdminRequest::MailTest { to },
     };
     let response = perform(&config, &request)?;
     Ok(print(&response, json))

@@ -23,6 +23,12 @@ pub(super) fn user_request(command: UserCommand) -> AdminRequest {
             client,
         },
         UserCommand::Disable { email, client } => AdminRequest::UserDisable { email, client },
+        UserCommand::ResendInvite { email, client } => {
+            AdminRequest::UserResendInvite { email, client }
+        }
+        UserCommand::ResetPassword { email, client } => {
+            AdminRequest::UserResetPassword { email, client }
+        }
         UserCommand::Enable { email, client } => AdminRequest::UserEnable { email, client },
         UserCommand::ResetMfa { email, client } => AdminRequest::UserResetMfa { email, client },
         UserCommand::RevokeSessions { email, client } => {

@@ -108,8 +108,45 @@ impl Config {
             ("metrics.listen", Text(self.metrics.listen.to_string())),
             ("metrics.public", Flag(self.metrics.public)),
         ];
+        let smtp = self.smtp.as_ref();
+        let no_smtp = "email off; links are shown to copy";
+        let smtp_settings = [
+            (
+                "smtp.host",
+                smtp.map_or(Unset(no_smtp), |s| Text(s.host.clone())),
+            ),
+            (
+                "smtp.port",
+                smtp.map_or(Unset(no_smtp), |s| Text(s.port.to_string())),
+            ),
+            (
+                "smtp.security",
+                smtp.map_or(Unset(no_smtp), |s| Text(s.security.as_str().to_owned())),
+            ),
+            (
+                "smtp.username",
+                smtp.and_then(|s| s.username.clone())
+                    .map_or(Unset("no authentication"), Text),
+            ),
+            (
+                "smtp.password",
+                // Never the value: only whether one is set.
+                smtp.and_then(|s| s.password.as_ref())
+                    .map_or(Unset("none"), |_| Text("(set)".to_owned())),
+            ),
+            (
+                "smtp.password_file",
+                smtp.and_then(|s| s.password_file.as_deref())
+                    .map_or(Unset("none"), path),
+            ),
+            (
+                "smtp.from",
+                smtp.map_or(Unset(no_smtp), |s| Text(s.from.clone())),
+            ),
+        ];
         settings
             .into_iter()
+            .chain(smtp_settings)
             .map(|(key, value)| Setting { key, value })
             .collect()
     }

@@ -4,6 +4,7 @@
 mod effective;
 mod fields;
 pub mod raw;
+pub mod smtp;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use fields::{
     session,
 };
 use raw::RawConfig;
+pub use smtp::{SmtpConfig, SmtpPassword, SmtpSecurity};
 
 /// The default Microsoft login host.
 pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
@@ -61,6 +63,8 @@ pub struct Config {
     pub tls: Option<TlsConfig>,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
+    /// `[smtp]`: where email goes out; `None` when email is off.
+    pub smtp: Option<SmtpConfig>,
     /// The configuration file read, if any.
     pub file: Option<PathBuf>,
     /// `GATEHOUSE_` environment variables that name no key and were ignored (names
@@ -152,6 +156,7 @@ impl Config {
             Some(path) => read_file(path)?,
             None => toml::Table::new(),
         };
+        smtp::refuse_password_in_file(&table)?;
         let ignored_env =
             raw::overlay_env(&mut table, env).map_err(|m| ConfigError::new("environment", m))?;
         if let Some(dir) = &overrides.data_dir {
@@ -259,6 +264,7 @@ impl Config {
         };
         let level = log_level(raw_log.level.as_deref())?;
         let metrics = metrics(raw.metrics.unwrap_or_default(), listen)?;
+        let smtp = smtp::smtp(raw.smtp)?;
         Ok(Config {
             listen,
             public_url,
@@ -278,6 +284,7 @@ impl Config {
             tls,
             log: LogConfig { format, level },
             metrics,
+            smtp,
             file: None,
             ignored_env: Vec::new(),
         })

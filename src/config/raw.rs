@@ -29,6 +29,7 @@ pub struct RawConfig {
     pub tls: Option<RawTls>,
     pub log: Option<RawLog>,
     pub metrics: Option<RawMetrics>,
+    pub smtp: Option<RawSmtp>,
 }
 
 /// `[session]`
@@ -96,6 +97,47 @@ pub struct RawMetrics {
     pub public: Option<bool>,
 }
 
+/// `[smtp]`: the mail server Gatehouse sends invitations, reset links and security
+/// notices through.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSmtp {
+    /// The mail server's host name (required to send email).
+    pub host: Option<String>,
+    /// Its port (default 587 for `starttls`, 465 for `tls`, 25 for `none`).
+    #[serde(default, deserialize_with = "port")]
+    pub port: Option<u16>,
+    /// `starttls` (default), `tls` (implicit TLS) or `none` (only to a loopback host).
+    pub security: Option<String>,
+    /// The user name to authenticate with, if the server wants one.
+    pub username: Option<String>,
+    /// The password, from the environment (`GATEHOUSE_SMTP__PASSWORD`) only: the file
+    /// names a `password_file` instead.
+    pub password: Option<String>,
+    /// A file holding the password (its first line).
+    pub password_file: Option<String>,
+    /// The sender, like `Gatehouse <login@example.com>`.
+    pub from: Option<String>,
+}
+
+/// Accepts a port as a TOML integer or a string (environment variables are strings).
+fn port<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum PortValue {
+        Number(u16),
+        Text(String),
+    }
+    match PortValue::deserialize(d)? {
+        PortValue::Number(n) => Ok(Some(n)),
+        PortValue::Text(t) => t
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("`{t}` is not a port number"))),
+    }
+}
+
 /// Accepts a TOML list or a comma-separated string (handy in environment variables).
 fn list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
     #[derive(Deserialize)]
@@ -135,6 +177,13 @@ pub const KNOWN_KEYS: &[&str] = &[
     "log.level",
     "metrics.listen",
     "metrics.public",
+    "smtp.host",
+    "smtp.port",
+    "smtp.security",
+    "smtp.username",
+    "smtp.password",
+    "smtp.password_file",
+    "smtp.from",
 ];
 
 /// `GATEHOUSE_` variables the command line reads itself (clap `env`): neither

@@ -135,6 +135,7 @@ fn the_known_keys_are_exactly_the_keys_of_the_file() {
         ("tls", fields_of::<raw::RawTls>()),
         ("log", fields_of::<raw::RawLog>()),
         ("metrics", fields_of::<raw::RawMetrics>()),
+        ("smtp", fields_of::<raw::RawSmtp>()),
     ];
     let mut keys = Vec::new();
     for field in fields_of::<raw::RawConfig>() {

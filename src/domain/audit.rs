@@ -48,6 +48,12 @@ pub enum AuditKind {
     ConsentRecorded,
     UserRemoved,
     EmailChanged,
+    /// Someone asked for a password reset link (the detail says whether one was sent).
+    PasswordResetRequested,
+    /// A password was set through a reset link.
+    PasswordReset,
+    /// An admin made a password reset link for a user.
+    ResetLinkIssued,
 }
 
 impl AuditKind {
@@ -86,6 +92,9 @@ impl AuditKind {
             AuditKind::ConsentRecorded => "admin consent",
             AuditKind::UserRemoved => "user removed",
             AuditKind::EmailChanged => "email changed",
+            AuditKind::PasswordResetRequested => "password reset requested",
+            AuditKind::PasswordReset => "password reset",
+            AuditKind::ResetLinkIssued => "reset link issued",
         }
     }
 

@@ -14,6 +14,7 @@ use crate::store::Writer;
 use crate::store::prelude::*;
 
 use super::login::FailedAttempt;
+use super::notify::SecurityNotice;
 use super::policy::realm_policy;
 use super::sessions::SignedIn;
 use super::throttle::{Reservation, account_key};
@@ -58,13 +59,17 @@ impl Services {
         // Hashed before the code is checked: the write that checks it must not wait
         // on Argon2.
         let hash = self.hashing.hash(&new_password).await?;
-        self.reauthenticated(me, proof, origin, reservation, move |s, w, user, me| {
-            user.password_hash = Some(hash);
-            let rotated = s.rotate_session(w, me)?;
-            let key = s.session_key(rotated.token.expose());
-            Ok((AuditKind::PasswordChanged, key, rotated))
-        })
-        .await
+        let user = me.user.clone();
+        let rotated = self
+            .reauthenticated(me, proof, origin, reservation, move |s, w, user, me| {
+                user.password_hash = Some(hash);
+                let rotated = s.rotate_session(w, me)?;
+                let key = s.session_key(rotated.token.expose());
+                Ok((AuditKind::PasswordChanged, key, rotated))
+            })
+            .await?;
+        self.notify(&user, SecurityNotice::PasswordChanged);
+        Ok(rotated)
     }
 
     /// Moves the session `me` to a new id (and a new admin secret) in the open
@@ -96,15 +101,19 @@ impl Services {
             ));
         }
         let reservation = self.check_current_password(&me, &proof, &origin).await?;
-        self.reauthenticated(me, proof, origin, reservation, |s, _, user, me| {
-            let codes = RecoveryCode::generate_set()?;
-            user.recovery_codes = codes
-                .iter()
-                .map(|c| s.recovery_code_hash(user, &c.canonical()))
-                .collect();
-            Ok((AuditKind::RecoveryCodesRegenerated, me.key, codes))
-        })
-        .await
+        let user = me.user.clone();
+        let codes = self
+            .reauthenticated(me, proof, origin, reservation, |s, _, user, me| {
+                let codes = RecoveryCode::generate_set()?;
+                user.recovery_codes = codes
+                    .iter()
+                    .map(|c| s.recovery_code_hash(user, &c.canonical()))
+                    .collect();
+                Ok((AuditKind::RecoveryCodesRegenerated, me.key, codes))
+            })
+            .await?;
+        self.notify(&user, SecurityNotice::RecoveryCodesRegenerated);
+        Ok(codes)
     }
 
     /// Checks the current password of `proof` (throttled like sign-in); returns the

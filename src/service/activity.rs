@@ -98,6 +98,8 @@ fn shown(kind: AuditKind) -> Option<&'static str> {
         AuditKind::SsoLinked => "Microsoft account linked",
         AuditKind::SsoUnlinked => "Microsoft account unlinked",
         AuditKind::EmailChanged => "Email address changed",
+        AuditKind::PasswordReset => "Password reset with an emailed link",
+        AuditKind::ResetLinkIssued => "An administrator made a password reset link",
         AuditKind::PasswordAccepted
         | AuditKind::Logout
         | AuditKind::SetupCompleted
@@ -110,6 +112,8 @@ fn shown(kind: AuditKind) -> Option<&'static str> {
         | AuditKind::SsoOnlyChanged
         | AuditKind::ClientChanged
         | AuditKind::ConsentRecorded
-        | AuditKind::UserRemoved => return None,
+        | AuditKind::UserRemoved
+        // Anyone can ask for a reset link for any address: not the user's doing.
+        | AuditKind::PasswordResetRequested => return None,
     })
 }

@@ -208,13 +208,16 @@ impl Services {
     /// Removes the user's TOTP factor and recovery codes and signs them out; they enrol
     /// again at their next password sign-in.
     pub async fn reset_mfa(self: &Arc<Self>, actor: AdminActor, id: UserId) -> Result<User> {
-        self.change_user(actor, id, AuditKind::MfaReset, |_, w, user| {
-            user.totp = None;
-            user.recovery_codes.clear();
-            let revoked = w.delete_sessions_of_user(user.id, |_, _| true)?;
-            Ok(format!("{revoked} sessions revoked"))
-        })
-        .await
+        let user = self
+            .change_user(actor, id, AuditKind::MfaReset, |_, w, user| {
+                user.totp = None;
+                user.recovery_codes.clear();
+                let revoked = w.delete_sessions_of_user(user.id, |_, _| true)?;
+                Ok(format!("{revoked} sessions revoked"))
+            })
+            .await?;
+        self.notify(&user, super::notify::SecurityNotice::SecondFactorReset);
+        Ok(user)
     }
 
     /// Signs the user out everywhere.

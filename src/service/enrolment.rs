@@ -13,6 +13,7 @@ use crate::domain::user::{Realm, TotpFactor};
 use crate::store::prelude::*;
 
 use super::login::FailedAttempt;
+use super::notify::SecurityNotice;
 use super::secrets::{pending_totp_context, totp_context};
 use super::sessions::SignedIn;
 use super::throttle::account_key;
@@ -207,6 +208,10 @@ impl Services {
                 Ok(new)
             })?;
             s.throttle.succeeded(reservation, s.clock.now());
+            s.notify(
+                &me.user,
+                SecurityNotice::SecondFactorAdded("authenticator app".to_owned()),
+            );
             Ok(Enrolled {
                 session,
                 recovery_codes: codes,

@@ -7,12 +7,15 @@ use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::password::Password;
 use crate::domain::session::{AuthMethod, Origin, Stage};
 use crate::domain::token::SecretToken;
-use crate::domain::user::{Email, Realm, Role, User, UserStatus, clean_display_name};
+use crate::domain::user::{Email, Realm, Role, User, UserId, UserStatus, clean_display_name};
+use crate::store::Writer;
 use crate::store::prelude::*;
 use crate::store::tokens::{OneTimeToken, TokenPurpose};
 
 use super::admin::AdminActor;
 use super::login::LoginStep;
+use super::mail::compose::{self, Recipient};
+use super::mail::{Delivery, Mail};
 use super::policy::realm_policy;
 use super::{Result, ServiceError, Services};
 
@@ -24,6 +27,10 @@ pub const INVITE_LIFETIME_SECS: i64 = 7 * 24 * 60 * 60;
 pub struct Invitation {
     pub user: User,
     pub link: String,
+    /// The invitation email, when email is on.
+    pub delivery: Option<Delivery>,
+    /// The user was already invited: this is a new link (the old one no longer works).
+    pub resent: bool,
 }
 
 impl std::fmt::Debug for Invitation {
@@ -76,21 +83,14 @@ impl Services {
                 "Portal users cannot be admins.".to_owned(),
             ));
         }
-        let prefix = self.realm_path(realm)?;
+        self.realm_path(realm)?;
         self.blocking(move |s| {
             let token = SecretToken::generate()?;
             let now = s.clock.now();
-            let user = s.write(|w| {
-                let user = match w.user_by_email(realm, &email)? {
-                    Some(existing) if existing.status == UserStatus::Invited => {
-                        w.delete_one_time_tokens(|t| {
-                            t.purpose
-                                == TokenPurpose::Invite {
-                                    user_id: existing.id,
-                                }
-                        })?;
-                        existing
-                    }
+            let (user, resent, link, mail) = s.write(|w| {
+                let (user, resent) = match w.user_by_email(realm, &email)? {
+                    // Inviting an address that is still invited sends a new link.
+                    Some(existing) if existing.status == UserStatus::Invited => (existing, true),
                     Some(_) => {
                         return Err(ServiceError::Conflict(
                             "A user with this email already exists.".to_owned(),
@@ -106,30 +106,94 @@ impl Services {
                             now,
                         );
                         w.put_user(&user)?;
-                        user
+                        (user, false)
                     }
                 };
-                let record = OneTimeToken {
-                    purpose: TokenPurpose::Invite { user_id: user.id },
-                    realm,
-                    created_at: now,
-                    expires_at: now.plus_secs(INVITE_LIFETIME_SECS),
-                };
-                w.put_one_time_token(&s.one_time_key(token.expose()), &record)?;
+                let (link, mail) = s.store_invite(w, &user, &token)?;
                 s.audit(
                     w,
                     actor
                         .event(AuditKind::UserInvited)
                         .about(user.id, user.email.as_str())
                         .in_realm(realm)
-                        .detail(format!("role {}", user.role.as_str())),
+                        .detail(invite_detail(user.role, resent, s.mail_enabled())),
                 )?;
-                Ok(user)
+                Ok((user, resent, link, mail))
             })?;
-            let link = format!("{}{prefix}/invite/{}", s.settings.base_url, token.expose());
-            Ok(Invitation { user, link })
+            let delivery = s.send_mail(mail);
+            Ok(Invitation {
+                user,
+                link,
+                delivery,
+                resent,
+            })
         })
         .await
+    }
+
+    /// Sends a still-invited user a new invitation link; the old one stops working.
+    pub async fn resend_invite(
+        self: &Arc<Self>,
+        actor: AdminActor,
+        id: UserId,
+    ) -> Result<Invitation> {
+        self.blocking(move |s| {
+            let token = SecretToken::generate()?;
+            let (user, link, mail) = s.write(|w| {
+                let user = w.user(id)?.ok_or(ServiceError::NotFound("user"))?;
+                if user.status != UserStatus::Invited {
+                    return Err(ServiceError::Conflict(
+                        "The user has already accepted their invitation.".to_owned(),
+                    ));
+                }
+                let (link, mail) = s.store_invite(w, &user, &token)?;
+                s.audit(
+                    w,
+                    actor
+                        .event(AuditKind::UserInvited)
+                        .about(user.id, user.email.as_str())
+                        .in_realm(user.realm)
+                        .detail(invite_detail(user.role, true, s.mail_enabled())),
+                )?;
+                Ok((user, link, mail))
+            })?;
+            let delivery = s.send_mail(mail);
+            Ok(Invitation {
+                user,
+                link,
+                delivery,
+                resent: true,
+            })
+        })
+        .await
+    }
+
+    /// Replaces `user`'s invitation token with `token`; returns its link and the email
+    /// carrying it.
+    fn store_invite(
+        &self,
+        w: &mut Writer,
+        user: &User,
+        token: &SecretToken,
+    ) -> Result<(String, Mail)> {
+        let now = self.clock.now();
+        let user_id = user.id;
+        w.delete_one_time_tokens(|t| t.purpose == TokenPurpose::Invite { user_id })?;
+        let record = OneTimeToken {
+            purpose: TokenPurpose::Invite { user_id },
+            realm: user.realm,
+            created_at: now,
+            expires_at: now.plus_secs(INVITE_LIFETIME_SECS),
+        };
+        w.put_one_time_token(&self.one_time_key(token.expose()), &record)?;
+        let link = self.realm_link(w, user.realm, &format!("/invite/{}", token.expose()))?;
+        let brand = self.branding(w, user.realm)?;
+        let to = Recipient {
+            email: user.email.as_str().to_owned(),
+            name: user.display_name.clone(),
+        };
+        let mail = compose::invitation(&brand, &to, &link, INVITE_LIFETIME_SECS / 86_400);
+        Ok((link, mail))
     }
 
     /// The invited user behind a link, before showing its form.
@@ -212,4 +276,15 @@ impl Services {
         })
         .await
     }
+}
+
+fn invite_detail(role: Role, resent: bool, emailed: bool) -> String {
+    let mut detail = format!("role {}", role.as_str());
+    if resent {
+        detail.push_str(", new link (the old one no longer works)");
+    }
+    if emailed {
+        detail.push_str(", emailed");
+    }
+    detail
 }

@@ -266,6 +266,8 @@ impl Services {
         self.blocking(move |s| {
             let now = s.clock.now();
             let code = MfaCode::parse(&attempt.code);
+            // The user who signed in with a recovery code, to be told after the commit.
+            let mut recovery_used: Option<User> = None;
             let outcome = s.write(|w| {
                 // Concurrent wrong codes may have ended the pending sign-in meanwhile.
                 let Some(mut session) = w.session(&pending.key)? else {
@@ -314,6 +316,7 @@ impl Services {
                         .detail(format!("password + {method}")),
                 )?;
                 if method == "recovery code" {
+                    recovery_used = Some(user.clone());
                     let left = user.recovery_codes.len();
                     s.audit(
                         w,
@@ -327,6 +330,13 @@ impl Services {
             match outcome {
                 CodeOutcome::SignedIn(new) => {
                     s.throttle.succeeded(reservation, now);
+                    if let Some(user) = &recovery_used {
+                        let left = user.recovery_codes.len();
+                        s.notify(
+                            user,
+                            super::notify::SecurityNotice::RecoveryCodeUsed { left },
+                        );
+                    }
                     Ok(*new)
                 }
                 // Not an evaluation: nothing was checked, so the attempt is not counted.

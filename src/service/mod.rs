@@ -20,6 +20,7 @@ pub mod activity;
 pub mod admin;
 pub mod backup;
 pub mod clients;
+pub mod devices;
 pub mod email_change;
 pub mod enrolment;
 pub mod forward_auth;
@@ -28,8 +29,11 @@ pub mod hashing;
 pub mod health;
 pub mod invites;
 pub mod login;
+pub mod mail;
 mod new_password;
+pub mod notify;
 pub mod observe;
+pub mod password_reset;
 pub mod policy;
 pub mod portal;
 pub mod secrets;
@@ -132,6 +136,10 @@ pub struct ServiceSettings {
     pub authority_host: String,
     /// `entra.allow_insecure_loopback`.
     pub allow_insecure_authority: bool,
+    /// `[smtp]`, when email is on.
+    pub smtp: Option<crate::config::SmtpConfig>,
+    /// The waits before each retry of a temporarily failing email.
+    pub mail_retry_delays: Vec<std::time::Duration>,
 }
 
 impl ServiceSettings {
@@ -152,6 +160,8 @@ impl ServiceSettings {
                 .trim_end_matches('/')
                 .to_owned(),
             allow_insecure_authority: config.entra.allow_insecure_loopback,
+            smtp: config.smtp.clone(),
+            mail_retry_delays: mail::RETRY_DELAYS.to_vec(),
         }
     }
 }
@@ -179,6 +189,7 @@ pub struct Services {
     pub(in crate::service) entra: sso::client::EntraClient,
     pub(in crate::service) metrics: Metrics,
     pub(in crate::service) forwarding: forwarding::ForwardingNotices,
+    pub(in crate::service) mail: mail::Outbox,
 }
 
 impl std::fmt::Debug for Services {
@@ -201,6 +212,11 @@ impl Services {
         )
         .map_err(|e| ServiceError::Internal(format!("while building the HTTP client: {e}")))?;
         let metrics = Metrics::new();
+        let mail = mail::Outbox::new(
+            settings.smtp.clone(),
+            settings.mail_retry_delays.clone(),
+            Arc::clone(&clock),
+        );
         store.observe_commits(metrics.commit_observer());
         let services = Services {
             entra,
@@ -213,6 +229,7 @@ impl Services {
             forwarding: forwarding::ForwardingNotices::default(),
             activity: Activity::default(),
             metrics,
+            mail,
         };
         services.bind_key_to_store()?;
         Ok(services)

@@ -44,6 +44,18 @@ pub struct StoreStatus {
     /// the status was read from a stopped store).
     #[serde(default)]
     pub untrusted_forwarding: Option<UntrustedForwarding>,
+    /// Emails the running server could not send since it started (none when read from
+    /// a stopped store, or when all went out).
+    #[serde(default)]
+    pub mail_failures: Option<MailFailures>,
+}
+
+/// Emails given up on since the server started, for `doctor`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailFailures {
+    pub failed: u64,
+    /// The newest failure's reason.
+    pub last_error: String,
 }
 
 /// A stored client secret of an Entra app registration.
@@ -114,6 +126,7 @@ impl Services {
                 secrets,
                 staff_sso,
                 untrusted_forwarding: self.untrusted_forwarding(),
+                mail_failures: self.mail_failures(),
             })
         })
     }

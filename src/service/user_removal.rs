@@ -42,6 +42,7 @@ impl Services {
                 guard_last_admin(w, &user)?;
                 let sessions_ended = w.delete_sessions_of_user(user.id, |_, _| true)?;
                 let links_revoked = w.delete_one_time_tokens(|t| belongs_to(&t.purpose, id))?;
+                w.forget_devices(user.id)?;
                 w.delete_user(user.id)?;
                 s.audit(
                     w,
@@ -64,11 +65,14 @@ impl Services {
     }
 }
 
-/// Whether a single-use token was made for user `id` (an invitation, a Microsoft
+/// Whether a single-use token was made for user `id` (an invitation, a password reset
+/// link, a Microsoft
 /// sign-in started to link, test or confirm this user).
 fn belongs_to(purpose: &TokenPurpose, id: UserId) -> bool {
     match purpose {
-        TokenPurpose::Invite { user_id } => *user_id == id,
+        TokenPurpose::Invite { user_id } | TokenPurpose::PasswordReset { user_id } => {
+            *user_id == id
+        }
         TokenPurpose::SsoSignIn { transaction } => match &transaction.purpose {
             SsoPurpose::Link { user_id } | SsoPurpose::StepUp { user_id, .. } => *user_id == id,
             SsoPurpose::TestSignIn { admin_id } => *admin_id == id,

@@ -82,6 +82,8 @@ fn create_tables_v1(w: &mut Writer) -> Result<()> {
     w.table_mut(SETTINGS)?;
     w.table_mut(CLIENTS)?;
     w.table_mut(CLIENTS_BY_SLUG)?;
+    // Added without a version bump: a new table, created at every open.
+    w.table_mut(KNOWN_DEVICES)?;
     Ok(())
 }
 

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod bulk;
 pub mod clients;
 pub mod codec;
+pub mod devices;
 mod handle;
 pub mod migrations;
 pub mod sessions;
@@ -227,7 +228,8 @@ impl Store {
                 AUDIT,
                 SETTINGS,
                 CLIENTS,
-                CLIENTS_BY_SLUG
+                CLIENTS_BY_SLUG,
+                KNOWN_DEVICES
             );
             Ok(sizes)
         })
@@ -295,6 +297,7 @@ impl Tables for Writer {
 pub mod prelude {
     pub use super::audit::AuditReads;
     pub use super::clients::ClientReads;
+    pub use super::devices::DeviceReads;
     pub use super::sessions::SessionReads;
     pub use super::settings::SettingReads;
     pub use super::tokens::TokenReads;

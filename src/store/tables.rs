@@ -57,3 +57,9 @@ pub const CLIENTS_BY_SLUG: TableDefinition<&str, u128> = TableDefinition::new("c
 /// Settings an admin edits (SSO, portal app, SSO-only…), one record per name.
 /// Key: setting name / Value: the setting's record.
 pub const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings-1");
+
+/// Browsers each user has signed in from (the "new device" notice), one long-lived
+/// random device cookie per realm, stored by keyed hash.
+/// Key: (user id, keyed hash of the device cookie) / Value: last sign-in (Unix seconds).
+pub const KNOWN_DEVICES: TableDefinition<(u128, [u8; 32]), i64> =
+    TableDefinition::new("known-devices-1");

@@ -1,4 +1,4 @@
-//! Single-use tokens (the first-admin setup link, invitations), stored by keyed hash
+//! Single-use tokens (the first-admin setup link, invitations, password resets), stored by keyed hash
 //! and deleted when used.
 
 use redb::ReadableTable;
@@ -23,6 +23,8 @@ pub enum TokenPurpose {
     SsoSignIn { transaction: SsoTransaction },
     /// An admin-consent link sent to a client's Entra admin (keyed by its `state`).
     Consent { client_id: ClientId },
+    /// Lets a user choose a new password (self-service or admin-issued reset link).
+    PasswordReset { user_id: UserId },
 }
 
 /// A stored single-use token.

@@ -18,6 +18,8 @@ const CSRF: &str = "gh_csrf";
 const SESSION: &str = "gh_session";
 /// The admin cookie's base name.
 const ADMIN: &str = "gh_admin";
+/// The device cookie's base name ("sign-in from a new device").
+const DEVICE: &str = "gh_device";
 
 #[derive(Debug, Clone)]
 pub struct CookieSettings {
@@ -95,6 +97,27 @@ impl CookieSettings {
         let mut cookie = self.admin(String::new());
         cookie.make_removal();
         cookie
+    }
+
+    /// The device cookie's name for the realm whose session cookie is `session_name`
+    /// (see `service::devices`): host-only, one per realm.
+    pub fn device_name(&self, session_name: &str) -> String {
+        let realm_suffix = session_name
+            .split_once(SESSION)
+            .map_or("", |(_, rest)| rest);
+        let prefix = if self.secure { "__Host-" } else { "" };
+        format!("{prefix}{DEVICE}{realm_suffix}")
+    }
+
+    /// The long-lived device cookie holding `value` (400 days, the most browsers keep).
+    pub fn device(&self, name: String, value: String) -> Cookie<'static> {
+        Cookie::build(name, value)
+            .path("/")
+            .http_only(true)
+            .secure(self.secure)
+            .same_site(SameSite::Lax)
+            .max_age(actix_web::cookie::time::Duration::days(400))
+            .finish()
     }
 
     pub fn csrf_name(&self) -> &'static str {

@@ -33,6 +33,8 @@ pub const PARAM: &str = "done";
 pub struct Invited {
     pub email: String,
     pub link: String,
+    /// The invitation was also emailed.
+    pub emailed: bool,
 }
 
 /// What a page shows once after the form that led to it. `Debug` hides the secrets.
@@ -47,6 +49,8 @@ pub struct Flash {
     pub consent_link: Option<String>,
     /// A connection test just run.
     pub test: Option<ConnectionTest>,
+    /// A link an admin just made for a user, to copy: (what it is, the link).
+    pub shown_link: Option<(String, String)>,
 }
 
 impl std::fmt::Debug for Flash {
@@ -57,6 +61,10 @@ impl std::fmt::Debug for Flash {
             .field("recovery_codes", &self.recovery_codes.len())
             .field("consent_link", &self.consent_link.is_some())
             .field("test", &self.test)
+            .field(
+                "shown_link",
+                &self.shown_link.as_ref().map(|(what, _)| what),
+            )
             .finish()
     }
 }

@@ -9,6 +9,10 @@ pub const SETUP: &str = "/setup/{token}";
 
 pub const LOGIN: &str = "/login";
 pub const LOGIN_MFA: &str = "/login/mfa";
+/// "Forgot password?": asks for a reset link by email.
+pub const LOGIN_FORGOT: &str = "/login/forgot";
+/// A password reset link.
+pub const RESET: &str = "/reset/{token}";
 pub const MFA_SETUP: &str = "/mfa/setup";
 pub const INVITE: &str = "/invite/{token}";
 pub const LOGOUT: &str = "/logout";
@@ -30,6 +34,9 @@ pub const ADMIN_USERS: &str = "/admin/users";
 pub const ADMIN_USER: &str = "/admin/users/{id}";
 pub const ADMIN_USER_ACTION: &str = "/admin/users/{id}/{action}";
 pub const ADMIN_AUDIT: &str = "/admin/audit";
+/// Email: the mail server, the outbox, "Send test email".
+pub const ADMIN_EMAIL: &str = "/admin/email";
+pub const ADMIN_EMAIL_TEST: &str = "/admin/email/test";
 pub const ADMIN_SESSIONS_REVOKE: &str = "/admin/sessions/revoke-all";
 pub const ADMIN_CLIENTS: &str = "/admin/clients";
 pub const ADMIN_CLIENT: &str = "/admin/clients/{client}";
@@ -134,6 +141,14 @@ impl RealmPaths {
 
     pub fn invite(&self, token: &str) -> String {
         self.join(&format!("/invite/{token}"))
+    }
+
+    pub fn login_forgot(&self) -> String {
+        self.join(LOGIN_FORGOT)
+    }
+
+    pub fn reset(&self, token: &str) -> String {
+        self.join(&format!("/reset/{token}"))
     }
 }
 

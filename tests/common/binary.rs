@@ -67,11 +67,17 @@ impl Install {
 
     /// Runs a CLI command with `stdin` as input.
     pub fn cli(&self, args: &[&str], stdin: &str) -> Output {
+        self.cli_env(args, stdin, &[])
+    }
+
+    /// [`Install::cli`] with extra environment variables.
+    pub fn cli_env(&self, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
         let mut child = Command::new(BIN)
             .arg("--config")
             .arg(self.config_path())
             .args(args)
             .env_remove("GATEHOUSE_CONFIG")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

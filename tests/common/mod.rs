@@ -6,6 +6,7 @@ pub mod binary;
 pub mod fake_entra;
 pub mod forward_auth;
 pub mod portal;
+pub mod smtp;
 pub mod sso;
 pub mod staff;
 
@@ -54,10 +55,20 @@ impl TestApp {
     }
 
     pub async fn with_config(config: Config) -> TestApp {
+        TestApp::with_settings(config, |_| {}).await
+    }
+
+    /// An app whose service settings `adjust` changes first (like shorter mail
+    /// retry delays).
+    pub async fn with_settings(
+        config: Config,
+        adjust: impl FnOnce(&mut ServiceSettings),
+    ) -> TestApp {
         let mut master = [0u8; 32];
         getrandom::fill(&mut master).unwrap();
         let clock = Arc::new(ManualClock::new(gatehouse::domain::time::SystemClock.now()));
-        let settings = ServiceSettings::from_config(&config);
+        let mut settings = ServiceSettings::from_config(&config);
+        adjust(&mut settings);
         let services = Arc::new(
             Services::new(
                 Store::in_memory().unwrap(),
@@ -351,6 +362,29 @@ impl Browser {
         let body = serde_urlencoded::to_string(&all).unwrap();
         self.post_raw(path, "application/x-www-form-urlencoded", body.into_bytes())
             .await
+    }
+
+    /// Posts a form with the current CSRF token and extra request headers.
+    pub async fn post_with_headers(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Page {
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        let token = self.csrf.clone().unwrap_or_default();
+        all.push(("csrf_token", &token));
+        let body = serde_urlencoded::to_string(&all).unwrap();
+        let mut req = self
+            .request(actix_web::http::Method::POST, path)
+            .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+            .insert_header((header::ORIGIN, "null"))
+            .insert_header(("sec-fetch-site", "same-origin"))
+            .set_payload(body.into_bytes());
+        for (name, value) in headers {
+            req = req.insert_header((*name, *value));
+        }
+        self.send(req).await
     }
 
     /// Posts a form exactly as given (no CSRF token added).

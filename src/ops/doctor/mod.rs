@@ -27,6 +27,7 @@ use crate::store::snapshot::verify_in_place;
 use crate::store::{STORE_FILE_NAME, StoreError};
 
 mod checks;
+mod mail;
 mod sso;
 use checks::*;
 
@@ -161,6 +162,7 @@ pub const CHECKS: &[Check] = &[
     check_break_glass,
     sso::check_sso_secrets_expiring,
     sso::check_sso_test_status,
+    mail::check_email,
     check_clock,
     check_forwarding,
     check_leftovers,

@@ -3,6 +3,7 @@
 
 mod clients;
 mod confirmations;
+mod email;
 mod logo;
 mod sso;
 mod step_up;
@@ -79,6 +80,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::post().to(users::action),
             )
             .route(at(paths::ADMIN_AUDIT), web::get().to(audit))
+            .route(at(paths::ADMIN_EMAIL), web::get().to(email::page))
+            .route(
+                at(paths::ADMIN_EMAIL_TEST),
+                web::post().to(email::send_test),
+            )
             .route(
                 at(paths::ADMIN_SESSIONS_REVOKE),
                 web::post().to(revoke_all_sessions),
@@ -146,6 +152,15 @@ async fn dashboard(
             } else {
                 format!("The Microsoft sign-in client secret expires on {date} (in {days} days). Create a new one in Entra and enter it under Microsoft sign-in.")
             },
+        });
+    }
+    let mail = state.services.mail_status();
+    if mail.failed > 0 {
+        warnings.push(Warning {
+            text: format!(
+                "{} email(s) could not be sent since the server started. See Email for the reasons.",
+                mail.failed
+            ),
         });
     }
     if sso.enabled && !sso.tested_ok {

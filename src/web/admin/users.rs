@@ -119,6 +119,7 @@ fn render_list(
             error,
             notice: flash.notice.as_deref(),
             invited,
+            invite_emailed: flash.invited.as_ref().is_some_and(|i| i.emailed),
         }),
     ))
 }
@@ -169,6 +170,7 @@ pub async fn invite(
                 invited: Some(Invited {
                     email: invitation.user.email.to_string(),
                     link: invitation.link,
+                    emailed: invitation.delivery.is_some(),
                 }),
                 ..Flash::default()
             },
@@ -203,12 +205,15 @@ struct Said<'a> {
     status: StatusCode,
     notice: Option<&'a str>,
     error: Option<&'a str>,
+    /// A link just made, shown to copy: (what it is, the link).
+    shown_link: Option<(&'a str, &'a str)>,
 }
 
 const QUIET: Said<'static> = Said {
     status: StatusCode::OK,
     notice: None,
     error: None,
+    shown_link: None,
 };
 
 async fn render_user(
@@ -223,6 +228,7 @@ async fn render_user(
         status,
         notice,
         error,
+        shown_link,
     } = said;
     let state = AppState::of(req);
     let user = UserFacts::of(&state.services.user_by_id(id)?);
@@ -237,6 +243,8 @@ async fn render_user(
             sessions,
             notice,
             error,
+            shown_link,
+            mail_enabled: state.services.mail_enabled(),
         }),
     ))
 }
@@ -258,6 +266,10 @@ pub async fn detail(
     let id = user_in_scope(&req, &scope, &path.id)?;
     let said = Said {
         notice: flash.notice.as_deref(),
+        shown_link: flash
+            .shown_link
+            .as_ref()
+            .map(|(what, link)| (what.as_str(), link.as_str())),
         ..QUIET
     };
     render_user(&req, &admin, &scope, &csrf.0, id, said).await
@@ -297,6 +309,50 @@ pub async fn action(
     let staff = scope.realm.is_staff();
     let fields = form.0;
     let user_page = format!("{}/{}", scope.base, id);
+    let made = match path.action.as_str() {
+        "resend-invite" => Some((
+            "Invitation link",
+            services
+                .resend_invite(actor.clone(), id)
+                .await
+                .map(|i| i.link),
+        )),
+        "reset-password" => Some((
+            "Password reset link",
+            services
+                .issue_reset_link(actor.clone(), id)
+                .await
+                .map(|r| r.link),
+        )),
+        _ => None,
+    };
+    match made {
+        // Back to the user page (POST-redirect-GET), which shows the new link once.
+        Some((what, Ok(link))) => {
+            let flash = Flash {
+                shown_link: Some((what.to_owned(), link)),
+                ..Flash::default()
+            };
+            return Ok(flash::redirect(&req, &user_page, flash));
+        }
+        Some((_, Err(ServiceError::Conflict(m) | ServiceError::Invalid(m)))) => {
+            return render_user(
+                &req,
+                &admin,
+                &scope,
+                &csrf.0,
+                id,
+                Said {
+                    status: StatusCode::CONFLICT,
+                    error: Some(&m),
+                    ..QUIET
+                },
+            )
+            .await;
+        }
+        Some((_, Err(e))) => return Err(e.into()),
+        None => {}
+    }
     let result: Result<(String, &str), ServiceError> = match path.action.as_str() {
         "disable" => services.set_enabled(actor, id, false).await.map(|_| {
             (

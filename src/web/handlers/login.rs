@@ -8,11 +8,11 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 
-use super::{chrome, respond_to_step, safe_next, set_session_cookies, with_session};
+use super::{chrome, note_device, respond_to_step, safe_next, set_session_cookies, with_session};
 use crate::domain::password::Password;
 use crate::domain::session::Stage;
 use crate::service::ServiceError;
-use crate::service::login::{CodeAttempt, PasswordAttempt};
+use crate::service::login::{CodeAttempt, LoginStep, PasswordAttempt};
 use crate::service::policy::LoginOptions;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::WebResult;
@@ -32,6 +32,8 @@ pub struct LoginQuery {
     emergency: Option<String>,
     /// Set by sign-out, to say so.
     signed_out: Option<String>,
+    /// Set by the redirect after a password reset.
+    reset: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -59,6 +61,8 @@ const CODE_FAILED: &str = "That code is not right, or was already used.";
 const SIGN_IN_EXPIRED: &str = "Your sign-in expired. Please start again.";
 const SIGNED_OUT: &str = "You have signed out.";
 const NOT_SET_UP: &str = "Nobody can sign in yet: this installation has no administrator. Open the one-time setup link that `gatehouse serve` printed when it first started (restarting it prints a new one), or run `gatehouse admin create` on the server.";
+const PASSWORD_RESET: &str =
+    "Your password was changed and every session signed out. Sign in with your new password.";
 
 /// The login page's inputs that do not depend on the outcome.
 struct LoginPage<'a> {
@@ -67,6 +71,8 @@ struct LoginPage<'a> {
     next: Option<&'a str>,
     options: LoginOptions,
     emergency: bool,
+    /// "Forgot password?" is offered (email is on and passwords are allowed).
+    forgot: bool,
 }
 
 impl LoginPage<'_> {
@@ -110,6 +116,7 @@ impl LoginPage<'_> {
                 sso_url,
                 password_form: !self.options.sso_only || self.emergency,
                 emergency: self.options.sso_only && self.ctx.realm.is_staff(),
+                forgot_url: self.forgot.then(|| self.ctx.paths.login_forgot()),
             }),
         )
     }
@@ -127,7 +134,9 @@ pub async fn login_form(
     if ctx.signed_in(&req, state)?.is_some() {
         return Ok(see_other(next.as_deref().unwrap_or(&ctx.paths.account())));
     }
-    let notice = if query.expired.is_some() {
+    let notice = if query.reset.is_some() {
+        Some(PASSWORD_RESET)
+    } else if query.expired.is_some() {
         Some(SIGN_IN_EXPIRED)
     } else if query.signed_out.is_some() {
         Some(SIGNED_OUT)
@@ -136,12 +145,14 @@ pub async fn login_form(
     } else {
         None
     };
+    let options = state.services.login_options(ctx.realm)?;
     let page = LoginPage {
         ctx: &ctx,
         csrf: &csrf.0,
         next: next.as_deref(),
-        options: state.services.login_options(ctx.realm)?,
+        options,
         emergency: query.emergency.is_some() && ctx.realm.is_staff(),
+        forgot: state.services.mail_enabled() && !options.sso_only,
     };
     Ok(page.render(StatusCode::OK, "", None, notice))
 }
@@ -157,12 +168,14 @@ pub async fn login_submit(
     let state = AppState::of(&req);
     let form = form.0;
     let next = safe_next(state, form.next.as_deref(), None);
+    let options = state.services.login_options(ctx.realm)?;
     let page = LoginPage {
         ctx: &ctx,
         csrf: &csrf.0,
         next: next.as_deref(),
-        options: state.services.login_options(ctx.realm)?,
+        options,
         emergency: form.emergency.is_some() && ctx.realm.is_staff(),
+        forgot: state.services.mail_enabled() && !options.sso_only,
     };
     // A failed attempt shows the form again with the address as typed (the same for
     // every address, so it tells nothing).
@@ -174,8 +187,19 @@ pub async fn login_submit(
         next: next.clone(),
         origin: origin.0,
     };
+    let origin = attempt.origin.clone();
     match state.services.login_with_password(attempt).await {
-        Ok(step) => Ok(respond_to_step(state, &ctx, step)),
+        Ok(step) => {
+            let signed_in = match &step {
+                LoginStep::Done(new) => Some(new.session.user_id),
+                LoginStep::NeedCode(_) | LoginStep::NeedEnrolment(_) => None,
+            };
+            let mut response = respond_to_step(state, &ctx, step);
+            if let Some(user) = signed_in {
+                note_device(&req, state, &ctx, user, origin, &mut response).await;
+            }
+            Ok(response)
+        }
         // The same page, status and body for every kind of failure.
         Err(ServiceError::LoginFailed) => {
             Ok(page.render(StatusCode::UNAUTHORIZED, &email, Some(LOGIN_FAILED), None))
@@ -264,6 +288,7 @@ pub async fn code_submit(
     let Some(token) = ctx.token(&req) else {
         return Ok(expired(&ctx));
     };
+    let origin_for_device = origin.0.clone();
     let attempt = CodeAttempt {
         realm: ctx.realm,
         pending_token: token,
@@ -277,7 +302,17 @@ pub async fn code_submit(
                 .next
                 .clone()
                 .unwrap_or_else(|| ctx.paths.account());
-            Ok(with_session(&state.cookies, &ctx, &session, &next))
+            let mut response = with_session(&state.cookies, &ctx, &session, &next);
+            note_device(
+                &req,
+                state,
+                &ctx,
+                session.session.user_id,
+                origin_for_device,
+                &mut response,
+            )
+            .await;
+            Ok(response)
         }
         Err(ServiceError::InvalidCode) => Ok(render_code_page(
             &ctx,

@@ -3,6 +3,7 @@
 //! `/p/{slug}` for client portals.
 
 pub mod account;
+pub mod forgot;
 pub mod forward_auth;
 pub mod health;
 pub mod login;
@@ -63,6 +64,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 fn realm_routes(cfg: &mut web::ServiceConfig) {
     cfg.route(paths::LOGIN, web::get().to(login::login_form))
         .route(paths::LOGIN, web::post().to(login::login_submit))
+        .route(paths::LOGIN_FORGOT, web::get().to(forgot::forgot_form))
+        .route(paths::LOGIN_FORGOT, web::post().to(forgot::forgot_submit))
+        .route(paths::RESET, web::get().to(forgot::reset_form))
+        .route(paths::RESET, web::post().to(forgot::reset_submit))
         .route(paths::LOGIN_MFA, web::get().to(login::code_form))
         .route(paths::LOGIN_MFA, web::post().to(login::code_submit))
         .route(paths::MFA_SETUP, web::get().to(login::enrol_form))
@@ -180,5 +185,32 @@ pub fn respond_to_step(state: &AppState, ctx: &RealmCtx, step: LoginStep) -> Htt
                 .unwrap_or_else(|| ctx.paths.account());
             with_session(&state.cookies, ctx, &session, &next)
         }
+    }
+}
+
+/// After a completed password sign-in: records the browser as one of the user's
+/// devices (the user is told when it is new to them) and (re)sets its device cookie.
+/// A failure here never fails the sign-in.
+pub async fn note_device(
+    req: &HttpRequest,
+    state: &AppState,
+    ctx: &RealmCtx,
+    user: crate::domain::user::UserId,
+    origin: crate::domain::session::Origin,
+    response: &mut HttpResponse,
+) {
+    let name = state.cookies.device_name(&ctx.cookie);
+    let presented = req.cookie(&name).map(|c| c.value().to_owned());
+    match state
+        .services
+        .recognise_device(user, presented, origin)
+        .await
+    {
+        Ok(check) => {
+            response
+                .add_cookie(&state.cookies.device(name, check.cookie.expose().to_owned()))
+                .ok();
+        }
+        Err(e) => tracing::warn!(error = %e, "device check failed; sign-in goes on"),
     }
 }

@@ -47,6 +47,8 @@ pub struct UsersView<'a> {
     pub notice: Option<&'a str>,
     /// An invitation just created: (email, link).
     pub invited: Option<(&'a str, &'a str)>,
+    /// The invitation was also emailed.
+    pub invite_emailed: bool,
 }
 
 pub fn users_page(vm: &UsersView) -> Markup {
@@ -61,7 +63,11 @@ pub fn users_page(vm: &UsersView) -> Markup {
             @if let Some((email, link)) = vm.invited {
                 section.card.highlight {
                     h2 { "Invitation for " (email) }
-                    p { "Send this link to them. It works once and expires in 7 days." }
+                    @if vm.invite_emailed {
+                        p { "We emailed the invitation. You can also send this link yourself; it works once and expires in 7 days." }
+                    } @else {
+                        p { "Send this link to them. It works once and expires in 7 days." }
+                    }
                     (copy_field("invite-link", "Invitation link", link))
                 }
             }
@@ -121,6 +127,10 @@ pub struct UserView<'a> {
     pub sessions: usize,
     pub notice: Option<&'a str>,
     pub error: Option<&'a str>,
+    /// A reset or invitation link just made: (what it is, the link).
+    pub shown_link: Option<(&'a str, &'a str)>,
+    /// Email is on: links made here are also emailed.
+    pub mail_enabled: bool,
 }
 
 pub fn user_page(vm: &UserView) -> Markup {
@@ -148,6 +158,16 @@ pub fn user_page(vm: &UserView) -> Markup {
             h1 { (u.name) }
             (error_banner(vm.error))
             (notice_banner(vm.notice))
+            @if let Some((what, link)) = vm.shown_link {
+                section.card.highlight {
+                    h2 { (what) }
+                    p {
+                        @if vm.mail_enabled { "It was emailed to " (u.email) ". You can also pass this link on yourself; it works once." }
+                        @else { "Send this link to " (u.email) ". It works once." }
+                    }
+                    (copy_field("shown-link", what, link))
+                }
+            }
             section.card {
                 dl.facts {
                     dt { "Email" } dd { (u.email) }
@@ -171,6 +191,12 @@ pub fn user_page(vm: &UserView) -> Markup {
                         (action("enable", "Enable", "secondary"))
                     } @else {
                         (confirmed("disable", "Disable and sign out…", "danger"))
+                    }
+                    @if u.status == UserStatus::Invited {
+                        (action("resend-invite", "Resend invitation", "secondary"))
+                    }
+                    @if u.status == UserStatus::Active {
+                        (action("reset-password", "Send password reset link", "secondary"))
                     }
                     (confirmed("reset-mfa", "Reset authenticator…", "secondary"))
                     (confirmed("revoke-sessions", "Sign out everywhere…", "secondary"))

@@ -28,6 +28,8 @@ pub struct LoginView<'a> {
     /// SSO-only is on: offer (or mark) the emergency password form for break-glass
     /// accounts.
     pub emergency: bool,
+    /// "Forgot password?" target, when password reset by email is offered.
+    pub forgot_url: Option<String>,
 }
 
 pub fn login_page(vm: &LoginView) -> Markup {
@@ -61,6 +63,9 @@ pub fn login_page(vm: &LoginView) -> Markup {
                         (Field::new("email", "Email", "email", "username").value(vm.email).focused(vm.email.is_empty()).render())
                         (Field::new("password", "Password", "password", "current-password").focused(!vm.email.is_empty()).render())
                         button.primary type="submit" { "Sign in" }
+                    }
+                    @if let Some(forgot) = &vm.forgot_url {
+                        p.small { a href=(forgot) { "Forgot password?" } }
                     }
                 } @else if vm.emergency {
                     p.emergency { a href=(format!("{}?emergency=1", vm.paths.login())) { "Emergency access" } }

@@ -3,11 +3,13 @@
 
 pub mod account;
 pub mod admin;
+pub mod admin_email;
 pub mod admin_users;
 pub mod clients;
 pub mod components;
 pub mod confirm;
 pub mod errors;
+pub mod forgot;
 pub mod layout;
 pub mod login;
 pub mod onboarding;
