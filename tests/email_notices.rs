@@ -33,7 +33,7 @@ async fn account_changes_are_notified_by_email() {
     app.next_step();
     let code = app.code(&secret, 0);
     let changed = b
-        .post(
+        .submit(
             "/account/password",
             &[
                 ("current_password", PASSWORD),
@@ -54,7 +54,7 @@ async fn account_changes_are_notified_by_email() {
     app.next_step();
     let code = app.code(&secret, 0);
     let codes_page = b
-        .post(
+        .submit(
             "/account/recovery-codes",
             &[("current_password", NEW_PASSWORD), ("code", &code)],
         )

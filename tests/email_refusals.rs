@@ -289,7 +289,7 @@ async fn a_dead_mail_server_loses_no_action_and_the_admin_sees_why() {
     // The invitation is made and its link shown, whatever the mail server does.
     admin.get("/admin/users").await;
     let page = admin
-        .post(
+        .submit(
             "/admin/users",
             &[
                 ("email", "new@example.com"),
