@@ -11,7 +11,7 @@
 
 use redb::Durability;
 
-use super::codec;
+use super::compact;
 use super::handle::Db;
 use super::sessions::SessionKey;
 use super::tables::{SESSIONS, SESSIONS_BY_EXPIRY, SESSIONS_BY_USER, USERS, USERS_BY_EMAIL};
@@ -28,7 +28,7 @@ impl Store {
         self.write_unsynced(|w| {
             let mut table = w.table_mut(USERS)?;
             for user in &sorted {
-                table.insert(user.id.as_u128(), codec::encode(*user)?.as_slice())?;
+                table.insert(user.id.as_u128(), compact::encode_user(user)?.as_slice())?;
             }
             drop(table);
             let mut by_email = w.table_mut(USERS_BY_EMAIL)?;
@@ -61,7 +61,7 @@ impl Store {
         self.write_unsynced(|w| {
             let mut table = w.table_mut(SESSIONS)?;
             for (key, session) in &by_key {
-                table.insert(key, codec::encode(session)?.as_slice())?;
+                table.insert(key, compact::encode_session(session)?.as_slice())?;
             }
             drop(table);
             let mut index = w.table_mut(SESSIONS_BY_USER)?;

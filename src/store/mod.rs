@@ -10,8 +10,10 @@
 pub mod audit;
 #[cfg(feature = "bench")]
 pub mod bulk;
+pub mod checks;
 pub mod clients;
 pub mod codec;
+pub mod compact;
 mod handle;
 pub mod migrations;
 pub mod sessions;
