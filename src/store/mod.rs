@@ -111,6 +111,16 @@ impl Store {
         Store::from_database(db, Some(Opener::path(path.to_owned(), CACHE_BYTES)))
     }
 
+    /// Opens the store file as it is, without migrating it (tests of migrations).
+    #[cfg(test)]
+    pub(crate) fn open_without_migrating(path: &Path) -> Result<Store> {
+        let db = redb::Builder::new().create(path)?;
+        Ok(Store {
+            handle: Handle::new(db, None),
+            on_commit: None,
+        })
+    }
+
     /// A store held in memory only; for tests and benchmarks.
     pub fn in_memory() -> Result<Store> {
         let db = redb::Builder::new().create_with_backend(redb::backends::InMemoryBackend::new())?;
