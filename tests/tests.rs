@@ -38,6 +38,7 @@ mod safe_defaults;
 mod sessions;
 mod sessions_revoke_all;
 mod sso_admin;
+mod store_migration;
 mod sso_cli;
 mod sso_flow;
 mod sso_guests;
