@@ -223,7 +223,14 @@ fn doctor_reports_the_schema_version_and_restore_migrates_a_version_1_backup() {
     install.cli_ok(&["user", "invite", "--email", "alice@example.com"], "");
     install.cli_ok(&["client", "add", "--slug", "acme", "--name", "Acme"], "");
     install.cli_ok(
-        &["user", "invite", "--email", "bob@acme.example", "--client", "acme"],
+        &[
+            "user",
+            "invite",
+            "--email",
+            "bob@acme.example",
+            "--client",
+            "acme",
+        ],
         "",
     );
     let backups = tempfile::tempdir().unwrap();
@@ -266,9 +273,8 @@ fn doctor_reports_the_schema_version_and_restore_migrates_a_version_1_backup() {
         .map(|u| u["email"].as_str().unwrap())
         .collect();
     assert_eq!(emails, ["alice@example.com", "ops@example.com"]);
-    let acme: serde_json::Value = serde_json::from_str(
-        &install.cli_ok(&["--json", "user", "list", "--client", "acme"], ""),
-    )
-    .unwrap();
+    let acme: serde_json::Value =
+        serde_json::from_str(&install.cli_ok(&["--json", "user", "list", "--client", "acme"], ""))
+            .unwrap();
     assert_eq!(acme[0]["email"], "bob@acme.example");
 }
