@@ -197,7 +197,6 @@ mod tests {
     use crate::domain::time::Timestamp;
     use crate::domain::user::{ClientId, Email, Realm, Role, Sealed, TotpFactor, UserStatus};
     use crate::store::prelude::*;
-    use crate::store::snapshot::record_versions;
 
     /// A version-1 store file holding `users` and one session per user (and per key
     /// in `keys`), as JSON records.
@@ -258,8 +257,26 @@ mod tests {
         (users, sessions)
     }
 
+    /// Records per (table, layout version byte) in the file at `path`.
     fn versions(path: &std::path::Path) -> Vec<(String, u8, u64)> {
-        record_versions(path).unwrap()
+        use redb::{ReadableDatabase, TableHandle};
+        let db = redb::Builder::new().open_read_only(path).unwrap();
+        let txn = db.begin_read().unwrap();
+        let mut out = Vec::new();
+        for name in [USERS.name(), SESSIONS.name()] {
+            let mut tally = std::collections::BTreeMap::new();
+            if name == USERS.name() {
+                for e in txn.open_table(USERS).unwrap().iter().unwrap() {
+                    *tally.entry(e.unwrap().1.value()[0]).or_insert(0) += 1;
+                }
+            } else {
+                for e in txn.open_table(SESSIONS).unwrap().iter().unwrap() {
+                    *tally.entry(e.unwrap().1.value()[0]).or_insert(0) += 1;
+                }
+            }
+            out.extend(tally.into_iter().map(|(v, n)| (name.to_owned(), v, n)));
+        }
+        out
     }
 
     #[test]
