@@ -380,3 +380,42 @@ async fn checks_do_not_write() {
         "no Argon2 in a check"
     );
 }
+
+#[actix_web::test]
+async fn the_session_cookie_is_read_by_its_exact_name_among_others() {
+    let app = TestApp::new().await;
+    let ann = staff_admin(&app).await;
+    let token = ann.cookies.get("gh_session").unwrap().clone();
+    let mut proxy = app.browser();
+    let mut status_with = async |cookie_headers: &[String]| {
+        let mut req = actix_web::test::TestRequest::get()
+            .uri("/api/authz/auth-request")
+            .peer_addr("127.0.0.1:5000".parse().unwrap());
+        for value in cookie_headers {
+            req = req.append_header((actix_web::http::header::COOKIE, value.as_str()));
+        }
+        proxy.send(req).await.status
+    };
+    for allowed in [
+        vec![format!(
+            "theme=dark; gh_session_p_acme=x;  gh_session={token} ; z=1"
+        )],
+        vec!["theme=dark".to_owned(), format!("gh_session={token}")],
+    ] {
+        assert_eq!(status_with(&allowed).await, StatusCode::OK, "{allowed:?}");
+    }
+    for refused in [
+        vec![format!(
+            "xgh_session={token}; gh_sessionx={token}; gh_session_p_acme={token}"
+        )],
+        // As with any cookie jar: the first cookie of the name is the one read.
+        vec![format!("gh_session=stale; gh_session={token}")],
+        vec![String::new()],
+    ] {
+        assert_eq!(
+            status_with(&refused).await,
+            StatusCode::UNAUTHORIZED,
+            "{refused:?}"
+        );
+    }
+}

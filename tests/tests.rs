@@ -55,6 +55,8 @@ mod sso_guests;
 mod sso_hostile;
 mod sso_only;
 mod sso_only_writes;
+mod store_fixture_v1;
+mod store_migration;
 mod throttle_bursts;
 mod user_removal;
 mod user_removal_cli;

@@ -20,6 +20,7 @@ use gatehouse::domain::time::{Clock, SystemClock, Timestamp};
 use gatehouse::domain::user::{Email, Realm, Role, TotpFactor, User, UserStatus};
 use gatehouse::keys::{Keys, write_key_file};
 use gatehouse::service::secrets::totp_context;
+use gatehouse::store::bulk::Layout;
 use gatehouse::store::sessions::SessionKey;
 use gatehouse::store::{STORE_FILE_NAME, Store};
 
@@ -89,6 +90,12 @@ fn totp_seed(i: usize) -> Vec<u8> {
 
 /// Creates (or re-creates) a data directory at `dir` holding `population`.
 pub fn seed(dir: &Path, population: Population) -> Install {
+    seed_as(dir, population, Layout::Current)
+}
+
+/// [`seed`] with the user and session records in `layout`; a [`Layout::V1`] store is
+/// marked as schema version 1, so its next open migrates it.
+pub fn seed_as(dir: &Path, population: Population, layout: Layout) -> Install {
     let started = Instant::now();
     if dir.exists() {
         std::fs::remove_dir_all(dir).expect("remove the old bench data directory");
@@ -111,7 +118,9 @@ pub fn seed(dir: &Path, population: Population) -> Install {
         let end = (start + BATCH).min(population.users);
         let users: Vec<User> = (start..end).map(|i| user(i, &hash, &keys, now)).collect();
         ids.extend(users.iter().map(|u| u.id));
-        store.bulk_insert_users(&users).expect("insert users");
+        store
+            .bulk_insert_users_as(layout, &users)
+            .expect("insert users");
     }
 
     let lifetimes = Lifetimes {
@@ -140,8 +149,13 @@ pub fn seed(dir: &Path, population: Population) -> Install {
             })
             .collect();
         store
-            .bulk_insert_sessions(&sessions)
+            .bulk_insert_sessions_as(layout, &sessions)
             .expect("insert sessions");
+    }
+    if layout == Layout::V1 {
+        store
+            .bulk_set_schema_version(1)
+            .expect("mark the store as version 1");
     }
     store
         .bulk_finish()
@@ -179,6 +193,17 @@ fn user(i: usize, hash: &str, keys: &Keys, now: Timestamp) -> User {
         })
         .collect();
     user
+}
+
+/// Opens `install`'s version-1 store, which migrates it, then compacts it (giving back
+/// the pages the old records held, as a store grown at version 2 would not have
+/// them). Returns the seconds the open (the migration) took.
+pub fn migrate(install: &Install) -> f64 {
+    let started = Instant::now();
+    let mut store = Store::open(&install.store_path()).expect("open and migrate the store");
+    let secs = started.elapsed().as_secs_f64();
+    store.bulk_finish().expect("compact the migrated store");
+    secs
 }
 
 /// Cargo's target directory: `CARGO_TARGET_DIR`, else what `cargo metadata` says

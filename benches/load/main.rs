@@ -12,7 +12,13 @@
 //! 5. its idle RSS after start-up over the large store;
 //! 6. its cold start (process start to `/healthz` answering) over the same store;
 //! 7. the criterion micro-benchmarks of `benches/hot_paths.rs` (read from criterion's
-//!    output; cargo runs that bench first).
+//!    output; cargo runs that bench first);
+//! 8. the migration of the large store from schema version 1 (JSON records) to 2;
+//! 9. the large store's bytes per session after it;
+//!
+//! and 1e: forward-auth measured by `wrk` as a separate process against the release
+//! `gatehouse serve` and a bare actix-web process (`external.rs`), the figure a proxy
+//! sees; rows 1 and 2 keep the in-process generator.
 //!
 //! Load rows alternate their two sides round by round, so drift on a shared machine
 //! hits both alike. Knobs (environment): `GH_BENCH_SECS` (measuring seconds per
@@ -28,6 +34,7 @@
 mod common;
 
 mod client;
+mod external;
 mod process;
 mod process_rows;
 mod report;
@@ -44,6 +51,7 @@ use gatehouse::service::Services;
 
 use client::{Sample, Window};
 use common::Population;
+use gatehouse::store::bulk::Layout;
 use report::{Goal, Row, thousands};
 
 /// Connections of the forward-auth rows.
@@ -102,6 +110,8 @@ impl Settings {
 }
 
 fn main() {
+    // Started again by itself as the bare server of the external rows.
+    external::bare_server_if_asked();
     // `cargo test --benches` runs this without `--bench`: nothing to check there.
     if !std::env::args().any(|a| a == "--bench") {
         println!("the load benchmark runs under `cargo bench`");
@@ -126,25 +136,30 @@ fn main() {
         SMALL.sessions
     ));
     let small = common::seed(&data.join("small"), SMALL);
-    let large = common::seed(&data.join("large"), settings.large);
+    let large = common::seed_as(&data.join("large"), settings.large, Layout::V1);
+    let v1_bytes = large.store_bytes();
+    progress("migrating the large store from schema version 1 to 2");
+    let migration_secs = common::migrate(&large);
+    store_rows(&large, v1_bytes, migration_secs, &mut rows);
     notes.push(format!(
-        "Large store: {} staff users and {} active sessions, seeded through `store::bulk` in {:.1} s ({} MiB file); small store: {} users, {} sessions.",
+        "Large store: {} staff users and {} active sessions, seeded through `store::bulk` as schema version 1 (JSON records) in {:.1} s ({} MiB file), then migrated to version 2 by opening it and compacted ({} MiB file); small store: {} users, {} sessions.",
         thousands(large.population.users as f64),
         thousands(large.population.sessions as f64),
         large.seed_secs,
+        v1_bytes / (1024 * 1024),
         large.store_bytes() / (1024 * 1024),
         SMALL.users,
         SMALL.sessions,
     ));
 
-    {
+    let headers = {
         let (small_server, small_services) = servers::gatehouse(&small);
         let (large_server, large_services) = servers::gatehouse(&large);
         let headers = runtime.block_on(client::allowed_headers(
             small_server.addr,
             &common::session_token(0),
         ));
-        let bare = servers::bare(headers);
+        let bare = servers::bare(headers.clone());
 
         forward_auth_rows(
             &settings,
@@ -169,6 +184,10 @@ fn main() {
         large_server.stop();
         close(small_services);
         close(large_services);
+        headers
+    };
+    if settings.runs(1) {
+        external::wrk_rows(&settings, &small, &headers, &mut rows);
     }
 
     if settings.runs(5) || settings.runs(6) {
@@ -182,11 +201,16 @@ fn main() {
     }
 
     notes.push(format!(
-        "Load rows: {} rounds of {:.1} s per side (after {:.1} s warm-up each), sides alternating; generator: hyper HTTP/1.1 keep-alive connections on {} tokio threads in the same process as the in-process servers (both sides share the cores with it alike).",
+        "Load rows 1–3: {} rounds of {:.1} s per side (after {:.1} s warm-up each), sides alternating; generator: hyper HTTP/1.1 keep-alive connections on {} tokio threads in the same process as the in-process servers (both sides share the cores with it alike).",
         settings.rounds,
         settings.secs,
         settings.warm_up.as_secs_f64(),
         settings.cores
+    ));
+    notes.push(format!(
+        "Row 1e: `wrk` (Debian's package) as its own process, one session cookie, {} rounds of {:.0} s per side after a 1 s warm-up of each, sides alternating; the ratio is the median of the rounds' ratios (each round's ratio listed). The bare side is this benchmark's executable started again as nothing but an actix-web server answering the captured headers of a real allowed answer, with actix's default worker count like `gatehouse serve`.",
+        settings.rounds,
+        settings.secs.ceil()
     ));
     notes.push(
         "Rows 4–6 run the release `gatehouse serve` binary as its own process over the large store; memory from `/proc/<pid>/status` (VmHWM = peak, VmRSS = now). The store file is in the OS page cache (warm disk), so cold start means a cold process.".to_owned(),
@@ -212,6 +236,50 @@ fn main() {
         let _ = std::fs::remove_dir_all(&data);
     }
 }
+
+/// Rows 8 and 9: the migration of the large store and its size afterwards.
+fn store_rows(large: &common::Install, v1_bytes: u64, migration_secs: f64, rows: &mut Vec<Row>) {
+    let population = format!(
+        "{} users + {} sessions",
+        thousands(large.population.users as f64),
+        thousands(large.population.sessions as f64)
+    );
+    rows.push(
+        Row::new(
+            "8",
+            format!(
+                "migration from schema version 1 to 2 at open ({population}, one write transaction)"
+            ),
+        )
+        .sides(
+            format!("{migration_secs:.1} s"),
+            format!(
+                "{:.1} s (seeding the same version-1 store through `store::bulk`)",
+                large.seed_secs
+            ),
+        ),
+    );
+    let sessions = large.population.sessions.max(1) as f64;
+    let per_session = large.store_bytes() as f64 / sessions;
+    rows.push(
+        Row::new(
+            "9",
+            format!("store bytes per session ({population}; whole file / sessions)"),
+        )
+        .sides(
+            format!(
+                "{per_session:.0} bytes ({} MiB file; {:.0} bytes at version 1)",
+                large.store_bytes() / (1024 * 1024),
+                v1_bytes as f64 / sessions
+            ),
+            format!("{SESSION_BYTES_BUDGET:.0} bytes budget"),
+        )
+        .ratio(per_session / SESSION_BYTES_BUDGET, Goal::AtMost(1.0)),
+    );
+}
+
+/// Row 9's goal: bytes of store per session at a million sessions.
+const SESSION_BYTES_BUDGET: f64 = 250.0;
 
 /// CPU time (user + system) this process used so far, in seconds.
 fn process_cpu_secs() -> f64 {
@@ -313,7 +381,7 @@ fn row_1(
     rows.push(
         Row::new(
             "1",
-            format!("forward-auth `auth-request`, valid session, {FORWARD_AUTH_CONNECTIONS} connections: throughput"),
+            format!("forward-auth `auth-request`, valid session, {FORWARD_AUTH_CONNECTIONS} connections, in-process generator (see 1e for the external one): throughput"),
         )
         .sides(
             format!("{} req/s", thousands(gate.rate())),
@@ -353,7 +421,7 @@ fn row_2(
         Row::new(
             "2",
             format!(
-                "forward-auth at scale: {} users, {} sessions vs {} sessions: throughput",
+                "forward-auth at scale, in-process generator: {} users, {} sessions vs {} sessions: throughput",
                 thousands(settings.large.users as f64),
                 thousands(settings.large.sessions as f64),
                 thousands(SMALL.sessions as f64)

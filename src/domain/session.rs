@@ -17,7 +17,7 @@ pub const PENDING_LIFETIME_SECS: i64 = 10 * 60;
 pub const STEP_UP_WINDOW_SECS: i64 = 10 * 60;
 
 /// How far along sign-in a session is. Only `Active` grants anything.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// Password accepted; a TOTP or recovery code is still needed.
@@ -89,6 +89,30 @@ pub struct Session {
     pub wrong_codes: u32,
 }
 
+/// The part of a session that decides whether it grants anything now: what the
+/// forward-auth check reads on every request (decoded from the stored record without
+/// the free-text fields, so without allocating).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionStatus {
+    pub user_id: UserId,
+    pub realm: Realm,
+    pub stage: Stage,
+    pub auth: AuthMethod,
+    pub created_at: Timestamp,
+    pub last_seen: Timestamp,
+    pub expires_at: Timestamp,
+    pub idle_timeout_secs: i64,
+}
+
+impl SessionStatus {
+    /// Whether the session is still usable at `now`, given the latest activity known
+    /// (which may be newer than `last_seen` while activity is being batched).
+    pub fn is_live(&self, now: Timestamp, latest_activity: Timestamp) -> bool {
+        let seen = self.last_seen.max(latest_activity);
+        now < self.expires_at && now.secs_since(seen) < self.idle_timeout_secs
+    }
+}
+
 /// Session lifetimes for one realm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Lifetimes {
@@ -154,8 +178,21 @@ impl Session {
     /// Whether the session is still usable at `now`, given the latest activity known
     /// (which may be newer than `last_seen` while activity is being batched).
     pub fn is_live(&self, now: Timestamp, latest_activity: Timestamp) -> bool {
-        let seen = self.last_seen.max(latest_activity);
-        now < self.expires_at && now.secs_since(seen) < self.idle_timeout_secs
+        self.status().is_live(now, latest_activity)
+    }
+
+    /// The part of this session that decides whether it grants anything.
+    pub fn status(&self) -> SessionStatus {
+        SessionStatus {
+            user_id: self.user_id,
+            realm: self.realm,
+            stage: self.stage,
+            auth: self.auth,
+            created_at: self.created_at,
+            last_seen: self.last_seen,
+            expires_at: self.expires_at,
+            idle_timeout_secs: self.idle_timeout_secs,
+        }
     }
 
     /// The moment after which the store may delete this session.

@@ -1,7 +1,8 @@
 //! The forward-auth decision: is the visitor signed in to the realm a protected app
 //! asked about (and with the role it needs)? This runs on every request of every
-//! protected app, so it is one store read transaction — no write (activity is noted
-//! in memory and flushed in batches), no Argon2.
+//! protected app, so it is one store read transaction with the two tables it needs
+//! opened once — no write (activity is noted in memory and flushed in batches), no
+//! Argon2, and only the parts of the records it needs decoded (see `store::compact`).
 
 use crate::domain::session::{AuthMethod, Stage};
 use crate::domain::user::{Email, Realm, Role, UserId};
@@ -68,6 +69,8 @@ impl Services {
         let decided = self.read(|r| {
             let (realm, client) = match choice {
                 RealmChoice::Staff => (Realm::Staff, None),
+                // Enabled in this same transaction, so the session check below need
+                // not read the client again.
                 RealmChoice::Client(slug) => match r.client_by_slug(slug)? {
                     Some(c) if c.enabled => (Realm::Client(c.id), Some(c.slug)),
                     _ => return Ok((Decision::NoSuchRealm, None)),
@@ -76,13 +79,22 @@ impl Services {
             let Some(key) = key else {
                 return Ok((Decision::SignIn, None));
             };
-            // Only the identity part of the user record is decoded: this runs on every
-            // request of every protected app.
-            let Some((session, user)) =
-                self.live_session_with(r, realm, key, Stage::Active, |id| r.user_identity(id))?
-            else {
+            // The two tables are opened once; only the session's status and the
+            // user's identity are decoded (neither the session's free text nor the
+            // user's hash, factors and codes).
+            let tables = r.session_check_tables()?;
+            let Some(session) = tables.session_status(&key)? else {
                 return Ok((Decision::SignIn, None));
             };
+            if !self.grants(&key, &session, realm, Stage::Active) {
+                return Ok((Decision::SignIn, None));
+            }
+            let Some(user) = tables.user_identity(session.user_id)? else {
+                return Ok((Decision::SignIn, None));
+            };
+            if user.realm != realm || !user.is_active() {
+                return Ok((Decision::SignIn, None));
+            }
             if admin && user.role != Role::Admin {
                 return Ok((Decision::MissingRole, Some(session)));
             }

@@ -266,7 +266,7 @@ impl Services {
                     .in_realm(user.realm)
                     .from_ip(&form.origin.ip);
                 s.audit(w, event)?;
-                let new = s.start_session(w, &user, stage.clone(), auth, None, &form.origin)?;
+                let new = s.start_session(w, &user, stage, auth, None, &form.origin)?;
                 Ok(if stage == Stage::Active {
                     LoginStep::Done(new)
                 } else {

@@ -198,7 +198,7 @@ impl Services {
             let new = self.start_session(
                 w,
                 &fresh,
-                stage.clone(),
+                stage,
                 auth,
                 attempt.next.clone(),
                 &attempt.origin,

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::domain::audit::{Actor, AuditEvent, AuditKind};
-use crate::domain::session::{Origin, Session, Stage};
+use crate::domain::session::{Origin, Session, SessionStatus, Stage};
 use crate::domain::time::Timestamp;
 use crate::domain::user::{Realm, User, UserId, UserIdentity};
 use crate::store::prelude::*;
@@ -137,15 +137,10 @@ impl Services {
         stage: Stage,
         load: impl FnOnce(UserId) -> crate::store::Result<Option<U>>,
     ) -> Result<Option<(Session, U)>> {
-        let now = self.clock.now();
         let Some(session) = r.session(&key)? else {
             return Ok(None);
         };
-        if session.realm != realm || session.stage != stage {
-            return Ok(None);
-        }
-        let latest = self.activity.latest(&key).unwrap_or(session.last_seen);
-        if !session.is_live(now, latest) {
+        if !self.grants(&key, &session.status(), realm, stage) {
             return Ok(None);
         }
         let Some(user) = load(session.user_id)? else {
@@ -163,13 +158,30 @@ impl Services {
         Ok(Some((session, user)))
     }
 
+    /// Whether session `key` with `status` is at `stage` in `realm` and still live now
+    /// (counting activity noted in memory but not yet written). The user and client
+    /// are checked by the caller.
+    pub(crate) fn grants(
+        &self,
+        key: &SessionKey,
+        status: &SessionStatus,
+        realm: Realm,
+        stage: Stage,
+    ) -> bool {
+        if status.realm != realm || status.stage != stage {
+            return false;
+        }
+        let latest = self.activity.latest(key).unwrap_or(status.last_seen);
+        status.is_live(self.clock.now(), latest)
+    }
+
     /// Notes that a full session was used, at most once a minute per session.
     pub(crate) fn note_activity(&self, signed_in: &SignedIn) {
-        self.note_session_activity(&signed_in.key, &signed_in.session);
+        self.note_session_activity(&signed_in.key, &signed_in.session.status());
     }
 
     /// [`Self::note_activity`] for session `key`.
-    pub(crate) fn note_session_activity(&self, key: &SessionKey, session: &Session) {
+    pub(crate) fn note_session_activity(&self, key: &SessionKey, session: &SessionStatus) {
         if session.stage != Stage::Active {
             return;
         }

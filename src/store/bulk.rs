@@ -8,27 +8,78 @@
 //! package's dev-dependency on itself), so it is not in the product at all. It checks
 //! nothing either: callers hand in unique ids, emails and session keys, no SSO links,
 //! and a crash in the middle of a load loses the load.
+//!
+//! It can also write the records as schema version 1 wrote them (JSON), and mark the
+//! store as version 1, to build old stores whose migration is measured and tested.
 
-use redb::Durability;
+use redb::{Durability, ReadableTable};
 
 use super::codec;
+use super::compact;
 use super::handle::Db;
+use super::migrations::VERSION_KEY;
 use super::sessions::SessionKey;
-use super::tables::{SESSIONS, SESSIONS_BY_EXPIRY, SESSIONS_BY_USER, USERS, USERS_BY_EMAIL};
+use super::tables::{META, SESSIONS, SESSIONS_BY_EXPIRY, SESSIONS_BY_USER, USERS, USERS_BY_EMAIL};
 use super::{Result, Store, StoreError, Writer};
 use crate::domain::session::Session;
 use crate::domain::user::User;
+
+/// How bulk-loaded users and sessions are encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// This build's layout (`store::compact`).
+    Current,
+    /// Schema version 1's JSON records.
+    V1,
+}
+
+impl Layout {
+    fn user(self, user: &User) -> Result<Vec<u8>> {
+        match self {
+            Layout::Current => compact::encode_user(user),
+            Layout::V1 => codec::encode_v1(compact::USER, user),
+        }
+    }
+
+    fn session(self, session: &Session) -> Result<Vec<u8>> {
+        match self {
+            Layout::Current => compact::encode_session(session),
+            Layout::V1 => codec::encode_v1(compact::SESSION, session),
+        }
+    }
+}
 
 impl Store {
     /// Inserts `users` with their email index rows, in one transaction that is not
     /// yet durable.
     pub fn bulk_insert_users(&self, users: &[User]) -> Result<()> {
+        self.bulk_insert_users_as(Layout::Current, users)
+    }
+
+    /// Inserts sessions with their per-user and per-expiry index rows, in one
+    /// transaction that is not yet durable.
+    pub fn bulk_insert_sessions(&self, sessions: &[(SessionKey, Session)]) -> Result<()> {
+        self.bulk_insert_sessions_as(Layout::Current, sessions)
+    }
+
+    /// Records `version` as the store's schema version, so the next open migrates
+    /// from there (for stores loaded with [`Layout::V1`]).
+    pub fn bulk_set_schema_version(&self, version: u64) -> Result<()> {
+        self.write_unsynced(|w| {
+            w.table_mut(META)?
+                .insert(VERSION_KEY, version.to_le_bytes().as_slice())?;
+            Ok(())
+        })
+    }
+
+    /// [`Self::bulk_insert_users`] in `layout`.
+    pub fn bulk_insert_users_as(&self, layout: Layout, users: &[User]) -> Result<()> {
         let mut sorted: Vec<&User> = users.iter().collect();
         sorted.sort_by_key(|u| u.id.as_u128());
         self.write_unsynced(|w| {
             let mut table = w.table_mut(USERS)?;
             for user in &sorted {
-                table.insert(user.id.as_u128(), codec::encode(*user)?.as_slice())?;
+                table.insert(user.id.as_u128(), layout.user(user)?.as_slice())?;
             }
             drop(table);
             let mut by_email = w.table_mut(USERS_BY_EMAIL)?;
@@ -42,9 +93,12 @@ impl Store {
         })
     }
 
-    /// Inserts sessions with their per-user and per-expiry index rows, in one
-    /// transaction that is not yet durable.
-    pub fn bulk_insert_sessions(&self, sessions: &[(SessionKey, Session)]) -> Result<()> {
+    /// [`Self::bulk_insert_sessions`] in `layout`.
+    pub fn bulk_insert_sessions_as(
+        &self,
+        layout: Layout,
+        sessions: &[(SessionKey, Session)],
+    ) -> Result<()> {
         // Rows in key order fill B-tree pages front to back: faster, and a denser file.
         let mut by_key: Vec<&(SessionKey, Session)> = sessions.iter().collect();
         by_key.sort_by_key(|(key, _)| *key);
@@ -61,7 +115,7 @@ impl Store {
         self.write_unsynced(|w| {
             let mut table = w.table_mut(SESSIONS)?;
             for (key, session) in &by_key {
-                table.insert(key, codec::encode(session)?.as_slice())?;
+                table.insert(key, layout.session(session)?.as_slice())?;
             }
             drop(table);
             let mut index = w.table_mut(SESSIONS_BY_USER)?;
@@ -91,6 +145,52 @@ impl Store {
                 "the store is not open for writing; cannot compact it".to_owned(),
             )),
         }
+    }
+
+    /// Turns the store back into what schema version 1 wrote: every user and session
+    /// record as JSON, the schema version 1, durably. Everything else (settings,
+    /// clients, keys, indexes) was already stored as version 1 stores it. For tests
+    /// and benchmarks of the migration to version 2.
+    pub fn rewrite_as_v1(&self) -> Result<()> {
+        self.write(|w| {
+            let users: Vec<(u128, Vec<u8>)> = {
+                let table = w.table_mut(USERS)?;
+                let mut out = Vec::new();
+                for entry in table.iter()? {
+                    let (k, v) = entry?;
+                    if v.value().first() == Some(&compact::VERSION) {
+                        let user = compact::decode_user(v.value())?;
+                        out.push((k.value(), Layout::V1.user(&user)?));
+                    }
+                }
+                out
+            };
+            let mut table = w.table_mut(USERS)?;
+            for (k, v) in &users {
+                table.insert(*k, v.as_slice())?;
+            }
+            drop(table);
+            let sessions: Vec<(SessionKey, Vec<u8>)> = {
+                let table = w.table_mut(SESSIONS)?;
+                let mut out = Vec::new();
+                for entry in table.iter()? {
+                    let (k, v) = entry?;
+                    if v.value().first() == Some(&compact::VERSION) {
+                        let session = compact::decode_session(v.value())?;
+                        out.push((k.value(), Layout::V1.session(&session)?));
+                    }
+                }
+                out
+            };
+            let mut table = w.table_mut(SESSIONS)?;
+            for (k, v) in &sessions {
+                table.insert(k, v.as_slice())?;
+            }
+            drop(table);
+            w.table_mut(META)?
+                .insert(VERSION_KEY, 1u64.to_le_bytes().as_slice())?;
+            Ok(())
+        })
     }
 
     fn write_unsynced(&self, f: impl FnOnce(&mut Writer) -> Result<()>) -> Result<()> {

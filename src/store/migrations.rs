@@ -1,14 +1,21 @@
 //! Schema versions and the migrations between them, run at every open. Each migration
 //! is a named function that is safe to run twice; the version is bumped in the same
-//! transaction as the migration's writes.
+//! transaction as the migration's writes, so a crash (even `kill -9`) in the middle
+//! leaves the store at the old version with none of the migration's writes, and the
+//! next open runs it again from the start.
 
-use redb::ReadableTable;
+use std::time::Instant;
 
+use redb::{ReadableTable, TableDefinition};
+
+use super::compact;
 use super::tables::*;
 use super::{Result, Store, StoreError, Writer};
+use crate::domain::session::Session;
+use crate::domain::user::User;
 
 /// The schema version this build writes.
-pub const CURRENT_VERSION: u64 = 1;
+pub const CURRENT_VERSION: u64 = 2;
 /// The `meta` key under which the schema version is stored.
 pub(crate) const VERSION_KEY: &str = "schema_version";
 
@@ -19,11 +26,18 @@ struct Migration {
     apply: fn(&mut Writer) -> Result<()>,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "create the first tables",
-    apply: create_tables_v1,
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "create the first tables",
+        apply: create_tables_v1,
+    },
+    Migration {
+        version: 2,
+        name: "compact user and session records",
+        apply: compact_users_and_sessions,
+    },
+];
 
 /// Brings the store to [`CURRENT_VERSION`], refusing a store written by a newer build.
 pub fn run(store: &Store) -> Result<()> {
@@ -40,6 +54,14 @@ pub fn run(store: &Store) -> Result<()> {
         });
     }
     for migration in MIGRATIONS.iter().filter(|m| m.version > found) {
+        let started = Instant::now();
+        if found > 0 {
+            tracing::info!(
+                version = migration.version,
+                name = migration.name,
+                "store migration started"
+            );
+        }
         store.write(|w| {
             (migration.apply)(w)?;
             set_version(w, migration.version)
@@ -47,6 +69,7 @@ pub fn run(store: &Store) -> Result<()> {
         tracing::info!(
             version = migration.version,
             name = migration.name,
+            millis = started.elapsed().as_millis() as u64,
             "store migrated"
         );
     }
@@ -87,6 +110,76 @@ fn create_tables_v1(w: &mut Writer) -> Result<()> {
     Ok(())
 }
 
+/// Records rewritten per step of a migration; each step reads a batch of rows, then
+/// writes them back (a redb table cannot be written while it is being iterated).
+const BATCH: usize = 10_000;
+
+/// Version 2: user and session records go from JSON (version byte 1) to the compact
+/// layout of `store::compact` (version byte 2). Records already compact are left as
+/// they are, so running it twice changes nothing.
+fn compact_users_and_sessions(w: &mut Writer) -> Result<()> {
+    let started = Instant::now();
+    let users = rewrite_v1_records(w, USERS, |bytes| {
+        let user: User = super::codec::decode_v1(compact::USER, bytes)?;
+        compact::encode_user(&user)
+    })?;
+    let sessions = rewrite_v1_records(w, SESSIONS, |bytes| {
+        let session: Session = super::codec::decode_v1(compact::SESSION, bytes)?;
+        compact::encode_session(&session)
+    })?;
+    tracing::info!(
+        users,
+        sessions,
+        millis = started.elapsed().as_millis() as u64,
+        "user and session records rewritten in the compact layout"
+    );
+    Ok(())
+}
+
+/// Rewrites every value of `table` whose version byte is 1 with `convert`; returns
+/// how many were rewritten.
+fn rewrite_v1_records<K>(
+    w: &mut Writer,
+    table: TableDefinition<K, &[u8]>,
+    convert: impl Fn(&[u8]) -> Result<Vec<u8>>,
+) -> Result<u64>
+where
+    K: redb::Key + 'static,
+    for<'a> K: redb::Value<SelfType<'a> = K> + Copy,
+{
+    let mut rewritten = 0;
+    let mut after: Option<K> = None;
+    loop {
+        let mut batch: Vec<(K, Vec<u8>)> = Vec::with_capacity(BATCH);
+        let mut last = None;
+        {
+            let t = w.table_mut(table)?;
+            let range = match after {
+                Some(key) => {
+                    t.range::<K>((std::ops::Bound::Excluded(key), std::ops::Bound::Unbounded))?
+                }
+                None => t.range::<K>(..)?,
+            };
+            for entry in range.take(BATCH) {
+                let (k, v) = entry?;
+                let key = k.value();
+                last = Some(key);
+                if v.value().first() == Some(&1) {
+                    batch.push((key, convert(v.value())?));
+                }
+            }
+        }
+        let Some(last) = last else { break };
+        let mut t = w.table_mut(table)?;
+        for (key, bytes) in &batch {
+            t.insert(*key, bytes.as_slice())?;
+        }
+        rewritten += batch.len() as u64;
+        after = Some(last);
+    }
+    Ok(rewritten)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +193,165 @@ mod tests {
         drop(store);
         let store = Store::open(&path).unwrap();
         assert_eq!(store.write(stored_version).unwrap(), CURRENT_VERSION);
+    }
+
+    use crate::domain::session::{AuthMethod, Lifetimes, Origin, Session, Stage};
+    use crate::domain::time::Timestamp;
+    use crate::domain::user::{ClientId, Email, Realm, Role, Sealed, TotpFactor, UserStatus};
+    use crate::store::prelude::*;
+
+    /// A version-1 store file holding `users` and one session per user (and per key
+    /// in `keys`), as JSON records.
+    fn v1_store(path: &std::path::Path, keys: &[[u8; 32]]) -> (Vec<User>, Vec<Session>) {
+        let store = Store::open(path).unwrap();
+        let mut users = Vec::new();
+        let mut sessions = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            let realm = if i % 2 == 0 {
+                Realm::Staff
+            } else {
+                Realm::Client(ClientId(uuid::Uuid::from_u128(i as u128)))
+            };
+            let mut user = User::new(
+                realm,
+                Email::parse(&format!("u{i}@example.com")).unwrap(),
+                format!("User {i}"),
+                Role::Member,
+                UserStatus::Active,
+                Timestamp(1_700_000_000),
+            );
+            user.password_hash = Some(format!("$argon2id$v=19$m=19456,t=2,p=1$s{i}$h"));
+            user.totp = Some(TotpFactor {
+                secret: Sealed {
+                    nonce: vec![i as u8; 24],
+                    ciphertext: vec![7; 36],
+                },
+                last_step: i as u64,
+                enrolled_at: Timestamp(5),
+            });
+            user.recovery_codes = vec![format!("{i:064x}")];
+            let mut session = Session::start(
+                user.id,
+                realm,
+                Stage::Active,
+                AuthMethod::PasswordTotp,
+                Lifetimes {
+                    idle_secs: 600,
+                    absolute_secs: 6_000,
+                },
+                &Origin {
+                    ip: "192.0.2.1".into(),
+                    user_agent: format!("agent {i}"),
+                },
+                Timestamp(1_700_000_000 + i as i64),
+            );
+            session.admin_secret = Some("ab".repeat(32));
+            store
+                .write(|w| {
+                    w.put_user(&user)?;
+                    w.put_session(key, &session)
+                })
+                .unwrap();
+            users.push(user);
+            sessions.push(session);
+        }
+        store.rewrite_as_v1().unwrap();
+        (users, sessions)
+    }
+
+    /// Records per (table, layout version byte) in the file at `path`.
+    fn versions(path: &std::path::Path) -> Vec<(String, u8, u64)> {
+        use redb::{ReadableDatabase, TableHandle};
+        let db = redb::Builder::new().open_read_only(path).unwrap();
+        let txn = db.begin_read().unwrap();
+        let mut out = Vec::new();
+        for name in [USERS.name(), SESSIONS.name()] {
+            let mut tally = std::collections::BTreeMap::new();
+            if name == USERS.name() {
+                for e in txn.open_table(USERS).unwrap().iter().unwrap() {
+                    *tally.entry(e.unwrap().1.value()[0]).or_insert(0) += 1;
+                }
+            } else {
+                for e in txn.open_table(SESSIONS).unwrap().iter().unwrap() {
+                    *tally.entry(e.unwrap().1.value()[0]).or_insert(0) += 1;
+                }
+            }
+            out.extend(tally.into_iter().map(|(v, n)| (name.to_owned(), v, n)));
+        }
+        out
+    }
+
+    #[test]
+    fn version_1_records_become_compact_ones_with_every_field_intact() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let keys: Vec<[u8; 32]> = (0..40u8).map(|i| [i; 32]).collect();
+        let (users, sessions) = v1_store(&path, &keys);
+        assert_eq!(
+            versions(&path),
+            [("users-1".into(), 1, 40), ("sessions-1".into(), 1, 40)]
+        );
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.write(stored_version).unwrap(), 2);
+        for (user, (key, session)) in users.iter().zip(keys.iter().zip(&sessions)) {
+            assert_eq!(
+                store.read(|r| r.user(user.id)).unwrap().as_ref(),
+                Some(user)
+            );
+            assert_eq!(
+                store.read(|r| r.session(key)).unwrap().as_ref(),
+                Some(session)
+            );
+        }
+        drop(store);
+        assert_eq!(
+            versions(&path),
+            [("users-1".into(), 2, 40), ("sessions-1".into(), 2, 40)]
+        );
+        // Running it again (a second open) changes nothing.
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.write(compact_users_and_sessions_count).unwrap(), 0);
+    }
+
+    fn compact_users_and_sessions_count(w: &mut Writer) -> Result<u64> {
+        compact_users_and_sessions(w)?;
+        let mut left = 0;
+        for entry in w.table_mut(USERS)?.iter()? {
+            left += u64::from(entry?.1.value().first() == Some(&1));
+        }
+        Ok(left)
+    }
+
+    #[test]
+    fn a_migration_that_fails_half_way_leaves_the_store_wholly_at_version_1() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let keys: Vec<[u8; 32]> = (0..30u8).map(|i| [i; 32]).collect();
+        v1_store(&path, &keys);
+        // The last session (in key order) is damaged: the migration rewrites every
+        // user and 29 sessions before it fails on it.
+        let store = Store::open_without_migrating(&path).unwrap();
+        store
+            .write(|w| {
+                w.table_mut(SESSIONS)?
+                    .insert(&[29; 32], b"\x01{not json".as_slice())?;
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        drop(store);
+        assert!(matches!(
+            Store::open(&path),
+            Err(StoreError::Corrupt {
+                kind: "session",
+                ..
+            })
+        ));
+        assert_eq!(
+            versions(&path),
+            [("users-1".into(), 1, 30), ("sessions-1".into(), 1, 30)]
+        );
+        let store = Store::open_without_migrating(&path).unwrap();
+        assert_eq!(store.write(stored_version).unwrap(), 1);
     }
 
     #[test]

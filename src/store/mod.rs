@@ -10,9 +10,11 @@
 pub mod audit;
 #[cfg(feature = "bench")]
 pub mod bulk;
+pub mod checks;
 pub mod clients;
 pub mod codec;
 pub mod devices;
+pub mod compact;
 mod handle;
 pub mod migrations;
 pub mod sessions;
@@ -108,6 +110,16 @@ impl Store {
             .set_cache_size(CACHE_BYTES)
             .create(path)?;
         Store::from_database(db, Some(Opener::path(path.to_owned(), CACHE_BYTES)))
+    }
+
+    /// Opens the store file as it is, without migrating it (tests of migrations).
+    #[cfg(test)]
+    pub(crate) fn open_without_migrating(path: &Path) -> Result<Store> {
+        let db = redb::Builder::new().create(path)?;
+        Ok(Store {
+            handle: Handle::new(db, None),
+            on_commit: None,
+        })
     }
 
     /// A store held in memory only; for tests and benchmarks.

@@ -3,16 +3,12 @@
 
 use redb::{ReadableTable, ReadableTableMetadata};
 
-use super::codec::{self, Record};
+use super::compact;
 use super::tables::{SESSIONS, SESSIONS_BY_EXPIRY, SESSIONS_BY_USER};
 use super::{Result, Tables, Writer};
-use crate::domain::session::Session;
+use crate::domain::session::{Session, SessionStatus};
 use crate::domain::time::Timestamp;
 use crate::domain::user::UserId;
-
-impl Record for Session {
-    const KIND: &'static str = "session";
-}
 
 /// The stored form of a session token: its keyed hash.
 pub type SessionKey = [u8; 32];
@@ -22,7 +18,18 @@ pub trait SessionReads: Tables {
     fn session(&self, key: &SessionKey) -> Result<Option<Session>> {
         let table = self.table(SESSIONS)?;
         let found = table.get(key)?;
-        found.map(|v| codec::decode(v.value())).transpose()
+        found
+            .map(|v| compact::decode_session(v.value()))
+            .transpose()
+    }
+
+    /// The status part of a session (see [`SessionStatus`]), without the rest.
+    fn session_status(&self, key: &SessionKey) -> Result<Option<SessionStatus>> {
+        let table = self.table(SESSIONS)?;
+        let found = table.get(key)?;
+        found
+            .map(|v| compact::decode_session_status(v.value()))
+            .transpose()
     }
 
     /// Every session of `user`, with its key.
@@ -61,7 +68,7 @@ impl Writer {
             self.table_mut(SESSIONS_BY_EXPIRY)?
                 .remove((previous.purge_after().0, *key))?;
         }
-        let bytes = codec::encode(session)?;
+        let bytes = compact::encode_session(session)?;
         self.table_mut(SESSIONS)?.insert(key, bytes.as_slice())?;
         self.table_mut(SESSIONS_BY_USER)?
             .insert((session.user_id.as_u128(), *key), session.expires_at.0)?;
@@ -106,7 +113,7 @@ impl Writer {
                 && *at > session.last_seen
             {
                 session.last_seen = *at;
-                let bytes = codec::encode(&session)?;
+                let bytes = compact::encode_session(&session)?;
                 self.table_mut(SESSIONS)?.insert(key, bytes.as_slice())?;
             }
         }

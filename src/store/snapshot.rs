@@ -83,6 +83,31 @@ pub fn count_rows(path: &Path) -> Result<TableCounts> {
     Ok(counts)
 }
 
+/// How many records of each layout version (the first byte of the value) the users
+/// and sessions tables of the store file at `path` hold, read without changing the
+/// file: `[(table name, version, rows)]`. Shows whether a store is wholly at one
+/// layout (tests of the migrations, and anyone curious).
+pub fn record_versions(path: &Path) -> Result<Vec<(String, u8, u64)>> {
+    let db = redb::Builder::new().open_read_only(path)?;
+    let txn = db.begin_read()?;
+    let mut out = Vec::new();
+    let mut tally = |name: &str, versions: BTreeMap<u8, u64>| {
+        out.extend(versions.into_iter().map(|(v, n)| (name.to_owned(), v, n)));
+    };
+    let mut versions = BTreeMap::new();
+    for entry in txn.open_table(USERS)?.iter()? {
+        let version = entry?.1.value().first().copied().unwrap_or(0);
+        *versions.entry(version).or_insert(0) += 1;
+    }
+    tally(USERS.name(), std::mem::take(&mut versions));
+    for entry in txn.open_table(SESSIONS)?.iter()? {
+        let version = entry?.1.value().first().copied().unwrap_or(0);
+        *versions.entry(version).or_insert(0) += 1;
+    }
+    tally(SESSIONS.name(), versions);
+    Ok(out)
+}
+
 /// Checks that `path` is an intact redb file — every page checksum verified, which
 /// opens it for writing, so use it on copies — and returns its schema version
 /// (`None` when the file has no Gatehouse metadata).

@@ -1,6 +1,9 @@
 //! Every redb table Gatehouse uses, in one place. Names carry a version suffix; a
 //! change of key or value layout gets a new name and a migration in `migrations.rs`.
-//! Values are records encoded by `codec` (a version byte, then JSON).
+//! Values are records encoded by `codec` (a version byte, then JSON), except users and
+//! sessions, encoded by `compact` (version byte 2, then a binary layout); a layout
+//! change that keeps the key may also be rewritten in place by a migration that the
+//! version byte guides (as version 2 did).
 
 use redb::TableDefinition;
 

@@ -3,21 +3,17 @@
 
 use redb::{ReadableTable, ReadableTableMetadata};
 
-use super::codec::{self, Record};
+use super::compact;
 use super::tables::{SSO_IDENTITIES, USERS, USERS_BY_EMAIL};
 use super::{Result, StoreError, Tables, Writer};
 use crate::domain::user::{Email, Realm, User, UserId, UserIdentity};
-
-impl Record for User {
-    const KIND: &'static str = "user";
-}
 
 /// Reading users.
 pub trait UserReads: Tables {
     fn user(&self, id: UserId) -> Result<Option<User>> {
         let table = self.table(USERS)?;
         let found = table.get(id.as_u128())?;
-        found.map(|v| codec::decode(v.value())).transpose()
+        found.map(|v| compact::decode_user(v.value())).transpose()
     }
 
     /// The identity part of a user (see [`UserIdentity`]), without decoding the rest.
@@ -25,7 +21,7 @@ pub trait UserReads: Tables {
         let table = self.table(USERS)?;
         let found = table.get(id.as_u128())?;
         found
-            .map(|v| codec::decode_part::<User, UserIdentity>(v.value()))
+            .map(|v| compact::decode_user_identity(v.value()))
             .transpose()
     }
 
@@ -173,7 +169,7 @@ impl Writer {
                 )?;
             }
         }
-        let bytes = codec::encode(user)?;
+        let bytes = compact::encode_user(user)?;
         self.table_mut(USERS)?
             .insert(user.id.as_u128(), bytes.as_slice())?;
         Ok(())

@@ -43,6 +43,21 @@ impl CookieSettings {
         }
     }
 
+    /// Whether `name` is [`Self::session_name`] of the realm (compared without
+    /// building the name: forward-auth asks on every request).
+    pub fn is_session_name(&self, name: &str, portal_slug: Option<&str>) -> bool {
+        let Some(rest) = name
+            .strip_prefix(self.session_prefix())
+            .and_then(|n| n.strip_prefix(SESSION))
+        else {
+            return false;
+        };
+        match portal_slug {
+            None => rest.is_empty(),
+            Some(slug) => rest.strip_prefix("_p_") == Some(slug),
+        }
+    }
+
     /// The session cookie name of a realm: staff, or the portal of `slug`.
     pub fn session_name(&self, portal_slug: Option<&str>) -> String {
         match portal_slug {

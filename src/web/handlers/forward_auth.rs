@@ -49,17 +49,9 @@ pub async fn auth_request(
 
 fn check(req: &HttpRequest, query: &CheckQuery, flavour: Flavour) -> WebResult<HttpResponse> {
     let state = AppState::of(req);
-    let (choice, cookie, paths) = match (query.client.as_deref(), query.realm.as_deref()) {
-        (Some(slug), None | Some("client")) => (
-            RealmChoice::Client(slug),
-            state.cookies.session_name(Some(slug)),
-            RealmPaths::portal(slug),
-        ),
-        (None, None | Some("staff")) => (
-            RealmChoice::Staff,
-            state.cookies.session_name(None),
-            RealmPaths::staff(),
-        ),
+    let (choice, portal) = match (query.client.as_deref(), query.realm.as_deref()) {
+        (Some(slug), None | Some("client")) => (RealmChoice::Client(slug), Some(slug)),
+        (None, None | Some("staff")) => (RealmChoice::Staff, None),
         _ => return Ok(misconfigured("use ?realm=staff or ?client=<slug>")),
     };
     let admin = match query.role.as_deref() {
@@ -67,10 +59,8 @@ fn check(req: &HttpRequest, query: &CheckQuery, flavour: Flavour) -> WebResult<H
         Some("admin") => true,
         Some(_) => return Ok(misconfigured("the only role that can be required is admin")),
     };
-    let token = req.cookie(&cookie).map(|c| c.value().to_owned());
-    let decision = state
-        .services
-        .forward_auth(choice, token.as_deref(), admin)?;
+    let token = session_cookie(req, |name| state.cookies.is_session_name(name, portal));
+    let decision = state.services.forward_auth(choice, token, admin)?;
     tracing::debug!(target: "gatehouse::forward_auth", decision = decision.as_str(), "forward-auth");
     Ok(match decision {
         Decision::Allow(identity) => allowed(identity, state.config.forward_auth.remote_user),
@@ -79,6 +69,7 @@ fn check(req: &HttpRequest, query: &CheckQuery, flavour: Flavour) -> WebResult<H
             // The sign-in page, returning to the original URL when it is safe. nginx
             // cannot URL-encode `rd` itself, so the 401 carries the finished URL in
             // `Location` too (`error_page 401 =302 $gatehouse_login`).
+            let paths = portal.map_or_else(RealmPaths::staff, RealmPaths::portal);
             let mut login = format!("{}{}", state.services.base_url(), paths.login());
             if let Some(rd) = safe_next(state, original_url(req, state).as_deref(), None) {
                 let encoded: String = url::form_urlencoded::byte_serialize(rd.as_bytes()).collect();
@@ -93,6 +84,19 @@ fn check(req: &HttpRequest, query: &CheckQuery, flavour: Flavour) -> WebResult<H
             plain(response)
         }
     })
+}
+
+/// The value of the first cookie whose name `wanted` accepts, read in place from the
+/// `Cookie` headers (actix's cookie jar would copy every cookie of the request into
+/// its own strings first; this runs on every request of every protected app).
+fn session_cookie(req: &HttpRequest, wanted: impl Fn(&str) -> bool) -> Option<&str> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|line| line.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| wanted(name.trim()))
+        .map(|(_, value)| value.trim())
 }
 
 /// A 400 for a proxy configured with an unknown query (a deployment mistake, not a
