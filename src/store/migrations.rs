@@ -8,7 +8,7 @@ use super::tables::*;
 use super::{Result, Store, StoreError, Writer};
 
 /// The schema version this build writes.
-pub const CURRENT_VERSION: u64 = 1;
+pub const CURRENT_VERSION: u64 = 3;
 /// The `meta` key under which the schema version is stored.
 pub(crate) const VERSION_KEY: &str = "schema_version";
 
@@ -19,11 +19,18 @@ struct Migration {
     apply: fn(&mut Writer) -> Result<()>,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "create the first tables",
-    apply: create_tables_v1,
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "create the first tables",
+        apply: create_tables_v1,
+    },
+    Migration {
+        version: 3,
+        name: "Entra settings become providers",
+        apply: entra_settings_become_providers,
+    },
+];
 
 /// Brings the store to [`CURRENT_VERSION`], refusing a store written by a newer build.
 pub fn run(store: &Store) -> Result<()> {
@@ -82,6 +89,64 @@ fn create_tables_v1(w: &mut Writer) -> Result<()> {
     w.table_mut(SETTINGS)?;
     w.table_mut(CLIENTS)?;
     w.table_mut(CLIENTS_BY_SLUG)?;
+    w.table_mut(IDENTITY_PROVIDERS)?;
+    Ok(())
+}
+
+/// The two fields of the staff Entra settings (`service::sso::settings::StaffSso`,
+/// setting `staff-sso`) that the version 3 migration reads.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+struct StaffEntraV1 {
+    #[serde(default)]
+    tenant: String,
+    #[serde(default)]
+    enabled: bool,
+}
+
+impl super::codec::Record for StaffEntraV1 {
+    const KIND: &'static str = "staff SSO settings";
+}
+
+const STAFF_ENTRA_SETTING: &str = "staff-sso";
+
+/// Version 3 (DESIGN §10): each realm's Entra settings become its first identity
+/// provider, of kind `entra`. The staff realm gets one when its Entra app settings
+/// name a tenant; each client when it has a tenant. The connection settings stay in
+/// their records (the entry refers to them); a realm that already has a list is left
+/// alone, so running twice changes nothing. Reads only the settings and client
+/// records.
+fn entra_settings_become_providers(w: &mut Writer) -> Result<()> {
+    use super::prelude::*;
+    use crate::domain::client::Client;
+    use crate::domain::sso::provider::{IdentityProvider, ProviderList};
+    use crate::domain::user::Realm;
+
+    let staff: StaffEntraV1 = {
+        let table = w.table_mut(SETTINGS)?;
+        let found = table.get(STAFF_ENTRA_SETTING)?;
+        match found {
+            Some(v) => super::codec::decode(v.value())?,
+            None => StaffEntraV1::default(),
+        }
+    };
+    if !staff.tenant.is_empty() && w.providers(Realm::Staff)?.providers.is_empty() {
+        let list = ProviderList {
+            providers: vec![IdentityProvider::entra(staff.enabled)],
+            ..ProviderList::default()
+        };
+        w.put_providers(Realm::Staff, &list)?;
+    }
+    let clients: Vec<Client> = w.clients()?;
+    for client in clients {
+        let realm = Realm::Client(client.id);
+        if client.tenant_id.is_some() && w.providers(realm)?.providers.is_empty() {
+            let list = ProviderList {
+                providers: vec![IdentityProvider::entra(client.sso_enabled)],
+                ..ProviderList::default()
+            };
+            w.put_providers(realm, &list)?;
+        }
+    }
     Ok(())
 }
 

@@ -57,3 +57,8 @@ pub const CLIENTS_BY_SLUG: TableDefinition<&str, u128> = TableDefinition::new("c
 /// Settings an admin edits (SSO, portal app, SSO-only…), one record per name.
 /// Key: setting name / Value: the setting's record.
 pub const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings-1");
+
+/// Each realm's identity providers, in order, with its email-first switches.
+/// Key: realm key (`staff`, `client:<uuid>`) / Value: `domain::sso::provider::ProviderList` record.
+pub const IDENTITY_PROVIDERS: TableDefinition<&str, &[u8]> =
+    TableDefinition::new("identity-providers-1");

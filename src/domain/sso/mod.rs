@@ -3,6 +3,7 @@
 //! it, used once, and valid for ten minutes. Who the verified account is here is
 //! decided by [`resolve`](resolve::resolve).
 
+pub mod provider;
 pub mod resolve;
 
 pub use resolve::{Admission, Known, Presented, Refused, Resolution, resolve};
