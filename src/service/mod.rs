@@ -174,6 +174,7 @@ pub struct Services {
     pub(in crate::service) throttle: Throttle,
     pub(in crate::service) activity: Activity,
     pub(in crate::service) entra: sso::client::EntraClient,
+    pub(in crate::service) oidc: sso::oidc::OidcClient,
     pub(in crate::service) metrics: Metrics,
     pub(in crate::service) forwarding: forwarding::ForwardingNotices,
 }
@@ -197,10 +198,13 @@ impl Services {
             settings.allow_insecure_authority,
         )
         .map_err(|e| ServiceError::Internal(format!("while building the HTTP client: {e}")))?;
+        let oidc = sso::oidc::OidcClient::new(settings.allow_insecure_authority)
+            .map_err(|e| ServiceError::Internal(format!("while building the HTTP client: {e}")))?;
         let metrics = Metrics::new();
         store.observe_commits(metrics.commit_observer());
         let services = Services {
             entra,
+            oidc,
             store,
             keys,
             clock,

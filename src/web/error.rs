@@ -215,6 +215,11 @@ fn sso_shown(failure: &SsoFailure) -> Shown {
             "Already linked",
             "That Microsoft account is already linked to another user here (or you linked the maximum of five).",
         ),
+        SsoFailure::MfaNotProven => shown(
+            StatusCode::FORBIDDEN,
+            "Multi-factor authentication required",
+            "You signed in at your organisation without a second factor (or it did not tell us you used one), and this site requires one. Your organisation must require multi-factor authentication for this sign-in; ask its administrator, then try again.",
+        ),
         SsoFailure::Provider { description } => Shown {
             status: StatusCode::UNAUTHORIZED,
             title: "Microsoft did not sign you in",

@@ -50,6 +50,7 @@ pub const ADMIN_CONFIRM: &str = "/admin/confirm";
 pub const ADMIN_CONFIRM_MICROSOFT: &str = "/admin/confirm/microsoft";
 
 pub const LOGIN_SSO: &str = "/login/sso";
+pub const LOGIN_SSO_PROVIDER: &str = "/login/sso/{provider}";
 pub const SSO_CALLBACK: &str = "/sso/callback";
 pub const ACCOUNT_SSO_LINK: &str = "/account/sso/link";
 pub const ACCOUNT_SSO_UNLINK: &str = "/account/sso/unlink";
@@ -122,6 +123,11 @@ impl RealmPaths {
 
     pub fn login_sso(&self) -> String {
         self.join(LOGIN_SSO)
+    }
+
+    /// `/login/sso/{provider}` of this realm.
+    pub fn login_sso_provider(&self, provider: &str) -> String {
+        self.join(&format!("{LOGIN_SSO}/{provider}"))
     }
 
     pub fn account_sso_link(&self) -> String {

@@ -7,6 +7,9 @@ pub mod connection;
 pub mod flow;
 pub mod id_token;
 pub mod identity;
+pub mod oidc;
+pub mod provider_flow;
+pub mod providers;
 pub mod portal;
 pub mod registration;
 pub mod settings;
@@ -43,6 +46,8 @@ pub enum SsoFailure {
     AlreadyLinked,
     /// Microsoft sent the user back with an error (cancelled, no consent…).
     Provider { description: String },
+    /// The provider requires MFA here and the ID token does not prove it.
+    MfaNotProven,
 }
 
 /// What a finished callback leads to. The web layer maps each to one response, and

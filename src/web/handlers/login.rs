@@ -13,12 +13,13 @@ use crate::domain::password::Password;
 use crate::domain::session::Stage;
 use crate::service::ServiceError;
 use crate::service::login::{CodeAttempt, PasswordAttempt};
+use crate::domain::sso::provider::ProviderKind;
 use crate::service::policy::LoginOptions;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::WebResult;
 use crate::web::request::{ClientOrigin, RealmCtx};
 use crate::web::views::login::{
-    CodeView, EnrolView, LoginView, RecoveryCodesView, code_page, enrol_page, login_page,
+    CodeView, EnrolView, LoginView, RecoveryCodesView, SsoButton, code_page, enrol_page, login_page,
     recovery_codes_page,
 };
 use crate::web::{AppState, html, see_other};
@@ -75,14 +76,26 @@ impl LoginPage<'_> {
         error: Option<&str>,
         notice: Option<&str>,
     ) -> HttpResponse {
-        let sso_url = self.options.sso.then(|| match self.next {
-            Some(next) => format!(
-                "{}?next={}",
-                self.ctx.paths.login_sso(),
-                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-            ),
-            None => self.ctx.paths.login_sso(),
-        });
+        let sso_buttons = self
+            .options
+            .buttons
+            .iter()
+            .map(|b| {
+                let base = self.ctx.paths.login_sso_provider(&b.id);
+                SsoButton {
+                    label: format!("Sign in with {}", b.name),
+                    url: match self.next {
+                        Some(next) => format!(
+                            "{base}?next={}",
+                            url::form_urlencoded::byte_serialize(next.as_bytes())
+                                .collect::<String>()
+                        ),
+                        None => base,
+                    },
+                    microsoft: b.kind == ProviderKind::Entra,
+                }
+            })
+            .collect();
         html(
             status,
             login_page(&LoginView {
@@ -93,7 +106,7 @@ impl LoginPage<'_> {
                 next: self.next,
                 error,
                 notice,
-                sso_url,
+                sso_buttons,
                 password_form: !self.options.sso_only || self.emergency,
                 emergency: self.options.sso_only && self.ctx.realm.is_staff(),
             }),

@@ -7,6 +7,14 @@ use super::components::{Field, code_field, copy_field, csrf_input, error_banner,
 use super::layout::{Chrome, page};
 use crate::web::paths::RealmPaths;
 
+/// A "Sign in with …" button.
+pub struct SsoButton {
+    pub label: String,
+    pub url: String,
+    /// Drawn with Microsoft's logo.
+    pub microsoft: bool,
+}
+
 /// The sign-in page.
 pub struct LoginView<'a> {
     pub chrome: Chrome<'a>,
@@ -16,8 +24,8 @@ pub struct LoginView<'a> {
     pub next: Option<&'a str>,
     pub error: Option<&'a str>,
     pub notice: Option<&'a str>,
-    /// "Sign in with Microsoft" target, when SSO is on.
-    pub sso_url: Option<String>,
+    /// One button per enabled identity provider, in order.
+    pub sso_buttons: Vec<SsoButton>,
     /// Whether the password form is offered.
     pub password_form: bool,
     /// SSO-only is on: offer (or mark) the emergency password form for break-glass
@@ -33,16 +41,20 @@ pub fn login_page(vm: &LoginView) -> Markup {
                 h1 { "Sign in" }
                 (error_banner(vm.error))
                 (notice_banner(vm.notice))
-                @if let Some(sso) = &vm.sso_url {
-                    a.button.microsoft href=(sso) {
-                        img src=(crate::web::assets::url("microsoft.svg")) alt="" width="20" height="20";
-                        span { "Sign in with Microsoft" }
+                @for b in &vm.sso_buttons {
+                    @if b.microsoft {
+                        a.button.microsoft href=(b.url) {
+                            img src=(crate::web::assets::url("microsoft.svg")) alt="" width="20" height="20";
+                            span { (b.label) }
+                        }
+                    } @else {
+                        a.button.provider href=(b.url) { span { (b.label) } }
                     }
                 }
                 @if vm.password_form {
                     @if vm.emergency {
                         p.divider { span { "Emergency access (break-glass accounts only)" } }
-                    } @else if vm.sso_url.is_some() {
+                    } @else if !vm.sso_buttons.is_empty() {
                         p.divider { span { "or with your password" } }
                     }
                     form method="post" action=(vm.paths.login()) {
