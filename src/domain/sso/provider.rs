@@ -236,7 +236,11 @@ pub fn check_issuer(text: &str, allow_insecure_loopback: bool) -> Result<String,
 /// A comma- or space-separated list of email domains, lower-cased.
 pub fn parse_domains(text: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
-    for d in text.split([',', ' ', '\n']).map(str::trim).filter(|d| !d.is_empty()) {
+    for d in text
+        .split([',', ' ', '\n'])
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
         let d = d.trim_start_matches('@').to_ascii_lowercase();
         let ok = d.contains('.')
             && d.len() <= 253

@@ -83,7 +83,9 @@ impl Services {
                 self.provider_for(realm, Some(id))?
                     .ok_or(ServiceError::Sso(SsoFailure::NotAvailable))?,
             ),
-            None if matches!(purpose, SsoPurpose::Login { .. }) => self.provider_for(realm, None)?,
+            None if matches!(purpose, SsoPurpose::Login { .. }) => {
+                self.provider_for(realm, None)?
+            }
             None => None,
         };
         if let Some(p) = chosen.as_ref().filter(|p| p.kind == ProviderKind::Oidc) {
@@ -329,8 +331,14 @@ impl Services {
                 .map_err(|e| ServiceError::Internal(e.to_string()))?;
         let now = self.clock.now();
         let checked = match &transaction.provider {
-            Some(id) => self.verify_oidc(realm, &transaction, id, code, &secrets, now).await?,
-            None => self.verify_entra(realm, &transaction, code, &secrets, now).await?,
+            Some(id) => {
+                self.verify_oidc(realm, &transaction, id, code, &secrets, now)
+                    .await?
+            }
+            None => {
+                self.verify_entra(realm, &transaction, code, &secrets, now)
+                    .await?
+            }
         };
         let (app, mfa_rule, identity) = match checked {
             Ok(found) => found,

@@ -44,9 +44,7 @@ pub enum OidcError {
     Refused { status: u16, error: String },
     #[error("no usable signing key (RSA or P-256) published")]
     NoSigningKey,
-    #[error(
-        "the provider signs ID tokens with none of RS256, PS256 or ES256 (it lists: {0})"
-    )]
+    #[error("the provider signs ID tokens with none of RS256, PS256 or ES256 (it lists: {0})")]
     NoAcceptableAlgorithm(String),
     #[error("the provider supports neither client_secret_basic nor client_secret_post")]
     NoClientAuth,
@@ -120,12 +118,8 @@ struct OidcExtra {
 
 impl AdditionalClaims for OidcExtra {}
 
-type OidcIdToken = IdToken<
-    OidcExtra,
-    CoreGenderClaim,
-    CoreJweContentEncryptionAlgorithm,
-    CoreJwsSigningAlgorithm,
->;
+type OidcIdToken =
+    IdToken<OidcExtra, CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm>;
 
 /// The HTTP side of every `oidc` provider, with discovery cached per issuer.
 pub struct OidcClient {
@@ -331,7 +325,9 @@ impl OidcClient {
         match provider.client_auth {
             ClientAuth::Basic => {
                 // RFC 6749 §2.3.1: each half form-urlencoded, then Base64.
-                let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+                let enc = |s: &str| {
+                    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
+                };
                 let pair = format!("{}:{}", enc(client_id), enc(client_secret));
                 request = request.header(
                     reqwest::header::AUTHORIZATION,

@@ -152,7 +152,9 @@ impl Services {
             )));
         }
         if list.providers.len() >= MAX_PROVIDERS {
-            return Err(invalid(format!("At most {MAX_PROVIDERS} providers per realm.")));
+            return Err(invalid(format!(
+                "At most {MAX_PROVIDERS} providers per realm."
+            )));
         }
         list.providers.push(p.clone());
         self.save_providers(actor, realm, list, format!("provider {id} added"))
@@ -216,7 +218,10 @@ impl Services {
                 return Err(oidc_only("The client id"));
             }
             let client_id = client_id.trim().to_owned();
-            if client_id.is_empty() || client_id.len() > 200 || client_id.chars().any(char::is_control) {
+            if client_id.is_empty()
+                || client_id.len() > 200
+                || client_id.chars().any(char::is_control)
+            {
                 return Err(invalid("Enter the client id the provider gave you."));
             }
             p.client_id = client_id;
@@ -244,9 +249,10 @@ impl Services {
             p.secret_expires = (!expires.is_empty()).then_some(expires);
         }
         if let Some(scopes) = input.scopes {
-            let ok = scopes
-                .split_whitespace()
-                .all(|s| s.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\'));
+            let ok = scopes.split_whitespace().all(|s| {
+                s.bytes()
+                    .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+            });
             if !ok || scopes.len() > 500 {
                 return Err(invalid("Scopes are words separated by spaces."));
             }
@@ -304,7 +310,9 @@ impl Services {
         id: &str,
     ) -> Result<()> {
         let mut list = self.identity_providers(realm)?;
-        let p = list.get(id).ok_or(ServiceError::NotFound("identity provider"))?;
+        let p = list
+            .get(id)
+            .ok_or(ServiceError::NotFound("identity provider"))?;
         if p.kind == ProviderKind::Entra {
             return Err(invalid(
                 "The Microsoft provider is turned off with `gatehouse sso disable` (staff) or the client's Microsoft sign-in switch.",
@@ -347,7 +355,9 @@ impl Services {
         on: bool,
     ) -> Result<()> {
         let mut list = self.identity_providers(realm)?;
-        let p = list.get(id).ok_or(ServiceError::NotFound("identity provider"))?;
+        let p = list
+            .get(id)
+            .ok_or(ServiceError::NotFound("identity provider"))?;
         if p.kind == ProviderKind::Entra {
             return match realm {
                 Realm::Staff => self.set_staff_sso_enabled(actor, on).await.map(|_| ()),

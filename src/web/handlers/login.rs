@@ -11,16 +11,16 @@ use serde::Deserialize;
 use super::{chrome, respond_to_step, safe_next, set_session_cookies, with_session};
 use crate::domain::password::Password;
 use crate::domain::session::Stage;
+use crate::domain::sso::provider::ProviderKind;
 use crate::service::ServiceError;
 use crate::service::login::{CodeAttempt, PasswordAttempt};
-use crate::domain::sso::provider::ProviderKind;
 use crate::service::policy::LoginOptions;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::WebResult;
 use crate::web::request::{ClientOrigin, RealmCtx};
 use crate::web::views::login::{
-    CodeView, EnrolView, LoginView, RecoveryCodesView, SsoButton, code_page, enrol_page, login_page,
-    recovery_codes_page,
+    CodeView, EnrolView, LoginView, RecoveryCodesView, SsoButton, code_page, enrol_page,
+    login_page, recovery_codes_page,
 };
 use crate::web::{AppState, html, see_other};
 

@@ -69,7 +69,10 @@ fn realm_routes(cfg: &mut web::ServiceConfig) {
         .route(paths::MFA_SETUP, web::post().to(login::enrol_submit))
         .route(paths::LOGOUT, web::post().to(login::logout))
         .route(paths::LOGIN_SSO, web::get().to(sso::start))
-        .route(paths::LOGIN_SSO_PROVIDER, web::get().to(sso::start_provider))
+        .route(
+            paths::LOGIN_SSO_PROVIDER,
+            web::get().to(sso::start_provider),
+        )
         .route(paths::ACCOUNT_SSO_LINK, web::post().to(sso::link))
         .route(paths::ACCOUNT_SSO_UNLINK, web::post().to(sso::unlink))
         .route(paths::INVITE, web::get().to(onboarding::invite_form))
