@@ -6,6 +6,7 @@
 mod backup;
 mod clients;
 pub mod execute;
+mod idp;
 pub mod socket;
 mod sso;
 mod status;
@@ -14,6 +15,57 @@ use serde::{Deserialize, Serialize};
 
 /// The admin socket's file name inside the data directory.
 pub const SOCKET_FILE_NAME: &str = "admin.sock";
+
+/// What `gatehouse idp` does.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum IdpAction {
+    List,
+    Show {
+        id: String,
+    },
+    Add {
+        id: String,
+        kind: String,
+        settings: IdpSettings,
+    },
+    Set {
+        id: String,
+        settings: IdpSettings,
+    },
+    Remove {
+        id: String,
+    },
+    Test {
+        id: String,
+    },
+    Enable {
+        id: String,
+        on: bool,
+    },
+    Move {
+        id: String,
+        up: bool,
+    },
+}
+
+/// A provider's settings as the CLI sends them; `None` leaves one as it is.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct IdpSettings {
+    pub name: Option<String>,
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub secret_expires: Option<String>,
+    pub scopes: Option<String>,
+    pub domains: Option<String>,
+    pub routing_domains: Option<String>,
+    pub jit: Option<bool>,
+    pub require_verified_email: Option<bool>,
+    pub require_mfa: Option<bool>,
+    pub mfa_acr_values: Option<String>,
+    pub auth_context: Option<String>,
+}
 
 /// One management command.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,6 +121,11 @@ pub enum AdminRequest {
         limit: usize,
         /// Only events after this sequence number, oldest first (for `--follow`).
         after: Option<u64>,
+    },
+    /// `gatehouse idp …` on the staff realm, or a client's with `client`.
+    Idp {
+        client: Option<String>,
+        action: IdpAction,
     },
     SsoShow,
     SsoSet {
