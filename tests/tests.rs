@@ -21,6 +21,7 @@ mod forward_auth_caddy;
 mod forward_auth_nginx;
 mod forward_auth_proxy;
 mod idp_conformance;
+mod idp_identities;
 mod idp_migration;
 mod log_injection;
 mod login_flow;

@@ -72,12 +72,16 @@ pub async fn start(
 pub async fn start_provider(
     req: HttpRequest,
     ctx: RealmCtx,
-    provider: web::Path<String>,
     query: web::Query<StartQuery>,
 ) -> WebResult<HttpResponse> {
     let state = AppState::of(&req);
     let next = safe_next(state, query.next.as_deref(), query.rd.as_deref());
-    let provider = provider.into_inner();
+    // Under `/p/{slug}` the path has two parameters; take this one by name.
+    let provider = req
+        .match_info()
+        .get("provider")
+        .unwrap_or_default()
+        .to_owned();
     if provider.len() > 32 {
         return Err(WebError::Service(crate::service::ServiceError::Sso(
             crate::service::sso::SsoFailure::NotAvailable,
