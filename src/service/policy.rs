@@ -68,7 +68,7 @@ pub struct LoginOptions {
     /// Some identity provider is available.
     pub sso: bool,
     /// One button per enabled provider, in the realm's order.
-    pub buttons: Vec<crate::service::sso::providers::ProviderButton>,
+    pub buttons: Vec<crate::domain::sso::provider::ProviderButton>,
     /// SSO-only is on: the password form is shown only as emergency access.
     pub sso_only: bool,
 }

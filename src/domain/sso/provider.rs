@@ -165,6 +165,14 @@ impl IdentityProvider {
     }
 }
 
+/// A sign-in button: one per enabled provider.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderButton {
+    pub id: String,
+    pub name: String,
+    pub kind: ProviderKind,
+}
+
 /// The context an `oidc` provider's client secret is sealed under.
 pub fn secret_context(realm_key: &str, id: &str) -> String {
     format!("idp-client-secret:{realm_key}:{id}")

@@ -11,7 +11,7 @@ use super::settings::{ConnectionTest, StaffSso, TestItem};
 use crate::domain::audit::AuditKind;
 use crate::domain::sso::SsoApp;
 use crate::domain::sso::provider::{
-    self, IdentityProvider, MAX_PROVIDERS, ProviderKind, ProviderList, ProviderTest,
+    self, IdentityProvider, MAX_PROVIDERS, ProviderButton, ProviderKind, ProviderList, ProviderTest,
 };
 use crate::domain::user::Realm;
 use crate::service::admin::AdminActor;
@@ -35,14 +35,6 @@ pub struct ProviderInput {
     pub require_mfa: Option<bool>,
     pub mfa_acr_values: Option<String>,
     pub auth_context: Option<String>,
-}
-
-/// A sign-in button.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProviderButton {
-    pub id: String,
-    pub name: String,
-    pub kind: ProviderKind,
 }
 
 fn invalid(message: impl Into<String>) -> ServiceError {
