@@ -20,6 +20,7 @@ mod forward_auth;
 mod forward_auth_caddy;
 mod forward_auth_nginx;
 mod forward_auth_proxy;
+mod idp_admin;
 mod idp_conformance;
 mod idp_identities;
 mod idp_migration;

@@ -45,6 +45,11 @@ pub const ADMIN_SSO_DISABLE: &str = "/admin/sso/disable";
 pub const ADMIN_SSO_TEST: &str = "/admin/sso/test";
 pub const ADMIN_SSO_TEST_SIGN_IN: &str = "/admin/sso/test-sign-in";
 pub const ADMIN_SSO_ONLY: &str = "/admin/sso/sso-only";
+pub const ADMIN_SSO_PROVIDERS: &str = "/admin/sso/providers";
+pub const ADMIN_SSO_PROVIDER_ACTION: &str = "/admin/sso/providers/{provider}/{action}";
+pub const ADMIN_CLIENT_PROVIDERS: &str = "/admin/clients/{client}/providers";
+pub const ADMIN_CLIENT_PROVIDER_ACTION: &str =
+    "/admin/clients/{client}/providers/{provider}/{action}";
 /// Step-up before admin changes: password + code, or a fresh Microsoft sign-in.
 pub const ADMIN_CONFIRM: &str = "/admin/confirm";
 pub const ADMIN_CONFIRM_MICROSOFT: &str = "/admin/confirm/microsoft";
