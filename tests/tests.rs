@@ -22,6 +22,7 @@ mod forward_auth_nginx;
 mod forward_auth_proxy;
 mod idp_admin;
 mod idp_conformance;
+mod idp_email_first;
 mod idp_identities;
 mod idp_migration;
 mod log_injection;

@@ -183,6 +183,20 @@ pub async fn execute(
             services.set_provider_enabled(actor, realm, &id, on).await?;
             show(&id)?
         }
+        IdpAction::EmailFirst { on } => {
+            services.set_email_first(actor, realm, on).await?;
+            AdminResponse::ok(
+                format!("Email-first sign-in {}.", if on { "on" } else { "off" }),
+                json!({ "email_first": on }),
+            )
+        }
+        IdpAction::Discoverable { on } => {
+            services.set_discoverable(actor, realm, on).await?;
+            AdminResponse::ok(
+                format!("Portal discovery {}.", if on { "on" } else { "off" }),
+                json!({ "discoverable": on }),
+            )
+        }
         IdpAction::Move { id, up } => {
             services.move_provider(actor, realm, &id, up).await?;
             let list = services.identity_providers(realm)?;

@@ -47,6 +47,12 @@ pub enum IdpAction {
         id: String,
         up: bool,
     },
+    EmailFirst {
+        on: bool,
+    },
+    Discoverable {
+        on: bool,
+    },
 }
 
 /// A provider's settings as the CLI sends them; `None` leaves one as it is.

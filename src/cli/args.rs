@@ -265,6 +265,17 @@ pub enum IdpCommand {
     Enable { id: String },
     /// Stop offering the provider.
     Disable { id: String },
+    /// Email-first sign-in: /login asks for the address and routes it by domain.
+    EmailFirst {
+        #[arg(value_enum)]
+        state: OnOff,
+    },
+    /// A client's: the staff email-first sign-in may send its routing domains to
+    /// its portal (off by default, since it reveals the client).
+    Discoverable {
+        #[arg(value_enum)]
+        state: OnOff,
+    },
     /// Move the provider's button up or down.
     Move {
         id: String,

@@ -199,6 +199,12 @@ pub(super) fn idp_request(
         IdpCommand::Test { id } => IdpAction::Test { id },
         IdpCommand::Enable { id } => IdpAction::Enable { id, on: true },
         IdpCommand::Disable { id } => IdpAction::Enable { id, on: false },
+        IdpCommand::EmailFirst { state } => IdpAction::EmailFirst {
+            on: matches!(state, OnOff::On),
+        },
+        IdpCommand::Discoverable { state } => IdpAction::Discoverable {
+            on: matches!(state, OnOff::On),
+        },
         IdpCommand::Move { id, direction } => IdpAction::Move {
             id,
             up: matches!(direction, UpDown::Up),

@@ -55,6 +55,7 @@ pub const ADMIN_CONFIRM: &str = "/admin/confirm";
 pub const ADMIN_CONFIRM_MICROSOFT: &str = "/admin/confirm/microsoft";
 
 pub const LOGIN_SSO: &str = "/login/sso";
+pub const LOGIN_IDENTIFY: &str = "/login/identify";
 pub const LOGIN_SSO_PROVIDER: &str = "/login/sso/{provider}";
 pub const SSO_CALLBACK: &str = "/sso/callback";
 pub const ACCOUNT_SSO_LINK: &str = "/account/sso/link";
@@ -128,6 +129,10 @@ impl RealmPaths {
 
     pub fn login_sso(&self) -> String {
         self.join(LOGIN_SSO)
+    }
+
+    pub fn login_identify(&self) -> String {
+        self.join(LOGIN_IDENTIFY)
     }
 
     /// `/login/sso/{provider}` of this realm.

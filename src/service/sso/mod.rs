@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod client;
 pub mod connection;
+pub mod email_first;
 pub mod flow;
 pub mod id_token;
 pub mod identity;

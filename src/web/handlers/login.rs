@@ -60,16 +60,18 @@ const CODE_FAILED: &str = "That code is not right, or was already used.";
 const SIGN_IN_EXPIRED: &str = "Your sign-in expired. Please start again.";
 
 /// The login page's inputs that do not depend on the outcome.
-struct LoginPage<'a> {
-    ctx: &'a RealmCtx,
-    csrf: &'a str,
-    next: Option<&'a str>,
-    options: LoginOptions,
-    emergency: bool,
+pub(super) struct LoginPage<'a> {
+    pub ctx: &'a RealmCtx,
+    pub csrf: &'a str,
+    pub next: Option<&'a str>,
+    pub options: LoginOptions,
+    pub emergency: bool,
+    /// Email-first: the page asks for the address only.
+    pub identify: bool,
 }
 
 impl LoginPage<'_> {
-    fn render(
+    pub(super) fn render(
         &self,
         status: StatusCode,
         email: &str,
@@ -108,6 +110,7 @@ impl LoginPage<'_> {
                 notice,
                 sso_buttons,
                 password_form: !self.options.sso_only || self.emergency,
+                identify: self.identify && !self.emergency,
                 emergency: self.options.sso_only && self.ctx.realm.is_staff(),
             }),
         )
@@ -133,6 +136,11 @@ pub async fn login_form(
         next: next.as_deref(),
         options: state.services.login_options(ctx.realm)?,
         emergency: query.emergency.is_some() && ctx.realm.is_staff(),
+        identify: true,
+    };
+    let page = LoginPage {
+        identify: page.options.email_first,
+        ..page
     };
     Ok(page.render(StatusCode::OK, "", None, notice))
 }
@@ -154,6 +162,7 @@ pub async fn login_submit(
         next: next.as_deref(),
         options: state.services.login_options(ctx.realm)?,
         emergency: form.emergency.is_some() && ctx.realm.is_staff(),
+        identify: false,
     };
     let attempt = PasswordAttempt {
         realm: ctx.realm,

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod forward_auth;
 pub mod health;
+pub mod identify;
 pub mod login;
 pub mod onboarding;
 pub mod portal;
@@ -69,6 +70,7 @@ fn realm_routes(cfg: &mut web::ServiceConfig) {
         .route(paths::MFA_SETUP, web::post().to(login::enrol_submit))
         .route(paths::LOGOUT, web::post().to(login::logout))
         .route(paths::LOGIN_SSO, web::get().to(sso::start))
+        .route(paths::LOGIN_IDENTIFY, web::post().to(identify::identify))
         .route(
             paths::LOGIN_SSO_PROVIDER,
             web::get().to(sso::start_provider),

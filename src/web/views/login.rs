@@ -28,6 +28,8 @@ pub struct LoginView<'a> {
     pub sso_buttons: Vec<SsoButton>,
     /// Whether the password form is offered.
     pub password_form: bool,
+    /// Email-first: only the address is asked for (posted to `/login/identify`).
+    pub identify: bool,
     /// SSO-only is on: offer (or mark) the emergency password form for break-glass
     /// accounts.
     pub emergency: bool,
@@ -41,6 +43,19 @@ pub fn login_page(vm: &LoginView) -> Markup {
                 h1 { "Sign in" }
                 (error_banner(vm.error))
                 (notice_banner(vm.notice))
+                @if vm.identify {
+                    form method="post" action=(vm.paths.login_identify()) {
+                        (csrf_input(vm.csrf))
+                        @if let Some(next) = vm.next {
+                            input type="hidden" name="next" value=(next);
+                        }
+                        (Field::new("email", "Email", "email", "username").value(vm.email).render())
+                        button.primary type="submit" { "Continue" }
+                    }
+                    @if !vm.sso_buttons.is_empty() {
+                        p.divider { span { "or" } }
+                    }
+                }
                 @for b in &vm.sso_buttons {
                     @if b.microsoft {
                         a.button.microsoft href=(b.url) {
@@ -51,7 +66,7 @@ pub fn login_page(vm: &LoginView) -> Markup {
                         a.button.provider href=(b.url) { span { (b.label) } }
                     }
                 }
-                @if vm.password_form {
+                @if vm.password_form && !vm.identify {
                     @if vm.emergency {
                         p.divider { span { "Emergency access (break-glass accounts only)" } }
                     } @else if !vm.sso_buttons.is_empty() {
