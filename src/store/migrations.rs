@@ -1,6 +1,6 @@
 //! Schema versions and the migrations between them, run at every open. Each migration
 //! is a named function that is safe to run twice; the version is bumped in the same
-//! transaction as the migration's writes.
+//! transaction as the migration's writes (all pending steps share one transaction).
 
 use redb::ReadableTable;
 
@@ -46,11 +46,21 @@ pub fn run(store: &Store) -> Result<()> {
             supported: CURRENT_VERSION,
         });
     }
-    for migration in MIGRATIONS.iter().filter(|m| m.version > found) {
-        store.write(|w| {
+    // Every pending step in one transaction: the store is at the old version or at
+    // the new one, never in between, and opening costs one commit however many
+    // steps there are.
+    let pending: Vec<&Migration> = MIGRATIONS.iter().filter(|m| m.version > found).collect();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    store.write(|w| {
+        for migration in &pending {
             (migration.apply)(w)?;
-            set_version(w, migration.version)
-        })?;
+            set_version(w, migration.version)?;
+        }
+        Ok::<_, StoreError>(())
+    })?;
+    for migration in pending {
         tracing::info!(
             version = migration.version,
             name = migration.name,
