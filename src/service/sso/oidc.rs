@@ -12,17 +12,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine;
-use openidconnect::core::{
-    CoreGenderClaim, CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
-};
-use openidconnect::{
-    AdditionalClaims, ClaimsVerificationError, ClientId, IdToken, IdTokenVerifier, IssuerUrl,
-    Nonce, SignatureVerificationError,
-};
-use serde::{Deserialize, Serialize};
+use openidconnect::core::{CoreJsonWebKeySet, CoreJwsSigningAlgorithm};
+use serde::Deserialize;
 
-use crate::domain::entra::{LEEWAY_SECS, MAX_TOKEN_AGE_SECS, SsoIdentity};
-use crate::domain::sso::provider::AuthProof;
+use super::oidc_token::{Check, OidcIdToken, check};
+use crate::domain::entra::SsoIdentity;
 use crate::domain::time::Timestamp;
 
 const DISCOVERY_TTL_SECS: i64 = 24 * 3600;
@@ -108,18 +102,6 @@ impl OidcProvider {
         self.jwks.lock().map(|k| k.keys().len()).unwrap_or(0)
     }
 }
-
-/// Claims beyond the standard ones.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct OidcExtra {
-    #[serde(default)]
-    nbf: Option<i64>,
-}
-
-impl AdditionalClaims for OidcExtra {}
-
-type OidcIdToken =
-    IdToken<OidcExtra, CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm>;
 
 /// The HTTP side of every `oidc` provider, with discovery cached per issuer.
 pub struct OidcClient {
@@ -422,7 +404,14 @@ impl OidcClient {
             .lock()
             .map(|k| k.clone())
             .map_err(|_| OidcError::NoSigningKey)?;
-        let first = check(&token, keys, provider, client_id, nonce, now);
+        let first = check(
+            &token,
+            keys,
+            (&provider.issuer, &provider.algorithms),
+            client_id,
+            nonce,
+            now,
+        );
         let identity = match first {
             Err(Check::UnknownKey) => {
                 let may_refetch = provider
@@ -445,111 +434,19 @@ impl OidcClient {
                 if let Ok(mut current) = provider.jwks.lock() {
                     *current = keys.clone();
                 }
-                check(&token, keys, provider, client_id, nonce, now)
+                check(
+                    &token,
+                    keys,
+                    (&provider.issuer, &provider.algorithms),
+                    client_id,
+                    nonce,
+                    now,
+                )
             }
             other => other,
         };
         identity.map_err(|e| OidcError::Token(e.reason()))
     }
-}
-
-enum Check {
-    UnknownKey,
-    Other(String),
-}
-
-impl Check {
-    fn reason(self) -> String {
-        match self {
-            Check::UnknownKey => "unknown signing key".to_owned(),
-            Check::Other(why) => why,
-        }
-    }
-}
-
-fn check(
-    token: &OidcIdToken,
-    keys: CoreJsonWebKeySet,
-    provider: &OidcProvider,
-    client_id: &str,
-    nonce: &str,
-    now: Timestamp,
-) -> Result<SsoIdentity, Check> {
-    let issuer = IssuerUrl::new(provider.issuer.clone())
-        .map_err(|_| Check::Other("bad issuer URL".to_owned()))?;
-    let verifier_now = chrono::DateTime::from_timestamp(now.0 - LEEWAY_SECS, 0).unwrap_or_default();
-    let verifier: IdTokenVerifier<'_, _> =
-        IdTokenVerifier::new_public_client(ClientId::new(client_id.to_owned()), issuer, keys)
-            .set_allowed_algs(provider.algorithms.clone())
-            .set_time_fn(move || verifier_now)
-            .set_issue_time_verifier_fn(|_| Ok(()))
-            .set_other_audience_verifier_fn(|_| true);
-    let claims = token
-        .claims(&verifier, &Nonce::new(nonce.to_owned()))
-        .map_err(|e| match e {
-            ClaimsVerificationError::SignatureVerification(
-                SignatureVerificationError::NoMatchingKey,
-            ) => Check::UnknownKey,
-            ClaimsVerificationError::SignatureVerification(
-                SignatureVerificationError::AmbiguousKeyId(_),
-            ) => Check::Other("no kid and several published keys fit".to_owned()),
-            ClaimsVerificationError::SignatureVerification(s) => {
-                Check::Other(format!("signature: {s}"))
-            }
-            ClaimsVerificationError::InvalidIssuer(_) => Check::Other("wrong issuer".to_owned()),
-            ClaimsVerificationError::InvalidAudience(_) => {
-                Check::Other("wrong audience".to_owned())
-            }
-            ClaimsVerificationError::Expired(_) => Check::Other("expired".to_owned()),
-            ClaimsVerificationError::InvalidNonce(_) => {
-                Check::Other("wrong or missing nonce".to_owned())
-            }
-            other => Check::Other(other.to_string()),
-        })?;
-    let audiences = claims.audiences();
-    let azp = claims.authorized_party().map(|a| a.to_string());
-    if azp.as_deref().is_some_and(|a| a != client_id) {
-        return Err(Check::Other("azp is not our client id".to_owned()));
-    }
-    if audiences.len() > 1 && azp.is_none() {
-        return Err(Check::Other("extra audience without azp".to_owned()));
-    }
-    let extra = claims.additional_claims();
-    if extra.nbf.is_some_and(|nbf| nbf > now.0 + LEEWAY_SECS) {
-        return Err(Check::Other("nbf in the future".to_owned()));
-    }
-    let iat = claims.issue_time().timestamp();
-    if iat > now.0 + LEEWAY_SECS {
-        return Err(Check::Other("iat in the future".to_owned()));
-    }
-    if iat < now.0 - MAX_TOKEN_AGE_SECS - LEEWAY_SECS {
-        return Err(Check::Other("iat too old".to_owned()));
-    }
-    let sub = claims.subject().to_string();
-    if sub.is_empty() {
-        return Err(Check::Other("empty sub".to_owned()));
-    }
-    Ok(SsoIdentity {
-        tenant: provider.issuer.clone(),
-        object_id: sub,
-        email: claims.email().map(|e| e.to_string()),
-        preferred_username: claims.preferred_username().map(|u| u.to_string()),
-        name: claims
-            .name()
-            .and_then(|n| n.get(None))
-            .map(|n| n.to_string()),
-        guest: false,
-        auth_time: claims.auth_time().map(|t| t.timestamp()),
-        email_verified: claims.email_verified() == Some(true),
-        proof: AuthProof {
-            amr: claims
-                .auth_method_refs()
-                .map(|m| m.iter().map(|r| r.to_string()).collect())
-                .unwrap_or_default(),
-            acr: claims.auth_context_ref().map(|a| a.to_string()),
-            acrs: Vec::new(),
-        },
-    })
 }
 
 /// The provider's error body (`error`, RFC 6749 §5.2).
