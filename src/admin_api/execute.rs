@@ -333,6 +333,9 @@ async fn run(
             );
             AdminResponse::ok(text, data)
         }
+        AdminRequest::Idp { client, action } => {
+            super::idp::execute(services, client, action).await?
+        }
         AdminRequest::SsoShow => super::sso::show(services).await?,
         AdminRequest::SsoSet {
             tenant_id,

@@ -6,6 +6,7 @@
 mod backup;
 mod clients;
 pub mod execute;
+mod idp;
 mod mail;
 pub mod socket;
 mod sso;
@@ -15,6 +16,63 @@ use serde::{Deserialize, Serialize};
 
 /// The admin socket's file name inside the data directory.
 pub const SOCKET_FILE_NAME: &str = "admin.sock";
+
+/// What `gatehouse idp` does.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum IdpAction {
+    List,
+    Show {
+        id: String,
+    },
+    Add {
+        id: String,
+        kind: String,
+        settings: IdpSettings,
+    },
+    Set {
+        id: String,
+        settings: IdpSettings,
+    },
+    Remove {
+        id: String,
+    },
+    Test {
+        id: String,
+    },
+    Enable {
+        id: String,
+        on: bool,
+    },
+    Move {
+        id: String,
+        up: bool,
+    },
+    EmailFirst {
+        on: bool,
+    },
+    Discoverable {
+        on: bool,
+    },
+}
+
+/// A provider's settings as the CLI sends them; `None` leaves one as it is.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct IdpSettings {
+    pub name: Option<String>,
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub secret_expires: Option<String>,
+    pub scopes: Option<String>,
+    pub domains: Option<String>,
+    pub routing_domains: Option<String>,
+    pub jit: Option<bool>,
+    pub require_verified_email: Option<bool>,
+    pub require_mfa: Option<bool>,
+    pub mfa_acr_values: Option<String>,
+    pub auth_context: Option<String>,
+}
 
 /// One management command.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -93,6 +151,11 @@ pub enum AdminRequest {
         limit: usize,
         /// Only events after this sequence number, oldest first (for `--follow`).
         after: Option<u64>,
+    },
+    /// `gatehouse idp …` on the staff realm, or a client's with `client`.
+    Idp {
+        client: Option<String>,
+        action: IdpAction,
     },
     SsoShow,
     SsoSet {

@@ -58,6 +58,14 @@ pub enum Command {
         #[command(subcommand)]
         command: SsoCommand,
     },
+    /// Identity providers of the staff realm, or of one client with --client.
+    Idp {
+        #[command(subcommand)]
+        command: IdpCommand,
+        /// The client (slug) whose providers to manage; staff without it.
+        #[arg(long, global = true)]
+        client: Option<String>,
+    },
     /// Allow only Microsoft sign-in (staff-wide, or for one client with --client).
     /// `off` always works, even when Microsoft is unreachable.
     SsoOnly {
@@ -204,6 +212,103 @@ pub enum ClientCommand {
     ConsentLink { slug: String },
     /// Test the client's tenant and the portal app's consent there.
     Test { slug: String },
+}
+
+/// A provider's settings on the command line; only the options given change.
+#[derive(Debug, clap::Args)]
+pub struct IdpOptions {
+    /// The button reads "Sign in with NAME".
+    #[arg(long)]
+    pub name: Option<String>,
+    /// `oidc`: the issuer URL (discovery at ISSUER/.well-known/openid-configuration).
+    #[arg(long)]
+    pub issuer: Option<String>,
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// Read the client secret from standard input.
+    #[arg(long)]
+    pub client_secret_stdin: bool,
+    /// The secret's expiry date, YYYY-MM-DD ("" clears it).
+    #[arg(long)]
+    pub secret_expires: Option<String>,
+    /// Scopes, space-separated (default "openid profile email").
+    #[arg(long)]
+    pub scopes: Option<String>,
+    /// Email domains allowed for just-in-time users, comma-separated ("" = any).
+    #[arg(long)]
+    pub domains: Option<String>,
+    /// Email domains that email-first sign-in sends to this provider.
+    #[arg(long)]
+    pub routing_domains: Option<String>,
+    /// Create users on first sign-in.
+    #[arg(long, value_enum)]
+    pub jit: Option<OnOff>,
+    /// Only addresses with email_verified = true link or provision (default on).
+    #[arg(long, value_enum)]
+    pub require_verified_email: Option<OnOff>,
+    /// A session only when the ID token proves MFA at the provider.
+    #[arg(long, value_enum)]
+    pub require_mfa: Option<OnOff>,
+    /// `oidc`: acr values that count as MFA, comma-separated.
+    #[arg(long)]
+    pub mfa_acr_values: Option<String>,
+    /// `entra`: the Conditional Access authentication context id (e.g. c1).
+    #[arg(long)]
+    pub auth_context: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IdpCommand {
+    /// The providers, in button order.
+    List,
+    /// One provider's settings (never the secret).
+    Show { id: String },
+    /// Add a provider (disabled until `idp enable`).
+    Add {
+        #[arg(long)]
+        id: String,
+        #[arg(long, default_value = "oidc")]
+        kind: String,
+        #[command(flatten)]
+        options: IdpOptions,
+    },
+    /// Change a provider's settings.
+    Set {
+        id: String,
+        #[command(flatten)]
+        options: IdpOptions,
+    },
+    /// Remove an `oidc` provider.
+    Remove { id: String },
+    /// Test discovery, signing keys and the client credentials.
+    Test { id: String },
+    /// Offer the provider on the sign-in page.
+    Enable { id: String },
+    /// Stop offering the provider.
+    Disable { id: String },
+    /// Email-first sign-in: /login asks for the address and routes it by domain.
+    EmailFirst {
+        #[arg(value_enum)]
+        state: OnOff,
+    },
+    /// A client's: the staff email-first sign-in may send its routing domains to
+    /// its portal (off by default, since it reveals the client).
+    Discoverable {
+        #[arg(value_enum)]
+        state: OnOff,
+    },
+    /// Move the provider's button up or down.
+    Move {
+        id: String,
+        #[arg(value_enum)]
+        direction: UpDown,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum UpDown {
+    Up,
+    Down,
 }
 
 #[derive(Debug, Subcommand)]

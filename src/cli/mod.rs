@@ -89,6 +89,7 @@ fn dispatch(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::User { command } => user_request(command),
         Command::Sessions { command } => sessions_request(command),
         Command::Sso { command } => sso_request(command)?,
+        Command::Idp { command, client } => requests::idp_request(command, client)?,
         Command::SsoOnly { state, client } => AdminRequest::SsoOnly {
             on: matches!(state, OnOff::On),
             client,

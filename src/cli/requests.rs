@@ -4,7 +4,9 @@ use std::io::Read;
 
 use anyhow::Context;
 
-use super::args::{ClientCommand, OnOff, SessionsCommand, SsoCommand, UserCommand};
+use super::args::{
+    ClientCommand, IdpCommand, IdpOptions, OnOff, SessionsCommand, SsoCommand, UpDown, UserCommand,
+};
 use crate::admin_api::{AdminRequest, ClientSettings};
 
 pub(super) fn user_request(command: UserCommand) -> AdminRequest {
@@ -173,4 +175,60 @@ pub(super) fn read_secret(what: &str) -> anyhow::Result<String> {
         );
     }
     Ok(secret.to_owned())
+}
+
+pub(super) fn idp_request(
+    command: IdpCommand,
+    client: Option<String>,
+) -> anyhow::Result<AdminRequest> {
+    use crate::admin_api::{IdpAction, IdpSettings};
+    let settings = |o: IdpOptions| -> anyhow::Result<IdpSettings> {
+        Ok(IdpSettings {
+            name: o.name,
+            issuer: o.issuer,
+            client_id: o.client_id,
+            client_secret: if o.client_secret_stdin {
+                Some(read_secret("client secret")?)
+            } else {
+                None
+            },
+            secret_expires: o.secret_expires,
+            scopes: o.scopes,
+            domains: o.domains,
+            routing_domains: o.routing_domains,
+            jit: on(o.jit),
+            require_verified_email: on(o.require_verified_email),
+            require_mfa: on(o.require_mfa),
+            mfa_acr_values: o.mfa_acr_values,
+            auth_context: o.auth_context,
+        })
+    };
+    let action = match command {
+        IdpCommand::List => IdpAction::List,
+        IdpCommand::Show { id } => IdpAction::Show { id },
+        IdpCommand::Add { id, kind, options } => IdpAction::Add {
+            id,
+            kind,
+            settings: settings(options)?,
+        },
+        IdpCommand::Set { id, options } => IdpAction::Set {
+            id,
+            settings: settings(options)?,
+        },
+        IdpCommand::Remove { id } => IdpAction::Remove { id },
+        IdpCommand::Test { id } => IdpAction::Test { id },
+        IdpCommand::Enable { id } => IdpAction::Enable { id, on: true },
+        IdpCommand::Disable { id } => IdpAction::Enable { id, on: false },
+        IdpCommand::EmailFirst { state } => IdpAction::EmailFirst {
+            on: matches!(state, OnOff::On),
+        },
+        IdpCommand::Discoverable { state } => IdpAction::Discoverable {
+            on: matches!(state, OnOff::On),
+        },
+        IdpCommand::Move { id, direction } => IdpAction::Move {
+            id,
+            up: matches!(direction, UpDown::Up),
+        },
+    };
+    Ok(AdminRequest::Idp { client, action })
 }

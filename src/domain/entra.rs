@@ -113,6 +113,8 @@ pub struct TokenClaims {
     pub idp: Option<String>,
     /// When the user last entered their credentials at Microsoft (seconds).
     pub auth_time: Option<i64>,
+    /// Authentication contexts the sign-in satisfied (`acrs`).
+    pub acrs: Vec<String>,
 }
 
 /// What the token must match.
@@ -168,6 +170,11 @@ pub struct SsoIdentity {
     pub guest: bool,
     /// `auth_time`: when the user last entered their credentials at Microsoft.
     pub auth_time: Option<i64>,
+    /// The provider vouches that the account owns `email` (always for Entra, whose
+    /// tokens come from the realm's own tenant; `email_verified = true` for `oidc`).
+    pub email_verified: bool,
+    /// How the user authenticated (`amr`, `acr`, `acrs`), for `require_mfa`.
+    pub proof: crate::domain::sso::provider::AuthProof,
 }
 
 impl SsoIdentity {
@@ -242,6 +249,11 @@ pub fn check_claims(claims: &TokenClaims, expected: &Expected) -> Result<SsoIden
         name: claims.name.clone(),
         guest,
         auth_time: claims.auth_time,
+        email_verified: true,
+        proof: crate::domain::sso::provider::AuthProof {
+            acrs: claims.acrs.clone(),
+            ..Default::default()
+        },
     })
 }
 
@@ -309,6 +321,7 @@ mod tests {
             name: Some("Ann".into()),
             idp: None,
             auth_time: Some(990),
+            acrs: Vec::new(),
         }
     }
 

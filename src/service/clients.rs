@@ -357,7 +357,8 @@ impl Services {
     ) -> Result<usize> {
         let ready = {
             let client = self.client_by_slug(&slug)?;
-            self.sso_enabled(Realm::Client(client.id))?
+            // Microsoft or any other identity provider of the client that is on.
+            !self.login_buttons(Realm::Client(client.id))?.is_empty()
         };
         self.blocking(move |s| {
             s.write(|w| {

@@ -187,6 +187,7 @@ pub struct Services {
     pub(in crate::service) throttle: Throttle,
     pub(in crate::service) activity: Activity,
     pub(in crate::service) entra: sso::client::EntraClient,
+    pub(in crate::service) oidc: sso::oidc::OidcClient,
     pub(in crate::service) metrics: Metrics,
     pub(in crate::service) forwarding: forwarding::ForwardingNotices,
     pub(in crate::service) mail: mail::Outbox,
@@ -211,6 +212,8 @@ impl Services {
             settings.allow_insecure_authority,
         )
         .map_err(|e| ServiceError::Internal(format!("while building the HTTP client: {e}")))?;
+        let oidc = sso::oidc::OidcClient::new(settings.allow_insecure_authority)
+            .map_err(|e| ServiceError::Internal(format!("while building the HTTP client: {e}")))?;
         let metrics = Metrics::new();
         let mail = mail::Outbox::new(
             settings.smtp.clone(),
@@ -220,6 +223,7 @@ impl Services {
         store.observe_commits(metrics.commit_observer());
         let services = Services {
             entra,
+            oidc,
             store,
             keys,
             clock,

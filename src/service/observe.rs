@@ -82,5 +82,6 @@ fn sso_reason(failure: &SsoFailure) -> &'static str {
         SsoFailure::Disabled => "disabled",
         SsoFailure::AlreadyLinked => "already_linked",
         SsoFailure::Provider { .. } => "provider_error",
+        SsoFailure::MfaNotProven => "mfa_not_proven",
     }
 }

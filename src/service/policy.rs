@@ -63,10 +63,14 @@ impl crate::service::Services {
 }
 
 /// What the sign-in page of a realm offers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoginOptions {
-    /// "Sign in with Microsoft" is available.
+    /// Some identity provider is available.
     pub sso: bool,
+    /// One button per enabled provider, in the realm's order.
+    pub buttons: Vec<crate::domain::sso::provider::ProviderButton>,
+    /// `/login` asks for the email first.
+    pub email_first: bool,
     /// SSO-only is on: the password form is shown only as emergency access.
     pub sso_only: bool,
 }
@@ -76,8 +80,18 @@ impl crate::service::Services {
     /// enforces them on every path regardless.
     pub fn login_options(&self, realm: Realm) -> crate::service::Result<LoginOptions> {
         let policy = self.store.read(|r| realm_policy(r, realm))?;
+        let buttons = self.login_buttons(realm)?;
+        let email_first = self
+            .store
+            .read(|r| {
+                use crate::store::prelude::ProviderReads;
+                r.providers(realm)
+            })?
+            .email_first;
         Ok(LoginOptions {
-            sso: self.sso_enabled(realm)?,
+            email_first,
+            sso: !buttons.is_empty(),
+            buttons,
             sso_only: policy.sso_only || !policy.password_login,
         })
     }

@@ -1,8 +1,8 @@
 //! Schema versions and the migrations between them, run at every open. Each migration
 //! is a named function that is safe to run twice; the version is bumped in the same
-//! transaction as the migration's writes, so a crash (even `kill -9`) in the middle
-//! leaves the store at the old version with none of the migration's writes, and the
-//! next open runs it again from the start.
+//! transaction as the migration's writes, and all pending steps share that one
+//! transaction, so a crash (even `kill -9`) in the middle leaves the store at the old
+//! version with none of the migrations' writes, and the next open runs them again.
 
 use std::time::Instant;
 
@@ -15,7 +15,7 @@ use crate::domain::session::Session;
 use crate::domain::user::User;
 
 /// The schema version this build writes.
-pub const CURRENT_VERSION: u64 = 2;
+pub const CURRENT_VERSION: u64 = 3;
 /// The `meta` key under which the schema version is stored.
 pub(crate) const VERSION_KEY: &str = "schema_version";
 
@@ -37,6 +37,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "compact user and session records",
         apply: compact_users_and_sessions,
     },
+    Migration {
+        version: 3,
+        name: "Entra settings become providers",
+        apply: entra_settings_become_providers,
+    },
 ];
 
 /// Brings the store to [`CURRENT_VERSION`], refusing a store written by a newer build.
@@ -53,19 +58,31 @@ pub fn run(store: &Store) -> Result<()> {
             supported: CURRENT_VERSION,
         });
     }
-    for migration in MIGRATIONS.iter().filter(|m| m.version > found) {
-        let started = Instant::now();
-        if found > 0 {
+    // Every pending step in one transaction: the store is at the old version or at
+    // the new one, never in between, and opening costs one commit however many
+    // steps there are.
+    let pending: Vec<&Migration> = MIGRATIONS.iter().filter(|m| m.version > found).collect();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let started = Instant::now();
+    if found > 0 {
+        for migration in &pending {
             tracing::info!(
                 version = migration.version,
                 name = migration.name,
                 "store migration started"
             );
         }
-        store.write(|w| {
+    }
+    store.write(|w| {
+        for migration in &pending {
             (migration.apply)(w)?;
-            set_version(w, migration.version)
-        })?;
+            set_version(w, migration.version)?;
+        }
+        Ok::<_, StoreError>(())
+    })?;
+    for migration in pending {
         tracing::info!(
             version = migration.version,
             name = migration.name,
@@ -107,6 +124,64 @@ fn create_tables_v1(w: &mut Writer) -> Result<()> {
     w.table_mut(CLIENTS_BY_SLUG)?;
     // Added without a version bump: a new table, created at every open.
     w.table_mut(KNOWN_DEVICES)?;
+    w.table_mut(IDENTITY_PROVIDERS)?;
+    Ok(())
+}
+
+/// The two fields of the staff Entra settings (`service::sso::settings::StaffSso`,
+/// setting `staff-sso`) that the version 3 migration reads.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+struct StaffEntraV1 {
+    #[serde(default)]
+    tenant: String,
+    #[serde(default)]
+    enabled: bool,
+}
+
+impl super::codec::Record for StaffEntraV1 {
+    const KIND: &'static str = "staff SSO settings";
+}
+
+const STAFF_ENTRA_SETTING: &str = "staff-sso";
+
+/// Version 3 (DESIGN §10): each realm's Entra settings become its first identity
+/// provider, of kind `entra`. The staff realm gets one when its Entra app settings
+/// name a tenant; each client when it has a tenant. The connection settings stay in
+/// their records (the entry refers to them); a realm that already has a list is left
+/// alone, so running twice changes nothing. Reads only the settings and client
+/// records.
+fn entra_settings_become_providers(w: &mut Writer) -> Result<()> {
+    use super::prelude::*;
+    use crate::domain::client::Client;
+    use crate::domain::sso::provider::{IdentityProvider, ProviderList};
+    use crate::domain::user::Realm;
+
+    let staff: StaffEntraV1 = {
+        let table = w.table_mut(SETTINGS)?;
+        let found = table.get(STAFF_ENTRA_SETTING)?;
+        match found {
+            Some(v) => super::codec::decode(v.value())?,
+            None => StaffEntraV1::default(),
+        }
+    };
+    if !staff.tenant.is_empty() && w.providers(Realm::Staff)?.providers.is_empty() {
+        let list = ProviderList {
+            providers: vec![IdentityProvider::entra(staff.enabled)],
+            ..ProviderList::default()
+        };
+        w.put_providers(Realm::Staff, &list)?;
+    }
+    let clients: Vec<Client> = w.clients()?;
+    for client in clients {
+        let realm = Realm::Client(client.id);
+        if client.tenant_id.is_some() && w.providers(realm)?.providers.is_empty() {
+            let list = ProviderList {
+                providers: vec![IdentityProvider::entra(client.sso_enabled)],
+                ..ProviderList::default()
+            };
+            w.put_providers(realm, &list)?;
+        }
+    }
     Ok(())
 }
 

@@ -193,6 +193,7 @@ fn copy_every_table(from: &ReadTransaction, to: &WriteTransaction) -> Result<Tab
     copy(from, to, CLIENTS_BY_SLUG, &mut counts)?;
     copy(from, to, SETTINGS, &mut counts)?;
     copy(from, to, KNOWN_DEVICES, &mut counts)?;
+    copy(from, to, IDENTITY_PROVIDERS, &mut counts)?;
     Ok(counts)
 }
 

@@ -66,3 +66,7 @@ pub const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("setting
 /// Key: (user id, keyed hash of the device cookie) / Value: last sign-in (Unix seconds).
 pub const KNOWN_DEVICES: TableDefinition<(u128, [u8; 32]), i64> =
     TableDefinition::new("known-devices-1");
+/// Each realm's identity providers, in order, with its email-first switches.
+/// Key: realm key (`staff`, `client:<uuid>`) / Value: `domain::sso::provider::ProviderList` record.
+pub const IDENTITY_PROVIDERS: TableDefinition<&str, &[u8]> =
+    TableDefinition::new("identity-providers-1");

@@ -178,8 +178,8 @@ fn sso_shown(failure: &SsoFailure) -> Shown {
     match failure {
         SsoFailure::NotAvailable => shown(
             StatusCode::NOT_FOUND,
-            "Microsoft sign-in is off",
-            "Sign-in with Microsoft is not turned on here.",
+            "Sign-in is off",
+            "Sign-in with this provider is not turned on here.",
         ),
         SsoFailure::BadState => shown(
             StatusCode::BAD_REQUEST,
@@ -199,12 +199,12 @@ fn sso_shown(failure: &SsoFailure) -> Shown {
         SsoFailure::NotVerified => shown(
             StatusCode::UNAUTHORIZED,
             "Sign-in could not be verified",
-            "Microsoft's answer could not be verified, so you were not signed in. Please try again or tell your administrator.",
+            "Your organisation's sign-in answer could not be verified, so you were not signed in. Please try again or tell your administrator.",
         ),
         SsoFailure::NotRegistered => shown(
             StatusCode::FORBIDDEN,
             "Not registered here",
-            "Your Microsoft account is not registered here. Ask your administrator to invite you — or, if you already sign in here with a password, do that and link Microsoft from your account page.",
+            "Your organisation's account is not registered here. Ask your administrator to invite you — or, if you already sign in here with a password, do that and link your account from your account page.",
         ),
         SsoFailure::Disabled => shown(
             StatusCode::FORBIDDEN,
@@ -215,6 +215,11 @@ fn sso_shown(failure: &SsoFailure) -> Shown {
             StatusCode::CONFLICT,
             "Already linked",
             "That Microsoft account is already linked to another user here (or you linked the maximum of five).",
+        ),
+        SsoFailure::MfaNotProven => shown(
+            StatusCode::FORBIDDEN,
+            "Multi-factor authentication required",
+            "You signed in at your organisation without a second factor (or it did not tell us you used one), and this site requires one. Your organisation must require multi-factor authentication for this sign-in; ask its administrator, then try again.",
         ),
         SsoFailure::Provider { description } => Shown {
             status: StatusCode::UNAUTHORIZED,

@@ -52,11 +52,18 @@ pub const ADMIN_SSO_DISABLE: &str = "/admin/sso/disable";
 pub const ADMIN_SSO_TEST: &str = "/admin/sso/test";
 pub const ADMIN_SSO_TEST_SIGN_IN: &str = "/admin/sso/test-sign-in";
 pub const ADMIN_SSO_ONLY: &str = "/admin/sso/sso-only";
+pub const ADMIN_SSO_PROVIDERS: &str = "/admin/sso/providers";
+pub const ADMIN_SSO_PROVIDER_ACTION: &str = "/admin/sso/providers/{provider}/{action}";
+pub const ADMIN_CLIENT_PROVIDERS: &str = "/admin/clients/{client}/providers";
+pub const ADMIN_CLIENT_PROVIDER_ACTION: &str =
+    "/admin/clients/{client}/providers/{provider}/{action}";
 /// Step-up before admin changes: password + code, or a fresh Microsoft sign-in.
 pub const ADMIN_CONFIRM: &str = "/admin/confirm";
 pub const ADMIN_CONFIRM_MICROSOFT: &str = "/admin/confirm/microsoft";
 
 pub const LOGIN_SSO: &str = "/login/sso";
+pub const LOGIN_IDENTIFY: &str = "/login/identify";
+pub const LOGIN_SSO_PROVIDER: &str = "/login/sso/{provider}";
 pub const SSO_CALLBACK: &str = "/sso/callback";
 pub const ACCOUNT_SSO_LINK: &str = "/account/sso/link";
 pub const ACCOUNT_SSO_UNLINK: &str = "/account/sso/unlink";
@@ -129,6 +136,15 @@ impl RealmPaths {
 
     pub fn login_sso(&self) -> String {
         self.join(LOGIN_SSO)
+    }
+
+    pub fn login_identify(&self) -> String {
+        self.join(LOGIN_IDENTIFY)
+    }
+
+    /// `/login/sso/{provider}` of this realm.
+    pub fn login_sso_provider(&self, provider: &str) -> String {
+        self.join(&format!("{LOGIN_SSO}/{provider}"))
     }
 
     pub fn account_sso_link(&self) -> String {

@@ -3,6 +3,7 @@
 //! it, used once, and valid for ten minutes. Who the verified account is here is
 //! decided by [`resolve`](resolve::resolve).
 
+pub mod provider;
 pub mod resolve;
 
 pub use resolve::{Admission, Known, Presented, Refused, Resolution, resolve};
@@ -55,6 +56,10 @@ pub struct SsoTransaction {
     pub binding: String,
     /// The nonce and PKCE verifier, sealed together.
     pub secrets: Sealed,
-    /// The tenant the ID token must come from.
+    /// The tenant the ID token must come from (for an `oidc` provider: its issuer).
     pub tenant_id: String,
+    /// The `oidc` provider of the realm this sign-in runs through; `None` for the
+    /// realm's Entra settings.
+    #[serde(default)]
+    pub provider: Option<String>,
 }

@@ -9,10 +9,10 @@ use openidconnect::PkceCodeChallenge;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::client::EntraError;
 use super::{SsoFailure, SsoOutcome};
 use crate::domain::audit::{Actor, AuditEvent, AuditKind};
 use crate::domain::session::{AuthMethod, Origin, Stage};
+use crate::domain::sso::provider::{ProviderKind, entra_claims_parameter, proves_mfa};
 use crate::domain::sso::{SsoPurpose, SsoTransaction, TRANSACTION_LIFETIME_SECS};
 use crate::domain::token::SecretToken;
 use crate::domain::user::Realm;
@@ -43,12 +43,20 @@ pub struct SsoCallback {
 }
 
 #[derive(Serialize, Deserialize)]
-struct FlowSecrets {
-    nonce: String,
-    verifier: String,
+pub(super) struct FlowSecrets {
+    pub(super) nonce: String,
+    pub(super) verifier: String,
 }
 
-const SECRETS_CONTEXT: &str = "sso-transaction";
+/// A stored transaction's browser-side values.
+pub(super) struct Begun {
+    pub state: SecretToken,
+    pub nonce: SecretToken,
+    pub challenge: PkceCodeChallenge,
+    pub binding: SecretToken,
+}
+
+pub(super) const SECRETS_CONTEXT: &str = "sso-transaction";
 
 impl Services {
     /// Begins a Microsoft sign-in for `purpose` in `realm`.
@@ -57,6 +65,36 @@ impl Services {
         realm: Realm,
         purpose: SsoPurpose,
     ) -> Result<SsoStart> {
+        self.start_sso_via(realm, None, purpose, None).await
+    }
+
+    /// Begins a sign-in through `provider` of `realm` (`None`: for signing in, the
+    /// realm's first enabled provider; otherwise its Microsoft settings), with an
+    /// optional `login_hint` (email-first).
+    pub async fn start_sso_via(
+        self: &Arc<Self>,
+        realm: Realm,
+        provider: Option<&str>,
+        purpose: SsoPurpose,
+        login_hint: Option<&str>,
+    ) -> Result<SsoStart> {
+        let chosen = match provider {
+            Some(id) => Some(
+                self.provider_for(realm, Some(id))?
+                    .ok_or(ServiceError::Sso(SsoFailure::NotAvailable))?,
+            ),
+            None if matches!(purpose, SsoPurpose::Login { .. }) => {
+                self.provider_for(realm, None)?
+            }
+            None => None,
+        };
+        if let Some(p) = chosen.as_ref().filter(|p| p.kind == ProviderKind::Oidc) {
+            return self.start_oidc(realm, p, purpose, login_hint).await;
+        }
+        let entra_entry = match chosen {
+            Some(p) => Some(p),
+            None => self.identity_providers(realm)?.entra().cloned(),
+        };
         let app = self
             .sso_app(realm)?
             .ok_or(ServiceError::Sso(SsoFailure::NotAvailable))?;
@@ -73,34 +111,14 @@ impl Services {
                 tracing::warn!(reason = %e.reason(), "Microsoft sign-in could not start");
                 ServiceError::Sso(SsoFailure::Unreachable)
             })?;
-        let state = SecretToken::generate()?;
-        let nonce = SecretToken::generate()?;
-        let binding = SecretToken::generate()?;
-        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let secrets = serde_json::to_vec(&FlowSecrets {
-            nonce: nonce.expose().to_owned(),
-            verifier: verifier.secret().clone(),
-        })
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        let now = self.clock.now();
-        let record = OneTimeToken {
-            purpose: TokenPurpose::SsoSignIn {
-                transaction: SsoTransaction {
-                    purpose,
-                    app: app.app,
-                    binding: hex::encode(self.keys.token_hash("sso-binding", binding.expose())),
-                    secrets: self.keys.seal(&secrets, SECRETS_CONTEXT)?,
-                    tenant_id: provider.tenant_id.clone(),
-                },
-            },
-            realm,
-            created_at: now,
-            expires_at: now.plus_secs(TRANSACTION_LIFETIME_SECS),
-        };
-        let key = self.one_time_key(state.expose());
-        self.blocking(move |s| Ok(s.store.write(|w| w.put_one_time_token(&key, &record))?))
+        let Begun {
+            state,
+            nonce,
+            challenge,
+            binding,
+        } = self
+            .begin_transaction(realm, purpose, app.app, &provider.tenant_id, None)
             .await?;
-
         let mut url = Url::parse(&provider.authorization_endpoint)
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
         url.query_pairs_mut()
@@ -124,8 +142,71 @@ impl Services {
                 .append_pair("prompt", "login")
                 .append_pair("max_age", "0");
         }
+        if let Some(hint) = login_hint {
+            url.query_pairs_mut().append_pair("login_hint", hint);
+            if let Some((_, domain)) = hint.rsplit_once('@') {
+                url.query_pairs_mut().append_pair("domain_hint", domain);
+            }
+        }
+        if let Some(context) = entra_entry
+            .as_ref()
+            .filter(|p| p.require_mfa)
+            .and_then(|p| p.auth_context.as_deref())
+        {
+            // Conditional Access authentication context, essential: the token names
+            // it in `acrs` only when its policy (MFA) was satisfied.
+            url.query_pairs_mut()
+                .append_pair("claims", &entra_claims_parameter(context));
+        }
         Ok(SsoStart {
             authorize_url: url.to_string(),
+            binding,
+        })
+    }
+
+    /// Stores the server-side half of a sign-in under a fresh `state`: what it is
+    /// for, the browser binding, the nonce and PKCE verifier (sealed), the tenant or
+    /// issuer the token must come from, and the `oidc` provider if any.
+    pub(super) async fn begin_transaction(
+        self: &Arc<Self>,
+        realm: Realm,
+        purpose: SsoPurpose,
+        app: crate::domain::sso::SsoApp,
+        tenant_id: &str,
+        provider: Option<String>,
+    ) -> Result<Begun> {
+        let state = SecretToken::generate()?;
+        let nonce = SecretToken::generate()?;
+        let binding = SecretToken::generate()?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let secrets = serde_json::to_vec(&FlowSecrets {
+            nonce: nonce.expose().to_owned(),
+            verifier: verifier.secret().clone(),
+        })
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let now = self.clock.now();
+        let record = OneTimeToken {
+            purpose: TokenPurpose::SsoSignIn {
+                transaction: SsoTransaction {
+                    purpose,
+                    app,
+                    binding: hex::encode(self.keys.token_hash("sso-binding", binding.expose())),
+                    secrets: self.keys.seal(&secrets, SECRETS_CONTEXT)?,
+                    tenant_id: tenant_id.to_owned(),
+                    provider,
+                },
+            },
+            realm,
+            created_at: now,
+            expires_at: now.plus_secs(TRANSACTION_LIFETIME_SECS),
+        };
+        let key = self.one_time_key(state.expose());
+        self.blocking(move |s| Ok(s.store.write(|w| w.put_one_time_token(&key, &record))?))
+            .await?;
+        Ok(Begun {
+            state,
+            nonce,
+            challenge,
             binding,
         })
     }
@@ -245,52 +326,45 @@ impl Services {
                 .await;
         };
 
-        let Some(app) = self.sso_app(realm)?.filter(|a| a.app == transaction.app) else {
-            return self
-                .sso_failed(
-                    Some(realm),
-                    SsoFailure::NotAvailable,
-                    "SSO settings changed during sign-in",
-                    &callback.origin,
-                )
-                .await;
-        };
         let secrets: FlowSecrets =
             serde_json::from_slice(&self.keys.open(&transaction.secrets, SECRETS_CONTEXT)?)
                 .map_err(|e| ServiceError::Internal(e.to_string()))?;
         let now = self.clock.now();
-        let verified = async {
-            let provider = self.entra.provider(&transaction.tenant_id, now).await?;
-            let id_token = self
-                .entra
-                .redeem_code(
-                    &provider,
-                    &app.client_id,
-                    &app.client_secret,
-                    code,
-                    &secrets.verifier,
-                    &self.sso_redirect_uri(),
-                )
-                .await?;
-            self.entra
-                .verify_id_token(&provider, &id_token, &app.client_id, &secrets.nonce, now)
-                .await
-        }
-        .await;
-        let identity = match verified {
-            Ok(identity) => identity,
-            Err(e) => {
-                let failure = match &e {
-                    EntraError::Token(_) => SsoFailure::NotVerified,
-                    EntraError::Refused { .. } => SsoFailure::NotVerified,
-                    _ => SsoFailure::Unreachable,
-                };
-                let detail = format!("{}: {e}", e.reason());
+        let checked = match &transaction.provider {
+            Some(id) => {
+                self.verify_oidc(realm, &transaction, id, code, &secrets, now)
+                    .await?
+            }
+            None => {
+                self.verify_entra(realm, &transaction, code, &secrets, now)
+                    .await?
+            }
+        };
+        let (app, mfa_rule, identity) = match checked {
+            Ok(found) => found,
+            Err((failure, detail)) => {
                 return self
                     .sso_failed(Some(realm), failure, &detail, &callback.origin)
                     .await;
             }
         };
+        let testing = matches!(transaction.purpose, SsoPurpose::TestSignIn { .. });
+        if let Some(rule) = mfa_rule.filter(|p| p.require_mfa && !testing)
+            && !proves_mfa(&rule, &identity.proof)
+        {
+            let detail = format!(
+                "provider {}: the ID token does not prove MFA (amr {:?}, acr {:?}, acrs {:?})",
+                rule.id, identity.proof.amr, identity.proof.acr, identity.proof.acrs
+            );
+            return self
+                .sso_failed(
+                    Some(realm),
+                    SsoFailure::MfaNotProven,
+                    &detail,
+                    &callback.origin,
+                )
+                .await;
+        }
 
         let origin = callback.origin.clone();
         match transaction.purpose {

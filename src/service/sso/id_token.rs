@@ -51,6 +51,8 @@ pub(crate) struct EntraExtra {
     nbf: Option<i64>,
     #[serde(default)]
     idp: Option<String>,
+    #[serde(default)]
+    acrs: Vec<String>,
 }
 
 impl AdditionalClaims for EntraExtra {}
@@ -135,5 +137,6 @@ pub(crate) fn check_token(
             .map(|n| n.to_string()),
         idp: extra.idp.clone(),
         auth_time: claims.auth_time().map(|t| t.timestamp()),
+        acrs: extra.acrs.clone(),
     })
 }

@@ -44,14 +44,16 @@ impl Services {
             (None, Some(email)) => w.user_by_email(realm, email)?,
             _ => None,
         };
-        // The ID token check (`check_claims`) refused any tenant other than the one
-        // this sign-in started for, which is the realm's configured tenant; Entra
-        // tokens from the realm's own tenant count as having a verified address.
+        // The ID token check refused any tenant (or issuer) other than the one this
+        // sign-in started for, which is the provider configured for the realm; Entra
+        // tokens from the realm's own tenant count as having a verified address, an
+        // `oidc` token only with `email_verified = true` (or when the provider does
+        // not require it).
         let presented = Presented {
             email,
             guest: identity.guest,
             from_own_tenant: true,
-            email_verified: true,
+            email_verified: identity.email_verified,
         };
         let admission = Admission {
             jit: app.jit,

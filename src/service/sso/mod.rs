@@ -4,10 +4,16 @@
 pub mod admin;
 pub mod client;
 pub mod connection;
+pub mod email_first;
 pub mod flow;
 pub mod id_token;
 pub mod identity;
+pub mod oidc;
+mod oidc_token;
 pub mod portal;
+pub mod provider_flow;
+pub mod provider_test;
+pub mod providers;
 pub mod registration;
 pub mod settings;
 pub mod summary;
@@ -43,6 +49,8 @@ pub enum SsoFailure {
     AlreadyLinked,
     /// Microsoft sent the user back with an error (cancelled, no consent…).
     Provider { description: String },
+    /// The provider requires MFA here and the ID token does not prove it.
+    MfaNotProven,
 }
 
 /// What a finished callback leads to. The web layer maps each to one response, and

@@ -5,6 +5,7 @@ mod clients;
 mod confirmations;
 mod email;
 mod logo;
+mod providers;
 mod sso;
 mod step_up;
 mod users;
@@ -98,7 +99,31 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 at(paths::ADMIN_SSO_TEST_SIGN_IN),
                 web::post().to(crate::web::handlers::sso::test_sign_in),
             )
-            .route(at(paths::ADMIN_SSO_ONLY), web::post().to(sso::sso_only)),
+            .route(at(paths::ADMIN_SSO_ONLY), web::post().to(sso::sso_only))
+            .route(
+                at(paths::ADMIN_SSO_PROVIDERS),
+                web::get().to(providers::page),
+            )
+            .route(
+                at(paths::ADMIN_SSO_PROVIDERS),
+                web::post().to(providers::add),
+            )
+            .route(
+                at(paths::ADMIN_SSO_PROVIDER_ACTION),
+                web::post().to(providers::action),
+            )
+            .route(
+                at(paths::ADMIN_CLIENT_PROVIDERS),
+                web::get().to(providers::page),
+            )
+            .route(
+                at(paths::ADMIN_CLIENT_PROVIDERS),
+                web::post().to(providers::add),
+            )
+            .route(
+                at(paths::ADMIN_CLIENT_PROVIDER_ACTION),
+                web::post().to(providers::action),
+            ),
     );
 }
 

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::{chrome, note_device, respond_to_step, safe_next, set_session_cookies, with_session};
 use crate::domain::password::Password;
 use crate::domain::session::Stage;
+use crate::domain::sso::provider::ProviderKind;
 use crate::service::ServiceError;
 use crate::service::login::{CodeAttempt, LoginStep, PasswordAttempt};
 use crate::service::policy::LoginOptions;
@@ -18,7 +19,9 @@ use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::WebResult;
 use crate::web::flash::{self, Flash};
 use crate::web::request::{ClientOrigin, RealmCtx};
-use crate::web::views::login::{CodeView, EnrolView, LoginView, code_page, enrol_page, login_page};
+use crate::web::views::login::{
+    CodeView, EnrolView, LoginView, SsoButton, code_page, enrol_page, login_page,
+};
 use crate::web::{AppState, html, see_other};
 
 #[derive(Debug, Deserialize)]
@@ -65,18 +68,20 @@ const PASSWORD_RESET: &str =
     "Your password was changed and every session signed out. Sign in with your new password.";
 
 /// The login page's inputs that do not depend on the outcome.
-struct LoginPage<'a> {
-    ctx: &'a RealmCtx,
-    csrf: &'a str,
-    next: Option<&'a str>,
-    options: LoginOptions,
-    emergency: bool,
+pub(super) struct LoginPage<'a> {
+    pub ctx: &'a RealmCtx,
+    pub csrf: &'a str,
+    pub next: Option<&'a str>,
+    pub options: LoginOptions,
+    pub emergency: bool,
+    /// Email-first: the page asks for the address only.
+    pub identify: bool,
     /// "Forgot password?" is offered (email is on and passwords are allowed).
-    forgot: bool,
+    pub forgot: bool,
 }
 
 impl LoginPage<'_> {
-    fn render(
+    pub(super) fn render(
         &self,
         status: StatusCode,
         email: &str,
@@ -86,7 +91,7 @@ impl LoginPage<'_> {
         self.render_with_wait(status, email, error, notice, None)
     }
 
-    fn render_with_wait(
+    pub(super) fn render_with_wait(
         &self,
         status: StatusCode,
         email: &str,
@@ -94,14 +99,26 @@ impl LoginPage<'_> {
         notice: Option<&str>,
         retry_after_secs: Option<i64>,
     ) -> HttpResponse {
-        let sso_url = self.options.sso.then(|| match self.next {
-            Some(next) => format!(
-                "{}?next={}",
-                self.ctx.paths.login_sso(),
-                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-            ),
-            None => self.ctx.paths.login_sso(),
-        });
+        let sso_buttons = self
+            .options
+            .buttons
+            .iter()
+            .map(|b| {
+                let base = self.ctx.paths.login_sso_provider(&b.id);
+                SsoButton {
+                    label: format!("Sign in with {}", b.name),
+                    url: match self.next {
+                        Some(next) => format!(
+                            "{base}?next={}",
+                            url::form_urlencoded::byte_serialize(next.as_bytes())
+                                .collect::<String>()
+                        ),
+                        None => base,
+                    },
+                    microsoft: b.kind == ProviderKind::Entra,
+                }
+            })
+            .collect();
         html(
             status,
             login_page(&LoginView {
@@ -113,8 +130,9 @@ impl LoginPage<'_> {
                 error,
                 retry_after_secs,
                 notice,
-                sso_url,
+                sso_buttons,
                 password_form: !self.options.sso_only || self.emergency,
+                identify: self.identify && !self.emergency,
                 emergency: self.options.sso_only && self.ctx.realm.is_staff(),
                 forgot_url: self.forgot.then(|| self.ctx.paths.login_forgot()),
             }),
@@ -146,13 +164,16 @@ pub async fn login_form(
         None
     };
     let options = state.services.login_options(ctx.realm)?;
+    let forgot = state.services.mail_enabled() && !options.sso_only;
+    let email_first = options.email_first;
     let page = LoginPage {
         ctx: &ctx,
         csrf: &csrf.0,
         next: next.as_deref(),
         options,
         emergency: query.emergency.is_some() && ctx.realm.is_staff(),
-        forgot: state.services.mail_enabled() && !options.sso_only,
+        forgot,
+        identify: email_first,
     };
     Ok(page.render(StatusCode::OK, "", None, notice))
 }
@@ -169,13 +190,15 @@ pub async fn login_submit(
     let form = form.0;
     let next = safe_next(state, form.next.as_deref(), None);
     let options = state.services.login_options(ctx.realm)?;
+    let forgot = state.services.mail_enabled() && !options.sso_only;
     let page = LoginPage {
         ctx: &ctx,
         csrf: &csrf.0,
         next: next.as_deref(),
         options,
         emergency: form.emergency.is_some() && ctx.realm.is_staff(),
-        forgot: state.services.mail_enabled() && !options.sso_only,
+        forgot,
+        identify: false,
     };
     // A failed attempt shows the form again with the address as typed (the same for
     // every address, so it tells nothing).

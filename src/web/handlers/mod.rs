@@ -6,6 +6,7 @@ pub mod account;
 pub mod forgot;
 pub mod forward_auth;
 pub mod health;
+pub mod identify;
 pub mod login;
 pub mod onboarding;
 pub mod portal;
@@ -74,6 +75,11 @@ fn realm_routes(cfg: &mut web::ServiceConfig) {
         .route(paths::MFA_SETUP, web::post().to(login::enrol_submit))
         .route(paths::LOGOUT, web::post().to(login::logout))
         .route(paths::LOGIN_SSO, web::get().to(sso::start))
+        .route(paths::LOGIN_IDENTIFY, web::post().to(identify::identify))
+        .route(
+            paths::LOGIN_SSO_PROVIDER,
+            web::get().to(sso::start_provider),
+        )
         .route(paths::ACCOUNT_SSO_LINK, web::post().to(sso::link))
         .route(paths::ACCOUNT_SSO_UNLINK, web::post().to(sso::unlink))
         .route(paths::INVITE, web::get().to(onboarding::invite_form))

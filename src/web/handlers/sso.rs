@@ -63,7 +63,33 @@ pub async fn start(
     let next = safe_next(state, query.next.as_deref(), query.rd.as_deref());
     let start = state
         .services
-        .start_sso(ctx.realm, SsoPurpose::Login { next })
+        .start_sso_via(ctx.realm, None, SsoPurpose::Login { next }, None)
+        .await?;
+    Ok(to_microsoft(state, &start))
+}
+
+/// `GET /login/sso/{provider}`
+pub async fn start_provider(
+    req: HttpRequest,
+    ctx: RealmCtx,
+    query: web::Query<StartQuery>,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    let next = safe_next(state, query.next.as_deref(), query.rd.as_deref());
+    // Under `/p/{slug}` the path has two parameters; take this one by name.
+    let provider = req
+        .match_info()
+        .get("provider")
+        .unwrap_or_default()
+        .to_owned();
+    if provider.len() > 32 {
+        return Err(WebError::Service(crate::service::ServiceError::Sso(
+            crate::service::sso::SsoFailure::NotAvailable,
+        )));
+    }
+    let start = state
+        .services
+        .start_sso_via(ctx.realm, Some(&provider), SsoPurpose::Login { next }, None)
         .await?;
     Ok(to_microsoft(state, &start))
 }

@@ -190,6 +190,7 @@ pub fn client_page(vm: &ClientView) -> Markup {
             h1 { (c.name) }
             (error_banner(vm.error))
             (notice_banner(vm.notice))
+            p { a href=(format!("/admin/clients/{}/providers", c.slug)) { "Identity providers (Microsoft, OpenID Connect) →" } }
             section.card {
                 (copy_field("login-url", "Portal sign-in address (give this to the client's users)", vm.login_url))
                 dl.facts {

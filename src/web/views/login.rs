@@ -10,6 +10,14 @@ use super::components::{
 use super::layout::{Chrome, page};
 use crate::web::paths::RealmPaths;
 
+/// A "Sign in with …" button.
+pub struct SsoButton {
+    pub label: String,
+    pub url: String,
+    /// Drawn with Microsoft's logo.
+    pub microsoft: bool,
+}
+
 /// The sign-in page.
 pub struct LoginView<'a> {
     pub chrome: Chrome<'a>,
@@ -21,10 +29,12 @@ pub struct LoginView<'a> {
     /// Attempts are held off this long: the error counts it down (with JavaScript).
     pub retry_after_secs: Option<i64>,
     pub notice: Option<&'a str>,
-    /// "Sign in with Microsoft" target, when SSO is on.
-    pub sso_url: Option<String>,
+    /// One button per enabled identity provider, in order.
+    pub sso_buttons: Vec<SsoButton>,
     /// Whether the password form is offered.
     pub password_form: bool,
+    /// Email-first: only the address is asked for (posted to `/login/identify`).
+    pub identify: bool,
     /// SSO-only is on: offer (or mark) the emergency password form for break-glass
     /// accounts.
     pub emergency: bool,
@@ -40,16 +50,33 @@ pub fn login_page(vm: &LoginView) -> Markup {
                 h1 { "Sign in" }
                 (error_banner_counting(vm.error, vm.retry_after_secs))
                 (notice_banner(vm.notice))
-                @if let Some(sso) = &vm.sso_url {
-                    a.button.microsoft href=(sso) {
-                        img src=(crate::web::assets::url("microsoft.svg")) alt="" width="20" height="20";
-                        span { "Sign in with Microsoft" }
+                @if vm.identify {
+                    form method="post" action=(vm.paths.login_identify()) {
+                        (csrf_input(vm.csrf))
+                        @if let Some(next) = vm.next {
+                            input type="hidden" name="next" value=(next);
+                        }
+                        (Field::new("email", "Email", "email", "username").value(vm.email).render())
+                        button.primary type="submit" { "Continue" }
+                    }
+                    @if !vm.sso_buttons.is_empty() {
+                        p.divider { span { "or" } }
                     }
                 }
-                @if vm.password_form {
+                @for b in &vm.sso_buttons {
+                    @if b.microsoft {
+                        a.button.microsoft href=(b.url) {
+                            img src=(crate::web::assets::url("microsoft.svg")) alt="" width="20" height="20";
+                            span { (b.label) }
+                        }
+                    } @else {
+                        a.button.provider href=(b.url) { span { (b.label) } }
+                    }
+                }
+                @if vm.password_form && !vm.identify {
                     @if vm.emergency {
                         p.divider { span { "Emergency access (break-glass accounts only)" } }
-                    } @else if vm.sso_url.is_some() {
+                    } @else if !vm.sso_buttons.is_empty() {
                         p.divider { span { "or with your password" } }
                     }
                     form method="post" action=(vm.paths.login()) {

@@ -13,5 +13,6 @@ pub mod forgot;
 pub mod layout;
 pub mod login;
 pub mod onboarding;
+pub mod providers;
 pub mod sso;
 pub mod step_up;

@@ -86,6 +86,11 @@ pub fn sso_admin_page(vm: &SsoAdminView) -> Markup {
             (error_banner(vm.error))
             (notice_banner(vm.notice))
             section.card {
+                h2 { "Identity providers" }
+                p { "Microsoft is one of the staff realm's identity providers; OpenID Connect providers (Okta, Google Workspace, Keycloak…) can be added, ordered, tested and required to prove MFA on the providers page." }
+                p { a.button.secondary href="/admin/sso/providers" { "Manage identity providers" } }
+            }
+            section.card {
                 h2 { "Status" }
                 dl.facts {
                     dt { "Microsoft sign-in" } dd { @if s.enabled { strong.ok { "on" } } @else { "off" } }

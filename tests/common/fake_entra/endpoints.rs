@@ -65,6 +65,38 @@ pub(super) fn app(
         .route("/{tenant}/oauth2/v2.0/authorize", web::get().to(authorize))
         .route("/{tenant}/oauth2/v2.0/token", web::post().to(token))
         .route("/{tenant}/v2.0/adminconsent", web::get().to(admin_consent))
+        .route(
+            "/oidc/{tenant}/.well-known/openid-configuration",
+            web::get().to(generic_discovery),
+        )
+        .route("/oidc/{tenant}/jwks", web::get().to(keys))
+        .route("/oidc/{tenant}/authorize", web::get().to(authorize))
+        .route("/oidc/{tenant}/token", web::post().to(token))
+}
+
+/// A generic OpenID provider's metadata (as Okta or Keycloak publish it).
+async fn generic_discovery(
+    state: web::Data<Mutex<State>>,
+    name: web::Path<String>,
+) -> HttpResponse {
+    let mut st = lock(&state);
+    st.discovery_fetches += 1;
+    let Some(options) = st.issuers.get(name.as_str()).cloned() else {
+        return HttpResponse::NotFound().finish();
+    };
+    let base = format!("{}/oidc/{name}", st.base);
+    HttpResponse::Ok().json(json!({
+        "issuer": options.issuer_override.clone().unwrap_or_else(|| base.clone()),
+        "authorization_endpoint": format!("{base}/authorize"),
+        "token_endpoint": format!("{base}/token"),
+        "jwks_uri": format!("{base}/jwks"),
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": options.algorithms.clone().unwrap_or_else(|| vec!["RS256".to_owned()]),
+        "token_endpoint_auth_methods_supported": options.auth_methods.clone().unwrap_or_else(|| vec!["client_secret_basic".to_owned(), "client_secret_post".to_owned()]),
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nonce", "email", "email_verified", "name", "amr", "acr"]
+    }))
 }
 
 fn intercept(state: &Mutex<State>, req: &ServiceRequest) -> Option<HttpResponse> {
@@ -136,7 +168,11 @@ async fn keys(state: web::Data<Mutex<State>>, tenant: web::Path<String>) -> Http
             let mut jwk = st.keys.current.public_jwk();
             jwk["cloud_instance_name"] = json!("microsoftonline.com");
             jwk["issuer"] = json!(format!("{}/{tid}/v2.0", st.base));
-            HttpResponse::Ok().json(json!({ "keys": [jwk] }))
+            let mut keys = vec![jwk];
+            if st.second_key {
+                keys.push(st.keys.unknown.public_jwk());
+            }
+            HttpResponse::Ok().json(json!({ "keys": keys }))
         }
         Err(refusal) => refusal.json(&st.base, st.now()),
     }
@@ -352,7 +388,11 @@ fn token_answer(
             // As at Entra, an ID token only comes with the `openid` scope.
             if scope.contains(&"openid") {
                 let hostile = std::mem::replace(&mut st.hostile, Hostile::None);
+                let generic = st.issuers.contains_key(&tid);
                 let facts = Facts {
+                    generic,
+                    extra: &st.extra_claims,
+                    omit_kid: st.omit_kid,
                     base: &st.base,
                     tenant: &tid,
                     client_id: &client_id,
@@ -371,6 +411,11 @@ fn token_answer(
             }
             Ok(answer)
         }
+        "client_credentials" if st.issuers.contains_key(&tid) => Ok(json!({
+            "token_type": "Bearer",
+            "expires_in": 3599,
+            "access_token": opaque_token(),
+        })),
         "client_credentials" => {
             let scope = get(form, "scope").ok_or_else(|| Refusal::missing_parameter("scope"))?;
             if !scope.split(' ').all(|s| s.ends_with("/.default")) {

@@ -26,6 +26,12 @@ pub(super) struct Facts<'a> {
     /// When the user entered their credentials.
     pub auth_time: i64,
     pub now: i64,
+    /// A generic issuer (`{base}/oidc/{tenant}`): standard claims only, `sub` = the
+    /// user's `oid`.
+    pub generic: bool,
+    /// Merged into the claims last (`null` removes a claim).
+    pub extra: &'a Map<String, Value>,
+    pub omit_kid: bool,
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -116,6 +122,25 @@ pub(super) fn claims(facts: &Facts<'_>, hostile: Hostile) -> Map<String, Value> 
     c.insert("tid".into(), json!(tid));
     c.insert("uti".into(), json!(random_b64(16)));
     c.insert("ver".into(), json!("2.0"));
+    if facts.generic {
+        for entra_only in ["aio", "oid", "rh", "tid", "uti", "ver", "idp"] {
+            c.remove(entra_only);
+        }
+        let mut iss = format!("{}/oidc/{}", facts.base, facts.tenant);
+        if hostile == Hostile::IssPlusOne {
+            iss.push('1');
+        }
+        c.insert("iss".into(), json!(iss));
+        c.insert("sub".into(), json!(user.oid));
+        c.insert("email_verified".into(), json!(true));
+    }
+    for (k, v) in facts.extra {
+        if v.is_null() {
+            c.remove(k);
+        } else {
+            c.insert(k.clone(), v.clone());
+        }
+    }
     c
 }
 
@@ -123,7 +148,14 @@ pub(super) fn claims(facts: &Facts<'_>, hostile: Hostile) -> Map<String, Value> 
 pub(super) fn id_token(facts: &Facts<'_>, hostile: Hostile, keys: &KeyRing) -> String {
     let payload = b64(&serde_json::to_vec(&claims(facts, hostile)).unwrap());
     let current = &keys.current;
-    let rs256 = |kid: &str| json!({"typ": "JWT", "alg": "RS256", "kid": kid});
+    let omit_kid = facts.omit_kid;
+    let rs256 = |kid: &str| {
+        if omit_kid {
+            json!({"typ": "JWT", "alg": "RS256"})
+        } else {
+            json!({"typ": "JWT", "alg": "RS256", "kid": kid})
+        }
+    };
     let (header, signer): (Value, Signer<'_>) = match hostile {
         Hostile::AlgNone => (json!({"typ": "JWT", "alg": "none"}), Signer::Nothing),
         Hostile::Hs256WithClientSecret => (

@@ -43,6 +43,7 @@ use actix_web::dev::ServerHandle;
 pub use jwt::{GRAPH_APP_ID, hs256, pairwise_sub};
 
 use endpoints::lock;
+pub use state::IssuerOptions;
 use state::State;
 
 /// The tenant of personal Microsoft accounts.
@@ -199,6 +200,37 @@ impl FakeEntra {
     /// The discovery URL of `tenant` (GUID or verified domain).
     pub fn discovery_url(&self, tenant: &str) -> String {
         format!("{}/.well-known/openid-configuration", self.issuer(tenant))
+    }
+
+    /// A generic OpenID issuer `{base}/oidc/{name}` (lower-case name) with `options`
+    /// for its discovery document. Register apps on it with `register_app(name, …)`;
+    /// its tokens carry `sub` = the user's `oid` and `email_verified: true` unless
+    /// `claims` says otherwise.
+    pub fn add_issuer(&self, name: &str, options: IssuerOptions) {
+        let mut st = self.st();
+        st.add_tenant(name);
+        st.issuers.insert(name.to_ascii_lowercase(), options);
+    }
+
+    /// The issuer URL of generic issuer `name`.
+    pub fn generic_issuer(&self, name: &str) -> String {
+        format!("{}/oidc/{name}", self.base)
+    }
+
+    /// Claims merged into every ID token from now on (`null` removes a claim, e.g.
+    /// `sub`); replaces earlier ones.
+    pub fn claims(&self, extra: serde_json::Value) {
+        self.st().extra_claims = extra.as_object().cloned().unwrap_or_default();
+    }
+
+    /// ID tokens carry no `kid` header from now on.
+    pub fn omit_kid(&self, omit: bool) {
+        self.st().omit_kid = omit;
+    }
+
+    /// The JWKS also publishes a second RSA key (that signs nothing).
+    pub fn publish_second_key(&self, on: bool) {
+        self.st().second_key = on;
     }
 
     /// A tenant that exists (GUID strings in tests; kept lower-cased).

@@ -71,6 +71,25 @@ pub(super) struct State {
     pub consent_tenant: Option<String>,
     pub requests: Vec<String>,
     pub id_tokens: Vec<String>,
+    /// Generic OpenID issuers (`/oidc/{name}`), by name; each is also a "tenant".
+    pub issuers: BTreeMap<String, IssuerOptions>,
+    /// Claims merged into every ID token (`null` removes one).
+    pub extra_claims: serde_json::Map<String, serde_json::Value>,
+    /// ID tokens carry no `kid` header.
+    pub omit_kid: bool,
+    /// The JWKS also publishes a second RSA key.
+    pub second_key: bool,
+}
+
+/// How a generic issuer's discovery document reads.
+#[derive(Clone, Debug, Default)]
+pub struct IssuerOptions {
+    /// `token_endpoint_auth_methods_supported` (`None`: basic and post).
+    pub auth_methods: Option<Vec<String>>,
+    /// `id_token_signing_alg_values_supported` (`None`: RS256).
+    pub algorithms: Option<Vec<String>>,
+    /// The `issuer` named in discovery, when not the real one.
+    pub issuer_override: Option<String>,
 }
 
 impl State {
@@ -101,6 +120,10 @@ impl State {
             consent_tenant: None,
             requests: Vec::new(),
             id_tokens: Vec::new(),
+            issuers: BTreeMap::new(),
+            extra_claims: serde_json::Map::new(),
+            omit_kid: false,
+            second_key: false,
         }
     }
 

@@ -1,0 +1,288 @@
+//! `/admin/sso/providers` and `/admin/clients/{client}/providers`: a realm's identity
+//! providers (add, edit, reorder, enable/disable, test connection, test sign-in,
+//! remove). Each handler makes one service call and renders the list again with what
+//! happened.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::admin_chrome;
+use crate::domain::sso::SsoPurpose;
+use crate::domain::sso::provider::ProviderKind;
+use crate::domain::user::Realm;
+use crate::service::ServiceError;
+use crate::service::admin::AdminActor;
+use crate::service::sso::providers::ProviderInput;
+use crate::service::sso::settings::ConnectionTest;
+use crate::web::csrf::{CsrfForm, CsrfToken};
+use crate::web::error::{WebError, WebResult};
+use crate::web::handlers::sso::to_microsoft;
+use crate::web::request::{ClientOrigin, StaffAdmin};
+use crate::web::views::providers::{ProvidersView, providers_page};
+use crate::web::{AppState, html};
+
+/// The realm of the page (staff, or the `{client}` in the path) and its list's URL.
+fn realm_of(req: &HttpRequest) -> WebResult<(Realm, String, String)> {
+    let state = AppState::of(req);
+    match req.match_info().get("client") {
+        None => Ok((
+            Realm::Staff,
+            "Staff".to_owned(),
+            "/admin/sso/providers".to_owned(),
+        )),
+        Some(slug) => {
+            let client = state
+                .services
+                .client_by_slug(slug)
+                .map_err(|_| WebError::NotFound)?;
+            Ok((
+                Realm::Client(client.id),
+                client.name,
+                format!("/admin/clients/{}/providers", client.slug),
+            ))
+        }
+    }
+}
+
+struct Said<'a> {
+    status: StatusCode,
+    error: Option<String>,
+    notice: Option<String>,
+    test: Option<(&'a str, ConnectionTest)>,
+}
+
+fn render(
+    req: &HttpRequest,
+    admin: &StaffAdmin,
+    csrf: &str,
+    said: Said,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(req);
+    let (realm, name, base) = realm_of(req)?;
+    let list = state.services.identity_providers(realm)?;
+    let sso_only = state.services.login_options(realm)?.sso_only;
+    let redirect_uri = state.services.sso_redirect_uri();
+    let title = format!("Identity providers — {name}");
+    Ok(html(
+        said.status,
+        providers_page(&ProvidersView {
+            chrome: admin_chrome(&title, &admin.0, csrf),
+            csrf,
+            realm_name: &name,
+            base: &base,
+            list: &list,
+            sso_only,
+            redirect_uri: &redirect_uri,
+            test: said.test.as_ref().map(|(id, t)| (*id, t)),
+            error: said.error.as_deref(),
+            notice: said.notice.as_deref(),
+        }),
+    ))
+}
+
+fn after<T>(
+    req: &HttpRequest,
+    admin: &StaffAdmin,
+    csrf: &str,
+    result: Result<T, ServiceError>,
+    notice: &str,
+) -> WebResult<HttpResponse> {
+    let said = |status, error: Option<String>, notice: Option<String>| Said {
+        status,
+        error,
+        notice,
+        test: None,
+    };
+    match result {
+        Ok(_) => render(
+            req,
+            admin,
+            csrf,
+            said(StatusCode::OK, None, Some(notice.to_owned())),
+        ),
+        Err(ServiceError::Invalid(m)) => render(
+            req,
+            admin,
+            csrf,
+            said(StatusCode::BAD_REQUEST, Some(m), None),
+        ),
+        Err(ServiceError::Conflict(m)) => {
+            render(req, admin, csrf, said(StatusCode::CONFLICT, Some(m), None))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET …/providers`
+pub async fn page(req: HttpRequest, admin: StaffAdmin, csrf: CsrfToken) -> WebResult<HttpResponse> {
+    render(
+        &req,
+        &admin,
+        &csrf.0,
+        Said {
+            status: StatusCode::OK,
+            error: None,
+            notice: None,
+            test: None,
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ProviderFields {
+    #[serde(default)]
+    id: String,
+    name: Option<String>,
+    issuer: Option<String>,
+    client_id: Option<String>,
+    #[serde(default)]
+    client_secret: String,
+    secret_expires: Option<String>,
+    scopes: Option<String>,
+    allowed_domains: Option<String>,
+    routing_domains: Option<String>,
+    mfa_acr_values: Option<String>,
+    auth_context: Option<String>,
+    jit: Option<String>,
+    require_verified_email: Option<String>,
+    require_mfa: Option<String>,
+}
+
+impl ProviderFields {
+    /// What the form changes. Ticked boxes are on, unticked off; an empty secret keeps
+    /// the stored one.
+    fn input(self, kind: ProviderKind, adding: bool) -> ProviderInput {
+        let oidc = kind == ProviderKind::Oidc;
+        ProviderInput {
+            name: self.name,
+            issuer: self.issuer.filter(|_| oidc),
+            client_id: self.client_id.filter(|_| oidc),
+            client_secret: Some(self.client_secret).filter(|s| oidc && !s.is_empty()),
+            secret_expires: self.secret_expires.filter(|_| oidc),
+            scopes: self.scopes.filter(|s| oidc && !s.trim().is_empty()),
+            require_verified_email: oidc.then_some(adding || self.require_verified_email.is_some()),
+            routing_domains: self.routing_domains,
+            jit: oidc.then_some(self.jit.is_some()),
+            allowed_domains: self.allowed_domains.filter(|_| oidc),
+            require_mfa: Some(self.require_mfa.is_some()),
+            mfa_acr_values: self.mfa_acr_values.filter(|_| oidc),
+            auth_context: self.auth_context.filter(|_| !oidc),
+        }
+    }
+}
+
+/// `POST …/providers`: adds an OpenID Connect provider.
+pub async fn add(
+    req: HttpRequest,
+    admin: StaffAdmin,
+    csrf: CsrfToken,
+    origin: ClientOrigin,
+    form: CsrfForm<ProviderFields>,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    let (realm, _, _) = realm_of(&req)?;
+    let fields = form.0;
+    let id = fields.id.clone();
+    let result = state
+        .services
+        .add_provider(
+            AdminActor::user(&admin.0.user, &origin.0.ip),
+            realm,
+            &id,
+            ProviderKind::Oidc,
+            fields.input(ProviderKind::Oidc, true),
+        )
+        .await;
+    after(
+        &req,
+        &admin,
+        &csrf.0,
+        result,
+        "Provider added. Test its connection, then turn it on.",
+    )
+}
+
+/// `POST …/providers/{provider}/{action}`
+pub async fn action(
+    req: HttpRequest,
+    admin: StaffAdmin,
+    csrf: CsrfToken,
+    origin: ClientOrigin,
+    form: CsrfForm<ProviderFields>,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    let services = &state.services;
+    let (realm, _, _) = realm_of(&req)?;
+    let id = req
+        .match_info()
+        .get("provider")
+        .unwrap_or_default()
+        .to_owned();
+    let action = req
+        .match_info()
+        .get("action")
+        .unwrap_or_default()
+        .to_owned();
+    let Some(provider) = services.provider_for(realm, Some(&id))? else {
+        return Err(WebError::NotFound);
+    };
+    let who = AdminActor::user(&admin.0.user, &origin.0.ip);
+    match action.as_str() {
+        "save" => {
+            let result = services
+                .update_provider(who, realm, &id, form.0.input(provider.kind, false))
+                .await;
+            after(&req, &admin, &csrf.0, result, "Saved.")
+        }
+        "enable" | "disable" => {
+            let on = action == "enable";
+            let result = services.set_provider_enabled(who, realm, &id, on).await;
+            after(
+                &req,
+                &admin,
+                &csrf.0,
+                result,
+                if on { "Turned on." } else { "Turned off." },
+            )
+        }
+        "up" | "down" => {
+            let result = services
+                .move_provider(who, realm, &id, action == "up")
+                .await;
+            after(&req, &admin, &csrf.0, result, "Order saved.")
+        }
+        "remove" => {
+            let result = services.remove_provider(who, realm, &id).await;
+            after(&req, &admin, &csrf.0, result, "Provider removed.")
+        }
+        "test" => match services.test_provider(who, realm, &id).await {
+            Ok(test) => render(
+                &req,
+                &admin,
+                &csrf.0,
+                Said {
+                    status: StatusCode::OK,
+                    error: None,
+                    notice: None,
+                    test: Some((&id, test)),
+                },
+            ),
+            Err(e) => after(&req, &admin, &csrf.0, Err::<(), _>(e), ""),
+        },
+        "test-sign-in" => {
+            let start = services
+                .start_sso_via(
+                    realm,
+                    Some(&id),
+                    SsoPurpose::TestSignIn {
+                        admin_id: admin.0.user.id,
+                    },
+                    None,
+                )
+                .await?;
+            Ok(to_microsoft(state, &start))
+        }
+        _ => Err(WebError::NotFound),
+    }
+}
