@@ -17,6 +17,7 @@ use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 
 use gatehouse::domain::session::Session;
 use gatehouse::domain::user::{User, UserId};
+use gatehouse::store::migrations::CURRENT_VERSION;
 use gatehouse::store::prelude::*;
 use gatehouse::store::snapshot::{check_file, record_versions};
 use gatehouse::store::tables::*;
@@ -146,7 +147,7 @@ fn the_v1_fixture_opens_as_the_current_version_with_every_record_intact() {
     assert_eq!(store.read(|r| r.count_sessions()).unwrap(), 5);
     drop(store);
 
-    assert_eq!(check_file(&path).unwrap(), Some(2));
+    assert_eq!(check_file(&path).unwrap(), Some(CURRENT_VERSION));
     assert_eq!(
         record_versions(&path).unwrap(),
         [
@@ -197,6 +198,6 @@ fn the_real_binary_serves_the_v1_fixture_as_its_contents_describe() {
     assert!(stderr.contains("users=7 sessions=5"), "{stderr}");
     assert_eq!(
         check_file(&install.data_dir().join(STORE_FILE_NAME)).unwrap(),
-        Some(2)
+        Some(CURRENT_VERSION)
     );
 }

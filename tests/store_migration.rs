@@ -1,4 +1,4 @@
-//! Schema version 2 (compact user and session records) reached from version-1 stores
+//! The current schema (version 2 compact user and session records, version 3 identity providers) reached from version-1 stores
 //! through the real binary: a `kill -9` in the middle of the migration leaves the
 //! store wholly at version 1 and the next start completes it; `restore` of a
 //! version-1 backup migrates it; `doctor` reports the version before and after.
@@ -191,7 +191,7 @@ fn kill_9_during_the_migration_leaves_version_1_and_the_next_start_completes_it(
     assert_eq!(
         facts(&store_path(&install)),
         (
-            2,
+            3,
             vec![
                 ("users-1".to_owned(), 2, USERS as u64 + 1),
                 ("sessions-1".to_owned(), 2, SESSIONS as u64),
@@ -248,21 +248,21 @@ fn doctor_reports_the_schema_version_and_restore_migrates_a_version_1_backup() {
         .unwrap();
     assert_eq!(
         doctor_schema(&install),
-        "warn: version 1; the next start migrates it to 2 (take a backup first)"
+        "warn: version 1; the next start migrates it to 3 (take a backup first)"
     );
     install.start().stop();
-    assert_eq!(doctor_schema(&install), "ok: version 2 (current)");
+    assert_eq!(doctor_schema(&install), "ok: version 3 (current)");
 
     install.cli_ok(&["user", "invite", "--email", "carol@example.com"], "");
     let out = install.cli_ok(&["restore", file.to_str().unwrap()], "");
-    assert!(out.contains("schema version 2"), "{out}");
+    assert!(out.contains("schema version 3"), "{out}");
     assert!(
         out.contains("The backup had schema version 1 and was brought up to date."),
         "{out}"
     );
-    assert_eq!(doctor_schema(&install), "ok: version 2 (current)");
+    assert_eq!(doctor_schema(&install), "ok: version 3 (current)");
     let (version, records) = facts(&store_path(&install));
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     assert!(records.iter().all(|(_, v, _)| *v == 2), "{records:?}");
     let list: serde_json::Value =
         serde_json::from_str(&install.cli_ok(&["--json", "user", "list"], "")).unwrap();
