@@ -316,7 +316,7 @@ impl Services {
 }
 
 /// Refuses to take away the last active staff admin.
-fn guard_last_admin(w: &Writer, user: &User) -> Result<()> {
+pub(crate) fn guard_last_admin(w: &Writer, user: &User) -> Result<()> {
     if !user.is_active_admin() || !user.realm.is_staff() {
         return Ok(());
     }

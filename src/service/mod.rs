@@ -30,6 +30,7 @@ mod new_password;
 pub mod observe;
 pub mod policy;
 pub mod portal;
+pub mod provisioning;
 pub mod secrets;
 pub mod sessions;
 pub mod setup;
@@ -176,6 +177,7 @@ pub struct Services {
     pub(in crate::service) entra: sso::client::EntraClient,
     pub(in crate::service) metrics: Metrics,
     pub(in crate::service) forwarding: forwarding::ForwardingNotices,
+    pub(in crate::service) provisioning: provisioning::ProvisioningMemory,
 }
 
 impl std::fmt::Debug for Services {
@@ -208,6 +210,7 @@ impl Services {
             hashing,
             throttle: Throttle::default(),
             forwarding: forwarding::ForwardingNotices::default(),
+            provisioning: provisioning::ProvisioningMemory::default(),
             activity: Activity::default(),
             metrics,
         };

@@ -82,6 +82,13 @@ fn create_tables_v1(w: &mut Writer) -> Result<()> {
     w.table_mut(SETTINGS)?;
     w.table_mut(CLIENTS)?;
     w.table_mut(CLIENTS_BY_SLUG)?;
+    // Provisioning (SCIM and the Graph sweep): new tables, no version bump.
+    w.table_mut(SCIM_TOKENS)?;
+    w.table_mut(SCIM_USERS)?;
+    w.table_mut(SCIM_EXTERNAL_IDS)?;
+    w.table_mut(SCIM_USER_NAMES)?;
+    w.table_mut(SCIM_GROUPS)?;
+    w.table_mut(PROVISIONING_STATE)?;
     Ok(())
 }
 

@@ -14,6 +14,7 @@ pub mod clients;
 pub mod codec;
 mod handle;
 pub mod migrations;
+pub mod provisioning;
 pub mod sessions;
 pub mod settings;
 pub mod snapshot;
@@ -227,7 +228,13 @@ impl Store {
                 AUDIT,
                 SETTINGS,
                 CLIENTS,
-                CLIENTS_BY_SLUG
+                CLIENTS_BY_SLUG,
+                SCIM_TOKENS,
+                SCIM_USERS,
+                SCIM_EXTERNAL_IDS,
+                SCIM_USER_NAMES,
+                SCIM_GROUPS,
+                PROVISIONING_STATE
             );
             Ok(sizes)
         })
@@ -295,6 +302,7 @@ impl Tables for Writer {
 pub mod prelude {
     pub use super::audit::AuditReads;
     pub use super::clients::ClientReads;
+    pub use super::provisioning::ProvisioningReads;
     pub use super::sessions::SessionReads;
     pub use super::settings::SettingReads;
     pub use super::tokens::TokenReads;
