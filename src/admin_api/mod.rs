@@ -6,6 +6,7 @@
 mod backup;
 mod clients;
 pub mod execute;
+mod provisioning;
 pub mod socket;
 mod sso;
 mod status;
@@ -84,6 +85,21 @@ pub enum AdminRequest {
     SsoEnable,
     SsoDisable,
     SsoTest,
+    /// Runs the Graph leavers sweep of the staff realm or one client's portal now.
+    SsoSweep {
+        client: Option<String>,
+    },
+    ScimTokenCreate {
+        client: Option<String>,
+        label: String,
+    },
+    ScimTokenList {
+        client: Option<String>,
+    },
+    ScimTokenRevoke {
+        id: String,
+        client: Option<String>,
+    },
     SsoOnly {
         on: bool,
         client: Option<String>,

@@ -4,7 +4,9 @@ use std::io::Read;
 
 use anyhow::Context;
 
-use super::args::{ClientCommand, OnOff, SessionsCommand, SsoCommand, UserCommand};
+use super::args::{
+    ClientCommand, OnOff, ScimCommand, ScimTokenCommand, SessionsCommand, SsoCommand, UserCommand,
+};
 use crate::admin_api::{AdminRequest, ClientSettings};
 
 pub(super) fn user_request(command: UserCommand) -> AdminRequest {
@@ -35,6 +37,18 @@ pub(super) fn user_request(command: UserCommand) -> AdminRequest {
         UserCommand::BreakGlass { state, email } => AdminRequest::UserBreakGlass {
             email,
             on: matches!(state, OnOff::On),
+        },
+    }
+}
+
+pub(super) fn scim_request(command: ScimCommand) -> AdminRequest {
+    match command {
+        ScimCommand::Token { command } => match command {
+            ScimTokenCommand::Create { client, label } => {
+                AdminRequest::ScimTokenCreate { client, label }
+            }
+            ScimTokenCommand::List { client } => AdminRequest::ScimTokenList { client },
+            ScimTokenCommand::Revoke { id, client } => AdminRequest::ScimTokenRevoke { id, client },
         },
     }
 }
@@ -72,6 +86,7 @@ pub(super) fn sso_request(command: SsoCommand) -> anyhow::Result<AdminRequest> {
         SsoCommand::Enable => AdminRequest::SsoEnable,
         SsoCommand::Disable => AdminRequest::SsoDisable,
         SsoCommand::Test => AdminRequest::SsoTest,
+        SsoCommand::Sweep { client } => AdminRequest::SsoSweep { client },
     })
 }
 

@@ -37,6 +37,7 @@ pub mod setup;
 pub mod sso;
 pub mod status;
 pub mod step_up;
+pub mod sweep;
 pub mod throttle;
 
 use std::sync::Arc;
@@ -130,6 +131,8 @@ pub struct ServiceSettings {
     pub authority_host: String,
     /// `entra.allow_insecure_loopback`.
     pub allow_insecure_authority: bool,
+    /// Microsoft Graph (`entra.graph_host`), without trailing slash.
+    pub graph_host: String,
 }
 
 impl ServiceSettings {
@@ -150,6 +153,12 @@ impl ServiceSettings {
                 .trim_end_matches('/')
                 .to_owned(),
             allow_insecure_authority: config.entra.allow_insecure_loopback,
+            graph_host: config
+                .entra
+                .graph_host
+                .as_str()
+                .trim_end_matches('/')
+                .to_owned(),
         }
     }
 }
@@ -178,6 +187,7 @@ pub struct Services {
     pub(in crate::service) metrics: Metrics,
     pub(in crate::service) forwarding: forwarding::ForwardingNotices,
     pub(in crate::service) provisioning: provisioning::ProvisioningMemory,
+    pub(in crate::service) graph: sweep::graph::GraphClient,
 }
 
 impl std::fmt::Debug for Services {
@@ -199,6 +209,11 @@ impl Services {
             settings.allow_insecure_authority,
         )
         .map_err(|e| ServiceError::Internal(format!("while building the HTTP client: {e}")))?;
+        let graph =
+            sweep::graph::GraphClient::new(&settings.graph_host, settings.allow_insecure_authority)
+                .map_err(|e| {
+                    ServiceError::Internal(format!("while building the Graph client: {e}"))
+                })?;
         let metrics = Metrics::new();
         store.observe_commits(metrics.commit_observer());
         let services = Services {
@@ -211,6 +226,7 @@ impl Services {
             throttle: Throttle::default(),
             forwarding: forwarding::ForwardingNotices::default(),
             provisioning: provisioning::ProvisioningMemory::default(),
+            graph,
             activity: Activity::default(),
             metrics,
         };

@@ -11,6 +11,7 @@ pub(crate) mod metrics;
 pub mod paths;
 pub(crate) mod protocol;
 pub(crate) mod request;
+pub(crate) mod scim;
 pub(crate) mod views;
 
 mod admin;
@@ -115,6 +116,7 @@ pub fn app(
 pub fn configure(cfg: &mut web::ServiceConfig) {
     handlers::routes(cfg);
     admin::routes(cfg);
+    scim::routes(cfg);
     cfg.route(metrics::METRICS, web::get().to(metrics::on_main_listener));
 }
 
@@ -122,6 +124,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 fn is_machine_path(path: &str) -> bool {
     path.starts_with("/assets/")
         || path.starts_with("/api/")
+        || path.starts_with("/scim/")
         || path == paths::HEALTHZ
         || path == metrics::METRICS
 }
