@@ -47,3 +47,4 @@ mod sso_only_writes;
 mod throttle_bursts;
 mod weak_passwords;
 mod web_security;
+mod scim_users;

@@ -3,9 +3,11 @@
 //! from pages and sends forms as a browser would.
 
 pub mod binary;
+pub mod fake_graph;
 pub mod fake_entra;
 pub mod forward_auth;
 pub mod portal;
+pub mod scim;
 pub mod sso;
 pub mod staff;
 
