@@ -48,3 +48,7 @@ mod throttle_bursts;
 mod weak_passwords;
 mod web_security;
 mod scim_users;
+mod scim_groups;
+mod scim_isolation;
+mod scim_effects;
+mod graph_sweep;
