@@ -52,3 +52,4 @@ mod scim_groups;
 mod scim_isolation;
 mod scim_effects;
 mod graph_sweep;
+mod provisioning_admin;

@@ -161,6 +161,7 @@ pub const CHECKS: &[Check] = &[
     check_break_glass,
     sso::check_sso_secrets_expiring,
     sso::check_sso_test_status,
+    sso::check_sweeps,
     check_clock,
     check_forwarding,
     check_leftovers,

@@ -16,6 +16,7 @@ pub fn admin_nav() -> Markup {
             a href=(paths::ADMIN_SSO) { "Microsoft sign-in" }
             a href=(paths::ADMIN_CLIENTS) { "Clients" }
             a href=(paths::ADMIN_PORTAL) { "Portal app" }
+            a href=(paths::ADMIN_PROVISIONING) { "Provisioning" }
             a href=(paths::ADMIN_AUDIT) { "Audit log" }
         }
     }

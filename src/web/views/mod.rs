@@ -10,5 +10,6 @@ pub mod errors;
 pub mod layout;
 pub mod login;
 pub mod onboarding;
+pub mod provisioning;
 pub mod sso;
 pub mod step_up;
