@@ -9,7 +9,9 @@ use crate::common::fake_entra::FakeEntra;
 use crate::common::fake_graph::{FakeGraph, GraphUser};
 use crate::common::forward_auth::check;
 use crate::common::scim::{Scim, entra_user, token};
-use crate::common::sso::{CLIENT_ID, CLIENT_SECRET, TENANT, configure_staff_sso, sso_sign_in, user};
+use crate::common::sso::{
+    CLIENT_ID, CLIENT_SECRET, TENANT, configure_staff_sso, sso_sign_in, user,
+};
 use crate::common::{TestApp, config_with};
 use gatehouse::domain::audit::AuditKind;
 use gatehouse::domain::provisioning::SweepOutcome;
@@ -35,7 +37,9 @@ async fn setup(graph_host: &str) -> (TestApp, FakeEntra) {
     let mut scim = Scim::new(&app, &token(&app, Realm::Staff).await);
     for (i, oid) in [ACTIVE, DELETED, TURNED_OFF, THROTTLED].iter().enumerate() {
         let email = format!("user{i}@contoso.com");
-        let made = scim.post("/scim/v2/Users", entra_user(&email, oid, &email)).await;
+        let made = scim
+            .post("/scim/v2/Users", entra_user(&email, oid, &email))
+            .await;
         assert_eq!(made.status, StatusCode::CREATED);
     }
     (app, fake)
@@ -54,31 +58,65 @@ async fn exactly_the_leavers_are_disabled_and_signed_out() {
     let (app, fake) = setup(&graph.base).await;
     graph.set(ACTIVE, GraphUser::Enabled);
     graph.set(TURNED_OFF, GraphUser::Disabled);
-    graph.set(THROTTLED, GraphUser::Throttled { times: 1, secs: 1, then: Box::new(GraphUser::Enabled) });
+    graph.set(
+        THROTTLED,
+        GraphUser::Throttled {
+            times: 1,
+            secs: 1,
+            then: Box::new(GraphUser::Enabled),
+        },
+    );
     // DELETED is unknown to Graph: 404 Request_ResourceNotFound.
 
     // The deleted user has a live session.
     let mut leaver = app.browser();
     let page = sso_sign_in(&mut leaver, &fake, user(DELETED, "user1@contoso.com")).await;
     assert_eq!(page.location(), "/account", "{}", page.body);
-    assert_eq!(check(&mut leaver, "/api/authz/auth-request", &[]).await.status, StatusCode::OK);
+    assert_eq!(
+        check(&mut leaver, "/api/authz/auth-request", &[])
+            .await
+            .status,
+        StatusCode::OK
+    );
 
     let started = std::time::Instant::now();
     let report = app.services.sweep_realm(Realm::Staff).await.unwrap();
-    assert_eq!(report.outcome, SweepOutcome::Completed, "{}", report.summary());
-    assert!(started.elapsed().as_millis() >= 1000, "Retry-After was honoured");
+    assert_eq!(
+        report.outcome,
+        SweepOutcome::Completed,
+        "{}",
+        report.summary()
+    );
+    assert!(
+        started.elapsed().as_millis() >= 1000,
+        "Retry-After was honoured"
+    );
     assert_eq!(report.checked, 4);
     let mut disabled = report.disabled.clone();
     disabled.sort();
     assert_eq!(disabled, ["user1@contoso.com", "user2@contoso.com"]);
     assert_eq!(
         [0, 1, 2, 3].map(|i| status(&app, i)),
-        [UserStatus::Active, UserStatus::Disabled, UserStatus::Disabled, UserStatus::Active]
+        [
+            UserStatus::Active,
+            UserStatus::Disabled,
+            UserStatus::Disabled,
+            UserStatus::Active
+        ]
     );
-    assert_eq!(graph.requests().iter().filter(|o| *o == THROTTLED).count(), 2);
-    assert_eq!(graph.unauthenticated(), 0, "every Graph call carried the app token");
     assert_eq!(
-        check(&mut leaver, "/api/authz/auth-request", &[]).await.status,
+        graph.requests().iter().filter(|o| *o == THROTTLED).count(),
+        2
+    );
+    assert_eq!(
+        graph.unauthenticated(),
+        0,
+        "every Graph call carried the app token"
+    );
+    assert_eq!(
+        check(&mut leaver, "/api/authz/auth-request", &[])
+            .await
+            .status,
         StatusCode::UNAUTHORIZED,
         "the session ended with the sweep"
     );
@@ -89,10 +127,22 @@ async fn exactly_the_leavers_are_disabled_and_signed_out() {
         .map(|(_, e)| (e.subject_email.clone(), e.actor_email.clone()))
         .collect();
     assert_eq!(disables.len(), 2, "{disables:?}");
-    assert!(disables.iter().any(|(who, by)| who == "user1@contoso.com" && by.contains("deleted in Entra")));
-    assert!(disables.iter().any(|(who, by)| who == "user2@contoso.com" && by.contains("disabled in Entra")));
+    assert!(
+        disables
+            .iter()
+            .any(|(who, by)| who == "user1@contoso.com" && by.contains("deleted in Entra"))
+    );
+    assert!(
+        disables
+            .iter()
+            .any(|(who, by)| who == "user2@contoso.com" && by.contains("disabled in Entra"))
+    );
     // The report is kept for the admin page and doctor.
-    let overview = app.services.provisioning_overview(Realm::Staff).await.unwrap();
+    let overview = app
+        .services
+        .provisioning_overview(Realm::Staff)
+        .await
+        .unwrap();
     assert_eq!(overview.state.last_sweep.unwrap().disabled.len(), 2);
 
     // A second sweep checks only those still active.
@@ -109,20 +159,41 @@ async fn an_outage_disables_nobody() {
     for status in [503, 500, 502] {
         graph.outage(Some(status));
         let report = app.services.sweep_realm(Realm::Staff).await.unwrap();
-        assert!(matches!(report.outcome, SweepOutcome::Interrupted { .. }), "{report:?}");
+        assert!(
+            matches!(report.outcome, SweepOutcome::Interrupted { .. }),
+            "{report:?}"
+        );
         assert!(report.disabled.is_empty());
     }
     graph.outage(None);
     graph.forbid(true);
     let report = app.services.sweep_realm(Realm::Staff).await.unwrap();
     assert_eq!(report.outcome, SweepOutcome::NotGranted);
-    assert!(report.summary().contains("User.Read.All"), "{}", report.summary());
+    assert!(
+        report.summary().contains("User.Read.All"),
+        "{}",
+        report.summary()
+    );
     graph.forbid(false);
     // Throttled for longer than the sweep waits: it stops, disabling nobody.
-    graph.set(ACTIVE, GraphUser::Throttled { times: 10, secs: 1, then: Box::new(GraphUser::Deleted) });
+    graph.set(
+        ACTIVE,
+        GraphUser::Throttled {
+            times: 10,
+            secs: 1,
+            then: Box::new(GraphUser::Deleted),
+        },
+    );
     let report = app.services.sweep_realm(Realm::Staff).await.unwrap();
-    assert!(matches!(report.outcome, SweepOutcome::Interrupted { .. }), "{report:?}");
-    assert!([0, 1, 2, 3].iter().all(|i| status(&app, *i) == UserStatus::Active));
+    assert!(
+        matches!(report.outcome, SweepOutcome::Interrupted { .. }),
+        "{report:?}"
+    );
+    assert!(
+        [0, 1, 2, 3]
+            .iter()
+            .all(|i| status(&app, *i) == UserStatus::Active)
+    );
 }
 
 #[actix_web::test]
@@ -130,6 +201,13 @@ async fn an_unreachable_graph_disables_nobody() {
     let port = crate::common::binary::free_port();
     let (app, _fake) = setup(&format!("http://127.0.0.1:{port}")).await;
     let report = app.services.sweep_realm(Realm::Staff).await.unwrap();
-    assert!(matches!(report.outcome, SweepOutcome::Interrupted { .. }), "{report:?}");
-    assert!([0, 1, 2, 3].iter().all(|i| status(&app, *i) == UserStatus::Active));
+    assert!(
+        matches!(report.outcome, SweepOutcome::Interrupted { .. }),
+        "{report:?}"
+    );
+    assert!(
+        [0, 1, 2, 3]
+            .iter()
+            .all(|i| status(&app, *i) == UserStatus::Active)
+    );
 }

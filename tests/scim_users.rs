@@ -39,17 +39,26 @@ async fn a_user_lives_and_leaves_in_the_default_dialect() {
     assert_eq!(none.body["totalResults"], 0);
 
     let created = scim
-        .post("/scim/v2/Users", entra_user(name, EXT, "Test_User_fd0ea19b@testuser.com"))
+        .post(
+            "/scim/v2/Users",
+            entra_user(name, EXT, "Test_User_fd0ea19b@testuser.com"),
+        )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{:#}", created.body);
     assert_eq!(created.content_type, "application/scim+json");
     let body = &created.body;
-    assert_eq!(body["schemas"][0], "urn:ietf:params:scim:schemas:core:2.0:User");
+    assert_eq!(
+        body["schemas"][0],
+        "urn:ietf:params:scim:schemas:core:2.0:User"
+    );
     assert_eq!(body["userName"], name);
     assert_eq!(body["externalId"], EXT);
     assert_eq!(body["active"], true);
     assert_eq!(body["name"]["givenName"], "givenName");
-    assert_eq!(body["emails"][0]["value"], "test_user_fd0ea19b@testuser.com");
+    assert_eq!(
+        body["emails"][0]["value"],
+        "test_user_fd0ea19b@testuser.com"
+    );
     assert_eq!(body["emails"][0]["type"], "work");
     assert_eq!(body["meta"]["resourceType"], "User");
     let id = body["id"].as_str().unwrap().to_owned();
@@ -65,7 +74,7 @@ async fn a_user_lives_and_leaves_in_the_default_dialect() {
     let tokens = app
         .services
         .store()
-        .read(|r| gatehouse::store::prelude::TokenReads::one_time_tokens(r))
+        .read(gatehouse::store::prelude::TokenReads::one_time_tokens)
         .unwrap();
     assert!(tokens.is_empty(), "no invitation was made");
 
@@ -81,12 +90,19 @@ async fn a_user_lives_and_leaves_in_the_default_dialect() {
         .resources();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0]["id"], id.as_str());
-    assert_eq!(scim.filter_users(&format!("externalId eq \"{EXT}\"")).await.resources().len(), 1);
-    assert!(scim
-        .filter_users(&format!("externalId eq \"{}\"", EXT.to_uppercase()))
-        .await
-        .resources()
-        .is_empty());
+    assert_eq!(
+        scim.filter_users(&format!("externalId eq \"{EXT}\""))
+            .await
+            .resources()
+            .len(),
+        1
+    );
+    assert!(
+        scim.filter_users(&format!("externalId eq \"{}\"", EXT.to_uppercase()))
+            .await
+            .resources()
+            .is_empty()
+    );
 
     let path = format!("/scim/v2/Users/{id}");
     let got = scim.get(&path).await;
@@ -109,35 +125,56 @@ async fn a_user_lives_and_leaves_in_the_default_dialect() {
 
     // Disable with the default dialect's string boolean.
     let disabled = scim
-        .patch(&path, patch(json!([{"op": "Replace", "path": "active", "value": "False"}])))
+        .patch(
+            &path,
+            patch(json!([{"op": "Replace", "path": "active", "value": "False"}])),
+        )
         .await;
     assert_eq!(disabled.status, StatusCode::OK, "{:#}", disabled.body);
     assert_eq!(disabled.body["active"], false);
-    assert_eq!(app.services.user_by_id(user.id).unwrap().status, UserStatus::Disabled);
+    assert_eq!(
+        app.services.user_by_id(user.id).unwrap().status,
+        UserStatus::Disabled
+    );
     // Soft-deleted users are still there, with active false.
     assert_eq!(scim.get(&path).await.body["active"], false);
-    let listed = scim.filter_users("userName eq \"5b50642d@testuser.com\"").await.resources();
+    let listed = scim
+        .filter_users("userName eq \"5b50642d@testuser.com\"")
+        .await
+        .resources();
     assert_eq!(listed[0]["active"], false);
 
     let enabled = scim
-        .patch(&path, patch(json!([{"op": "Replace", "path": "active", "value": "True"}])))
+        .patch(
+            &path,
+            patch(json!([{"op": "Replace", "path": "active", "value": "True"}])),
+        )
         .await;
     assert_eq!(enabled.body["active"], true);
-    assert_eq!(app.services.user_by_id(user.id).unwrap().status, UserStatus::Active);
+    assert_eq!(
+        app.services.user_by_id(user.id).unwrap().status,
+        UserStatus::Active
+    );
 
     let deleted = scim.delete(&path).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     assert!(deleted.body.is_null());
     scim.get(&path).await.assert_error(404, None);
     scim.delete(&path).await.assert_error(404, None);
-    assert!(app.services.user_by_id(user.id).is_err(), "the user is removed");
+    assert!(
+        app.services.user_by_id(user.id).is_err(),
+        "the user is removed"
+    );
 }
 
 #[actix_web::test]
 async fn a_user_lives_and_leaves_in_the_compliant_dialect() {
     let (app, _, mut scim) = client_app().await;
     let created = scim
-        .post("/scim/v2/Users", entra_user("pat@contoso.com", EXT, "pat@contoso.com"))
+        .post(
+            "/scim/v2/Users",
+            entra_user("pat@contoso.com", EXT, "pat@contoso.com"),
+        )
         .await;
     assert_eq!(created.status, StatusCode::CREATED);
     let path = format!("/scim/v2/Users/{}", created.body["id"].as_str().unwrap());
@@ -158,20 +195,39 @@ async fn a_user_lives_and_leaves_in_the_compliant_dialect() {
     assert_eq!(user.email.as_str(), "pat.doe@contoso.com");
 
     let removed = scim
-        .patch(&path, patch(json!([{"op": "remove", "path": "name.familyName"}])))
+        .patch(
+            &path,
+            patch(json!([{"op": "remove", "path": "name.familyName"}])),
+        )
         .await;
-    assert!(removed.body["name"].get("familyName").is_none(), "{:#}", removed.body);
+    assert!(
+        removed.body["name"].get("familyName").is_none(),
+        "{:#}",
+        removed.body
+    );
 
     let off = scim
-        .patch(&path, patch(json!([{"op": "replace", "value": {"active": false}}])))
+        .patch(
+            &path,
+            patch(json!([{"op": "replace", "value": {"active": false}}])),
+        )
         .await;
     assert_eq!(off.body["active"], false);
-    assert_eq!(app.services.user_by_id(id).unwrap().status, UserStatus::Disabled);
+    assert_eq!(
+        app.services.user_by_id(id).unwrap().status,
+        UserStatus::Disabled
+    );
     let on = scim
-        .patch(&path, patch(json!([{"op": "replace", "path": "active", "value": true}])))
+        .patch(
+            &path,
+            patch(json!([{"op": "replace", "path": "active", "value": true}])),
+        )
         .await;
     assert_eq!(on.body["active"], true);
-    assert_eq!(app.services.user_by_id(id).unwrap().status, UserStatus::Active);
+    assert_eq!(
+        app.services.user_by_id(id).unwrap().status,
+        UserStatus::Active
+    );
 
     assert_eq!(scim.delete(&path).await.status, StatusCode::NO_CONTENT);
     scim.get(&path).await.assert_error(404, None);
@@ -181,7 +237,10 @@ async fn a_user_lives_and_leaves_in_the_compliant_dialect() {
 async fn put_replaces_what_scim_keeps() {
     let (app, _, mut scim) = client_app().await;
     let created = scim
-        .post("/scim/v2/Users", entra_user("ann@contoso.com", EXT, "ann@contoso.com"))
+        .post(
+            "/scim/v2/Users",
+            entra_user("ann@contoso.com", EXT, "ann@contoso.com"),
+        )
         .await;
     let path = format!("/scim/v2/Users/{}", created.body["id"].as_str().unwrap());
     let mut replacement = entra_user("ann.b@contoso.com", EXT, "ann.b@contoso.com");
@@ -199,29 +258,56 @@ async fn put_replaces_what_scim_keeps() {
 #[actix_web::test]
 async fn bad_requests_get_scim_errors() {
     let (app, _, mut scim) = client_app().await;
-    scim.filter_users("userName co \"x\"").await.assert_error(400, Some("invalidFilter"));
-    scim.filter_users("title eq \"x\"").await.assert_error(400, Some("invalidFilter"));
-    scim.get("/scim/v2/Users?count=lots").await.assert_error(400, Some("invalidValue"));
-    let raw = scim.send("POST", "/scim/v2/Users", Some(json!("not an object"))).await;
+    scim.filter_users("userName co \"x\"")
+        .await
+        .assert_error(400, Some("invalidFilter"));
+    scim.filter_users("title eq \"x\"")
+        .await
+        .assert_error(400, Some("invalidFilter"));
+    scim.get("/scim/v2/Users?count=lots")
+        .await
+        .assert_error(400, Some("invalidValue"));
+    let raw = scim
+        .send("POST", "/scim/v2/Users", Some(json!("not an object")))
+        .await;
     raw.assert_error(400, Some("invalidSyntax"));
-    scim.post("/scim/v2/Users", json!({"active": true})).await.assert_error(400, Some("invalidValue"));
+    scim.post("/scim/v2/Users", json!({"active": true}))
+        .await
+        .assert_error(400, Some("invalidValue"));
     scim.post("/scim/v2/Users", json!({"userName": "no-email-here"}))
         .await
         .assert_error(400, Some("invalidValue"));
     let created = scim
-        .post("/scim/v2/Users", entra_user("ann@contoso.com", EXT, "ann@contoso.com"))
+        .post(
+            "/scim/v2/Users",
+            entra_user("ann@contoso.com", EXT, "ann@contoso.com"),
+        )
         .await;
     let path = format!("/scim/v2/Users/{}", created.body["id"].as_str().unwrap());
-    scim.patch(&path, patch(json!([{"op": "remove"}]))).await.assert_error(400, Some("noTarget"));
-    scim.patch(&path, patch(json!([{"op": "Replace", "path": "active", "value": "maybe"}])))
+    scim.patch(&path, patch(json!([{"op": "remove"}])))
         .await
-        .assert_error(400, Some("invalidValue"));
-    scim.patch(&path, json!({"Operations": "x"})).await.assert_error(400, Some("invalidSyntax"));
-    scim.patch(&path, patch(json!([{"op": "replace", "path": "emails[[", "value": "a"}])))
+        .assert_error(400, Some("noTarget"));
+    scim.patch(
+        &path,
+        patch(json!([{"op": "Replace", "path": "active", "value": "maybe"}])),
+    )
+    .await
+    .assert_error(400, Some("invalidValue"));
+    scim.patch(&path, json!({"Operations": "x"}))
         .await
-        .assert_error(400, Some("invalidPath"));
-    scim.get("/scim/v2/Users/not-a-uuid").await.assert_error(404, None);
-    scim.get(&format!("/scim/v2/Users/{}", uuid::Uuid::new_v4())).await.assert_error(404, None);
+        .assert_error(400, Some("invalidSyntax"));
+    scim.patch(
+        &path,
+        patch(json!([{"op": "replace", "path": "emails[[", "value": "a"}])),
+    )
+    .await
+    .assert_error(400, Some("invalidPath"));
+    scim.get("/scim/v2/Users/not-a-uuid")
+        .await
+        .assert_error(404, None);
+    scim.get(&format!("/scim/v2/Users/{}", uuid::Uuid::new_v4()))
+        .await
+        .assert_error(404, None);
     scim.get("/scim/v2/Nothing").await.assert_error(404, None);
 
     // No token, a wrong one, a malformed one: 401 with a challenge, SCIM-shaped.
@@ -240,7 +326,14 @@ async fn lists_are_paged() {
     let (_app, _, mut scim) = client_app().await;
     for i in 0..5 {
         let made = scim
-            .post("/scim/v2/Users", entra_user(&format!("u{i}@contoso.com"), &uuid::Uuid::new_v4().to_string(), &format!("u{i}@contoso.com")))
+            .post(
+                "/scim/v2/Users",
+                entra_user(
+                    &format!("u{i}@contoso.com"),
+                    &uuid::Uuid::new_v4().to_string(),
+                    &format!("u{i}@contoso.com"),
+                ),
+            )
             .await;
         assert_eq!(made.status, StatusCode::CREATED);
     }
@@ -265,10 +358,15 @@ async fn discovery_documents_describe_the_service() {
     assert_eq!(config.body["patch"]["supported"], true);
     assert_eq!(config.body["filter"]["supported"], true);
     assert_eq!(config.body["bulk"]["supported"], false);
-    assert_eq!(config.body["authenticationSchemes"][0]["type"], "oauthbearertoken");
+    assert_eq!(
+        config.body["authenticationSchemes"][0]["type"],
+        "oauthbearertoken"
+    );
     let schemas = scim.get("/scim/v2/Schemas").await.resources();
     assert_eq!(schemas.len(), 2);
-    let user = scim.get("/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User").await;
+    let user = scim
+        .get("/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User")
+        .await;
     assert_eq!(user.status, StatusCode::OK);
     let user_name = user.body["attributes"]
         .as_array()
@@ -280,8 +378,17 @@ async fn discovery_documents_describe_the_service() {
     assert_eq!(user_name["caseExact"], false);
     assert_eq!(user_name["uniqueness"], "server");
     let types = scim.get("/scim/v2/ResourceTypes").await.resources();
-    assert_eq!(types.iter().map(|t| t["endpoint"].as_str().unwrap()).collect::<Vec<_>>(), ["/Users", "/Groups"]);
-    assert_eq!(scim.get("/scim/v2/ResourceTypes/User").await.status, StatusCode::OK);
+    assert_eq!(
+        types
+            .iter()
+            .map(|t| t["endpoint"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["/Users", "/Groups"]
+    );
+    assert_eq!(
+        scim.get("/scim/v2/ResourceTypes/User").await.status,
+        StatusCode::OK
+    );
 }
 
 #[actix_web::test]
@@ -289,16 +396,34 @@ async fn users_made_by_an_admin_are_found_by_email_and_adopted() {
     let (app, realm, mut scim) = client_app().await;
     let invited = app
         .services
-        .invite(AdminActor::cli(), realm, "bob@contoso.com".into(), "Bob".into(), gatehouse::domain::user::Role::Member)
+        .invite(
+            AdminActor::cli(),
+            realm,
+            "bob@contoso.com".into(),
+            "Bob".into(),
+            gatehouse::domain::user::Role::Member,
+        )
         .await
         .unwrap();
-    let found = scim.filter_users("userName eq \"Bob@Contoso.com\"").await.resources();
+    let found = scim
+        .filter_users("userName eq \"Bob@Contoso.com\"")
+        .await
+        .resources();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0]["id"], invited.user.id.to_string());
     let path = format!("/scim/v2/Users/{}", invited.user.id);
     let adopted = scim
-        .patch(&path, patch(json!([{"op": "Replace", "path": "externalId", "value": EXT}])))
+        .patch(
+            &path,
+            patch(json!([{"op": "Replace", "path": "externalId", "value": EXT}])),
+        )
         .await;
     assert_eq!(adopted.status, StatusCode::OK, "{:#}", adopted.body);
-    assert_eq!(scim.filter_users(&format!("externalId eq \"{EXT}\"")).await.resources().len(), 1);
+    assert_eq!(
+        scim.filter_users(&format!("externalId eq \"{EXT}\""))
+            .await
+            .resources()
+            .len(),
+        1
+    );
 }

@@ -48,7 +48,10 @@ pub(super) fn token_list(
     realm: Realm,
 ) -> Result<AdminResponse, ServiceError> {
     let tokens = services.list_scim_tokens(realm)?;
-    let mut text = format!("{:<10} {:<24} {:<22} {}\n", "ID", "LABEL", "CREATED", "LAST USED");
+    let mut text = format!(
+        "{:<10} {:<24} {:<22} {}\n",
+        "ID", "LABEL", "CREATED", "LAST USED"
+    );
     for t in &tokens {
         let _ = writeln!(
             text,
@@ -59,18 +62,25 @@ pub(super) fn token_list(
             last_used_text(t)
         );
     }
-    let _ = write!(text, "{} token(s) for {}", tokens.len(), realm_name(services, realm));
+    let _ = write!(
+        text,
+        "{} token(s) for {}",
+        tokens.len(),
+        realm_name(services, realm)
+    );
     Ok(AdminResponse::ok(
         text,
-        json!(tokens
-            .iter()
-            .map(|t| json!({
-                "id": t.id,
-                "label": t.label,
-                "created_at": t.created_at.to_rfc3339(),
-                "last_used_at": t.last_used_at.map(|at| at.to_rfc3339()),
-            }))
-            .collect::<Vec<_>>()),
+        json!(
+            tokens
+                .iter()
+                .map(|t| json!({
+                    "id": t.id,
+                    "label": t.label,
+                    "created_at": t.created_at.to_rfc3339(),
+                    "last_used_at": t.last_used_at.map(|at| at.to_rfc3339()),
+                }))
+                .collect::<Vec<_>>()
+        ),
     ))
 }
 
@@ -93,12 +103,20 @@ pub(super) async fn sweep(
     realm: Realm,
 ) -> Result<AdminResponse, ServiceError> {
     let report = services.sweep_realm(realm).await?;
-    let mut text = format!("Graph sweep of {}: {}", realm_name(services, realm), report.summary());
+    let mut text = format!(
+        "Graph sweep of {}: {}",
+        realm_name(services, realm),
+        report.summary()
+    );
     for email in &report.disabled {
         let _ = write!(text, "\n  disabled {email}");
     }
     let response = AdminResponse {
-        ok: report.is_ok() || matches!(report.outcome, crate::domain::provisioning::SweepOutcome::NoConnection),
+        ok: report.is_ok()
+            || matches!(
+                report.outcome,
+                crate::domain::provisioning::SweepOutcome::NoConnection
+            ),
         text,
         data: serde_json::to_value(&report).unwrap_or_default(),
     };

@@ -9,7 +9,8 @@ use url::Url;
 
 use super::raw;
 use super::{
-    ConfigError, DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_HOST, DEFAULT_SWEEP_INTERVAL_SECS, EntraConfig, MetricsConfig, RemoteUser, SessionConfig,
+    ConfigError, DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_HOST, DEFAULT_SWEEP_INTERVAL_SECS,
+    EntraConfig, MetricsConfig, RemoteUser, SessionConfig,
 };
 
 fn is_loopback_host(url: &Url) -> bool {
@@ -188,7 +189,9 @@ pub(super) fn entra(raw: raw::RawEntra) -> Result<EntraConfig, ConfigError> {
             _ => {
                 return Err(ConfigError::new(
                     "entra.sweep_interval",
-                    format!("`{text}` is not a duration of at least a minute like 1h (or 0 for never)"),
+                    format!(
+                        "`{text}` is not a duration of at least a minute like 1h (or 0 for never)"
+                    ),
                 ));
             }
         },

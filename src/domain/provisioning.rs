@@ -153,7 +153,10 @@ mod tests {
 
     #[test]
     fn bearer_values_split_into_handle_and_secret() {
-        assert_eq!(split_token("ghscim_0a1b2c3d_abc_def"), Some(("0a1b2c3d", "abc_def")));
+        assert_eq!(
+            split_token("ghscim_0a1b2c3d_abc_def"),
+            Some(("0a1b2c3d", "abc_def"))
+        );
         assert_eq!(split_token("ghscim_0a1b2c3_abc"), None);
         assert_eq!(split_token("ghscim_zzzzzzzz_abc"), None);
         assert_eq!(split_token("Bearer x"), None);

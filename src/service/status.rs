@@ -118,8 +118,11 @@ impl Services {
             let audit_events = newest.first().map(|(seq, _)| *seq).unwrap_or(0);
             let mut sweeps = Vec::new();
             let clients = r.clients()?;
-            let realms = std::iter::once((Realm::Staff, "staff".to_owned()))
-                .chain(clients.iter().map(|c| (Realm::Client(c.id), c.slug.clone())));
+            let realms = std::iter::once((Realm::Staff, "staff".to_owned())).chain(
+                clients
+                    .iter()
+                    .map(|c| (Realm::Client(c.id), c.slug.clone())),
+            );
             for (realm, name) in realms {
                 if let Some(sweep) = r.realm_provisioning(realm)?.last_sweep {
                     sweeps.push(SweepStatus {

@@ -138,11 +138,17 @@ impl Writer {
         let key = realm.key();
         let lower = record.user_name.to_lowercase();
         let taken = |other: Option<u128>| other.is_some_and(|o| o != id.as_u128());
-        if taken(self.user_id_by_user_name(realm, &lower)?.map(UserId::as_u128)) {
+        if taken(
+            self.user_id_by_user_name(realm, &lower)?
+                .map(UserId::as_u128),
+        ) {
             return Err(StoreError::Conflict("userName is taken".to_owned()));
         }
         if let Some(ext) = &record.external_id
-            && taken(self.user_id_by_external_id(realm, ext)?.map(UserId::as_u128))
+            && taken(
+                self.user_id_by_external_id(realm, ext)?
+                    .map(UserId::as_u128),
+            )
         {
             return Err(StoreError::Conflict("externalId is taken".to_owned()));
         }

@@ -32,12 +32,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/Groups/{id}", web::get().to(get_group))
             .route("/Groups/{id}", web::patch().to(patch_group))
             .route("/Groups/{id}", web::delete().to(delete_group))
-            .route("/ServiceProviderConfig", web::get().to(service_provider_config))
+            .route(
+                "/ServiceProviderConfig",
+                web::get().to(service_provider_config),
+            )
             .route("/Schemas", web::get().to(schemas))
             .route("/Schemas/{id}", web::get().to(schema))
             .route("/ResourceTypes", web::get().to(resource_types))
             .route("/ResourceTypes/{id}", web::get().to(resource_type))
-            .default_service(web::to(|| async { answer(Err(ScimError::not_found("resource")), StatusCode::OK) })),
+            .default_service(web::to(|| async {
+                answer(Err(ScimError::not_found("resource")), StatusCode::OK)
+            })),
     );
 }
 
@@ -45,7 +50,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 fn answer(result: ScimResult<Value>, ok: StatusCode) -> HttpResponse {
     let (status, body) = match result {
         Ok(v) => (ok, v),
-        Err(e) => (StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST), e.body()),
+        Err(e) => (
+            StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
+            e.body(),
+        ),
     };
     let mut res = HttpResponse::build(status);
     res.content_type("application/scim+json");
@@ -69,10 +77,19 @@ struct ListQuery {
 fn list_query(req: &HttpRequest) -> ScimResult<ListQuery> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
         .map_err(|_| ScimError::invalid_syntax("the query is malformed"))?;
-    let get = |name: &str| pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
     let number = |name: &str| -> ScimResult<Option<i64>> {
         get(name)
-            .map(|v| v.trim().parse::<i64>().map_err(|_| ScimError::invalid_value(format!("{name} must be a number"))))
+            .map(|v| {
+                v.trim()
+                    .parse::<i64>()
+                    .map_err(|_| ScimError::invalid_value(format!("{name} must be a number")))
+            })
             .transpose()
     };
     let (start, count) = scim::page(number("startIndex")?, number("count")?);
@@ -81,12 +98,15 @@ fn list_query(req: &HttpRequest) -> ScimResult<ListQuery> {
         filter: get("filter"),
         start,
         count,
-        with_members: !excluded.split(',').any(|a| a.trim().eq_ignore_ascii_case("members")),
+        with_members: !excluded
+            .split(',')
+            .any(|a| a.trim().eq_ignore_ascii_case("members")),
     })
 }
 
 fn json_body(body: &[u8]) -> ScimResult<Value> {
-    serde_json::from_slice(body).map_err(|_| ScimError::invalid_syntax("the body is not valid JSON"))
+    serde_json::from_slice(body)
+        .map_err(|_| ScimError::invalid_syntax("the body is not valid JSON"))
 }
 
 /// Authenticates, runs `work`, answers, and notes the request for the admin page.
@@ -97,8 +117,13 @@ where
 {
     let state = AppState::of(&req);
     let services = state.services.clone();
-    let address = client_ip(&req, state).map(|ip| ip.to_string()).unwrap_or_default();
-    let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let address = client_ip(&req, state)
+        .map(|ip| ip.to_string())
+        .unwrap_or_default();
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
     let caller = match services.scim_authenticate(authorization, &address) {
         Ok(c) => c,
         Err(e) => return answer(Err(e), ok),
@@ -106,7 +131,12 @@ where
     let response = answer(work(caller.clone()).await, ok);
     let route = req.match_pattern().unwrap_or_default();
     if let Err(e) = services
-        .note_scim_request(&caller, req.method().as_str(), &route, response.status().as_u16())
+        .note_scim_request(
+            &caller,
+            req.method().as_str(),
+            &route,
+            response.status().as_u16(),
+        )
         .await
     {
         tracing::warn!(error = %e, "could not record the SCIM request");
@@ -119,7 +149,9 @@ async fn list_users(req: HttpRequest) -> HttpResponse {
     let query = list_query(&req);
     scim(req, StatusCode::OK, |caller| async move {
         let q = query?;
-        services.scim_list_users(caller, q.filter, q.start, q.count).await
+        services
+            .scim_list_users(caller, q.filter, q.start, q.count)
+            .await
     })
     .await
 }
@@ -134,13 +166,18 @@ async fn create_user(req: HttpRequest, body: web::Bytes) -> HttpResponse {
 
 async fn get_user(req: HttpRequest, id: web::Path<String>) -> HttpResponse {
     let services = AppState::of(&req).services.clone();
-    scim(req, StatusCode::OK, |caller| async move { services.scim_get_user(&caller, &id) }).await
+    scim(req, StatusCode::OK, |caller| async move {
+        services.scim_get_user(&caller, &id)
+    })
+    .await
 }
 
 async fn replace_user(req: HttpRequest, id: web::Path<String>, body: web::Bytes) -> HttpResponse {
     let services = AppState::of(&req).services.clone();
     scim(req, StatusCode::OK, |caller| async move {
-        services.scim_replace_user(caller, &id, json_body(&body)?).await
+        services
+            .scim_replace_user(caller, &id, json_body(&body)?)
+            .await
     })
     .await
 }
@@ -148,7 +185,9 @@ async fn replace_user(req: HttpRequest, id: web::Path<String>, body: web::Bytes)
 async fn patch_user(req: HttpRequest, id: web::Path<String>, body: web::Bytes) -> HttpResponse {
     let services = AppState::of(&req).services.clone();
     scim(req, StatusCode::OK, |caller| async move {
-        services.scim_patch_user(caller, &id, json_body(&body)?).await
+        services
+            .scim_patch_user(caller, &id, json_body(&body)?)
+            .await
     })
     .await
 }
@@ -156,7 +195,10 @@ async fn patch_user(req: HttpRequest, id: web::Path<String>, body: web::Bytes) -
 async fn delete_user(req: HttpRequest, id: web::Path<String>) -> HttpResponse {
     let services = AppState::of(&req).services.clone();
     scim(req, StatusCode::NO_CONTENT, |caller| async move {
-        services.scim_delete_user(caller, &id).await.map(|()| Value::Null)
+        services
+            .scim_delete_user(caller, &id)
+            .await
+            .map(|()| Value::Null)
     })
     .await
 }
@@ -166,7 +208,9 @@ async fn list_groups(req: HttpRequest) -> HttpResponse {
     let query = list_query(&req);
     scim(req, StatusCode::OK, |caller| async move {
         let q = query?;
-        services.scim_list_groups(caller, q.filter, q.start, q.count, q.with_members).await
+        services
+            .scim_list_groups(caller, q.filter, q.start, q.count, q.with_members)
+            .await
     })
     .await
 }
@@ -191,7 +235,10 @@ async fn get_group(req: HttpRequest, id: web::Path<String>) -> HttpResponse {
 async fn patch_group(req: HttpRequest, id: web::Path<String>, body: web::Bytes) -> HttpResponse {
     let services = AppState::of(&req).services.clone();
     scim(req, StatusCode::NO_CONTENT, |caller| async move {
-        services.scim_patch_group(caller, &id, json_body(&body)?).await.map(|()| Value::Null)
+        services
+            .scim_patch_group(caller, &id, json_body(&body)?)
+            .await
+            .map(|()| Value::Null)
     })
     .await
 }
@@ -199,14 +246,20 @@ async fn patch_group(req: HttpRequest, id: web::Path<String>, body: web::Bytes) 
 async fn delete_group(req: HttpRequest, id: web::Path<String>) -> HttpResponse {
     let services = AppState::of(&req).services.clone();
     scim(req, StatusCode::NO_CONTENT, |caller| async move {
-        services.scim_delete_group(caller, &id).await.map(|()| Value::Null)
+        services
+            .scim_delete_group(caller, &id)
+            .await
+            .map(|()| Value::Null)
     })
     .await
 }
 
 async fn service_provider_config(req: HttpRequest) -> HttpResponse {
     let base = AppState::of(&req).services.scim_base_url();
-    scim(req, StatusCode::OK, |_| async move { Ok(render::service_provider_config(&base)) }).await
+    scim(req, StatusCode::OK, |_| async move {
+        Ok(render::service_provider_config(&base))
+    })
+    .await
 }
 
 fn all_schemas(base: &str) -> Vec<Value> {
@@ -228,7 +281,7 @@ async fn schema(req: HttpRequest, id: web::Path<String>) -> HttpResponse {
     scim(req, StatusCode::OK, |_| async move {
         all_schemas(&base)
             .into_iter()
-            .find(|s| s["id"] == Value::from(id.as_str()))
+            .find(|s| s["id"] == id.as_str())
             .ok_or_else(|| ScimError::not_found("Schema"))
     })
     .await
@@ -249,7 +302,7 @@ async fn resource_type(req: HttpRequest, id: web::Path<String>) -> HttpResponse 
     scim(req, StatusCode::OK, |_| async move {
         render::resource_types(&base)
             .into_iter()
-            .find(|s| s["id"] == Value::from(id.as_str()))
+            .find(|s| s["id"] == id.as_str())
             .ok_or_else(|| ScimError::not_found("ResourceType"))
     })
     .await

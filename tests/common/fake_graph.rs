@@ -79,7 +79,11 @@ async fn user(
         return graph_error(status, "serviceNotAvailable", "Service unavailable");
     }
     if st.forbidden {
-        return graph_error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
+        return graph_error(
+            403,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        );
     }
     let behaviour = match st.users.get(id.as_str()).cloned() {
         Some(GraphUser::Throttled { times: 0, then, .. }) => {
@@ -87,8 +91,14 @@ async fn user(
             Some(*then)
         }
         Some(GraphUser::Throttled { times, secs, then }) => {
-            st.users
-                .insert(id.clone(), GraphUser::Throttled { times: times - 1, secs, then });
+            st.users.insert(
+                id.clone(),
+                GraphUser::Throttled {
+                    times: times - 1,
+                    secs,
+                    then,
+                },
+            );
             return HttpResponse::TooManyRequests()
                 .insert_header(("Retry-After", secs.to_string()))
                 .json(json!({ "error": { "code": "TooManyRequests", "message": "Too many requests" } }));
@@ -107,7 +117,9 @@ async fn user(
         _ => graph_error(
             404,
             "Request_ResourceNotFound",
-            &format!("Resource '{id}' does not exist or one of its queried reference-property objects are not present."),
+            &format!(
+                "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+            ),
         ),
     }
 }
@@ -132,11 +144,19 @@ impl FakeGraph {
         .run();
         let handle = server.handle();
         actix_web::rt::spawn(server);
-        FakeGraph { base, state, handle }
+        FakeGraph {
+            base,
+            state,
+            handle,
+        }
     }
 
     pub fn set(&self, oid: &str, behaviour: GraphUser) {
-        self.state.lock().unwrap().users.insert(oid.to_owned(), behaviour);
+        self.state
+            .lock()
+            .unwrap()
+            .users
+            .insert(oid.to_owned(), behaviour);
     }
 
     pub fn forbid(&self, on: bool) {

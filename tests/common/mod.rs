@@ -3,8 +3,8 @@
 //! from pages and sends forms as a browser would.
 
 pub mod binary;
-pub mod fake_graph;
 pub mod fake_entra;
+pub mod fake_graph;
 pub mod forward_auth;
 pub mod portal;
 pub mod scim;

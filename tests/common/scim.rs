@@ -42,7 +42,11 @@ impl Answer {
             self.body["schemas"][0],
             "urn:ietf:params:scim:api:messages:2.0:Error"
         );
-        assert_eq!(self.body["status"], status.to_string(), "status is a string");
+        assert_eq!(
+            self.body["status"],
+            status.to_string(),
+            "status is a string"
+        );
         assert!(self.body["detail"].is_string());
         match scim_type {
             Some(t) => assert_eq!(self.body["scimType"], t, "{:#}", self.body),
@@ -57,7 +61,10 @@ impl Answer {
             self.body["schemas"][0],
             "urn:ietf:params:scim:api:messages:2.0:ListResponse"
         );
-        let list = self.body["Resources"].as_array().expect("Resources").clone();
+        let list = self.body["Resources"]
+            .as_array()
+            .expect("Resources")
+            .clone();
         assert_eq!(self.body["itemsPerPage"], list.len());
         assert!(self.body["totalResults"].is_u64());
         assert!(self.body["startIndex"].is_u64());

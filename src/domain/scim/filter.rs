@@ -69,7 +69,9 @@ pub fn parse(text: &str) -> ScimResult<Filter> {
     let value: serde_json::Value = serde_json::from_str(value.trim())
         .map_err(|_| ScimError::invalid_filter("the value must be a quoted string"))?;
     let serde_json::Value::String(value) = value else {
-        return Err(ScimError::invalid_filter("the value must be a quoted string"));
+        return Err(ScimError::invalid_filter(
+            "the value must be a quoted string",
+        ));
     };
     Ok(Filter { attr, value })
 }
@@ -89,7 +91,10 @@ mod tests {
         assert!(!f.matches("0A21F0F2-8D2A-4F8E"), "externalId is caseExact");
         let f = parse(r#"displayName eq "Sales \"EU\"""#).unwrap();
         assert_eq!(f.value, "Sales \"EU\"");
-        assert_eq!(parse(r#"USERNAME EQ "x""#).unwrap().attr, FilterAttr::UserName);
+        assert_eq!(
+            parse(r#"USERNAME EQ "x""#).unwrap().attr,
+            FilterAttr::UserName
+        );
     }
 
     #[test]

@@ -129,14 +129,20 @@ fn change(kind: OpKind, path: &str, value: Option<&Value>) -> ScimResult<GroupCh
         }
         ("displayname", _) => GroupChange::DisplayName(name(value)?),
         ("externalid", OpKind::Remove) => GroupChange::ExternalId(None),
-        ("externalid", _) => GroupChange::ExternalId(value.and_then(Value::as_str).map(str::to_owned)),
+        ("externalid", _) => {
+            GroupChange::ExternalId(value.and_then(Value::as_str).map(str::to_owned))
+        }
         ("members", OpKind::Add) => GroupChange::AddMembers(member_ids(value)?),
         ("members", OpKind::Replace) => GroupChange::ReplaceMembers(member_ids(value)?),
         ("members", OpKind::Remove) => match value {
             None | Some(Value::Null) => GroupChange::RemoveAllMembers,
             Some(_) => GroupChange::RemoveMembers(member_ids(value)?),
         },
-        _ => return Err(ScimError::invalid_path(format!("a group has no attribute {path:?} to change"))),
+        _ => {
+            return Err(ScimError::invalid_path(format!(
+                "a group has no attribute {path:?} to change"
+            )));
+        }
     })
 }
 
@@ -161,15 +167,22 @@ mod tests {
             vec![GroupChange::RemoveMembers(vec!["u1".into()])]
         );
         assert_eq!(
-            changes(json!({"Operations": [{"op": "remove", "path": "members[value eq \"7f4bc1a3\"]"}]})).unwrap(),
+            changes(
+                json!({"Operations": [{"op": "remove", "path": "members[value eq \"7f4bc1a3\"]"}]})
+            )
+            .unwrap(),
             vec![GroupChange::RemoveMembers(vec!["7f4bc1a3".into()])]
         );
         assert_eq!(
-            changes(json!({"Operations": [{"op": "Replace", "path": "displayName", "value": "New"}]})).unwrap(),
+            changes(
+                json!({"Operations": [{"op": "Replace", "path": "displayName", "value": "New"}]})
+            )
+            .unwrap(),
             vec![GroupChange::DisplayName("New".into())]
         );
         assert_eq!(
-            changes(json!({"Operations": [{"op": "replace", "value": {"displayName": "New"}}]})).unwrap(),
+            changes(json!({"Operations": [{"op": "replace", "value": {"displayName": "New"}}]}))
+                .unwrap(),
             vec![GroupChange::DisplayName("New".into())]
         );
     }
@@ -177,8 +190,19 @@ mod tests {
     #[test]
     fn bad_group_patches() {
         let t = |body: Value| changes(body).unwrap_err().scim_type;
-        assert_eq!(t(json!({"Operations": [{"op": "add", "path": "owner", "value": "x"}]})), Some("invalidPath"));
-        assert_eq!(t(json!({"Operations": [{"op": "add", "path": "members", "value": [{"display": "x"}]}]})), Some("invalidValue"));
-        assert_eq!(t(json!({"Operations": [{"op": "remove"}]})), Some("noTarget"));
+        assert_eq!(
+            t(json!({"Operations": [{"op": "add", "path": "owner", "value": "x"}]})),
+            Some("invalidPath")
+        );
+        assert_eq!(
+            t(
+                json!({"Operations": [{"op": "add", "path": "members", "value": [{"display": "x"}]}]})
+            ),
+            Some("invalidValue")
+        );
+        assert_eq!(
+            t(json!({"Operations": [{"op": "remove"}]})),
+            Some("noTarget")
+        );
     }
 }

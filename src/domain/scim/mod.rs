@@ -208,8 +208,10 @@ mod tests {
 
     #[test]
     fn operations_are_read_case_insensitively() {
-        let ops = patch_operations(&json!({"Operations":[{"op":"Replace","path":"active","value":"False"}]}))
-            .unwrap();
+        let ops = patch_operations(
+            &json!({"Operations":[{"op":"Replace","path":"active","value":"False"}]}),
+        )
+        .unwrap();
         assert_eq!(ops[0].kind, OpKind::Replace);
         assert_eq!(ops[0].path.as_deref(), Some("active"));
         assert!(patch_operations(&json!({"Operations":[{"op":"move"}]})).is_err());

@@ -29,7 +29,11 @@ impl UserAttrs {
         if let Some(d) = self.display_name.as_ref().filter(|d| !d.trim().is_empty()) {
             return d.clone();
         }
-        if let Some(f) = self.formatted_name.as_ref().filter(|f| !f.trim().is_empty()) {
+        if let Some(f) = self
+            .formatted_name
+            .as_ref()
+            .filter(|f| !f.trim().is_empty())
+        {
             return f.clone();
         }
         [self.given_name.as_deref(), self.family_name.as_deref()]
@@ -148,10 +152,7 @@ fn well_formed(path: &str) -> bool {
     !path.is_empty()
         && opens == closes
         && opens <= 1
-        && path
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic())
+        && path.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
 }
 
 fn set(attrs: &mut UserAttrs, kind: OpKind, path: &str, value: Option<&Value>) -> ScimResult<()> {
@@ -161,7 +162,11 @@ fn set(attrs: &mut UserAttrs, kind: OpKind, path: &str, value: Option<&Value>) -
     }
     let removing = kind == OpKind::Remove;
     let new_text = |what: &str| -> ScimResult<Option<String>> {
-        if removing { Ok(None) } else { text(value, what) }
+        if removing {
+            Ok(None)
+        } else {
+            text(value, what)
+        }
     };
     let normalised: String = path.split_whitespace().collect::<Vec<_>>().join(" ");
     match normalised.to_ascii_lowercase().as_str() {
@@ -233,11 +238,16 @@ mod tests {
     fn reads_entras_create_request() {
         let a = parse_resource(&entra_user()).unwrap();
         assert_eq!(a.user_name, "Test_User_ab6490ee@testuser.com");
-        assert_eq!(a.work_email.as_deref(), Some("Test_User_fd0ea19b@testuser.com"));
+        assert_eq!(
+            a.work_email.as_deref(),
+            Some("Test_User_fd0ea19b@testuser.com")
+        );
         assert_eq!(a.shown_name(), "givenName familyName");
         assert!(a.active);
         assert_eq!(
-            parse_resource(&json!({"active": true})).unwrap_err().scim_type,
+            parse_resource(&json!({"active": true}))
+                .unwrap_err()
+                .scim_type,
             Some("invalidValue")
         );
     }
@@ -253,7 +263,11 @@ mod tests {
         assert_eq!(b.work_email.as_deref(), Some("updated@microsoft.com"));
         assert_eq!(b.family_name.as_deref(), Some("updatedFamilyName"));
         assert!(!b.active);
-        let c = patched(&b, json!({"Operations": [{"op": "Add", "path": "nickName", "value": "Babs"}]})).unwrap();
+        let c = patched(
+            &b,
+            json!({"Operations": [{"op": "Add", "path": "nickName", "value": "Babs"}]}),
+        )
+        .unwrap();
         assert_eq!(c, b, "unkept attributes are accepted and ignored");
     }
 
@@ -275,10 +289,22 @@ mod tests {
     fn bad_patches_have_the_right_scim_type() {
         let a = parse_resource(&entra_user()).unwrap();
         let t = |body: Value| patched(&a, body).unwrap_err().scim_type;
-        assert_eq!(t(json!({"Operations": [{"op": "remove"}]})), Some("noTarget"));
-        assert_eq!(t(json!({"Operations": [{"op": "replace", "path": "active", "value": "maybe"}]})), Some("invalidValue"));
-        assert_eq!(t(json!({"Operations": [{"op": "replace", "path": "emails[[x", "value": "a"}]})), Some("invalidPath"));
-        assert_eq!(t(json!({"Operations": [{"op": "remove", "path": "userName"}]})), Some("mutability"));
+        assert_eq!(
+            t(json!({"Operations": [{"op": "remove"}]})),
+            Some("noTarget")
+        );
+        assert_eq!(
+            t(json!({"Operations": [{"op": "replace", "path": "active", "value": "maybe"}]})),
+            Some("invalidValue")
+        );
+        assert_eq!(
+            t(json!({"Operations": [{"op": "replace", "path": "emails[[x", "value": "a"}]})),
+            Some("invalidPath")
+        );
+        assert_eq!(
+            t(json!({"Operations": [{"op": "remove", "path": "userName"}]})),
+            Some("mutability")
+        );
         assert_eq!(t(json!({"Operations": "x"})), Some("invalidSyntax"));
     }
 }

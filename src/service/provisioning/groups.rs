@@ -26,7 +26,11 @@ fn group_id(text: &str) -> ScimResult<uuid::Uuid> {
 
 /// Member ids as users of `realm`; anything else (malformed, unknown, another
 /// realm's) is the same `invalidValue`.
-fn members_in(r: &impl Tables, realm: Realm, ids: &[String]) -> crate::service::Result<Vec<UserId>> {
+fn members_in(
+    r: &impl Tables,
+    realm: Realm,
+    ids: &[String],
+) -> crate::service::Result<Vec<UserId>> {
     let mut out = Vec::with_capacity(ids.len());
     for text in ids {
         let id = uuid::Uuid::parse_str(text)
@@ -42,7 +46,12 @@ fn members_in(r: &impl Tables, realm: Realm, ids: &[String]) -> crate::service::
 }
 
 impl Services {
-    fn group_json(&self, r: &impl Tables, group: &ScimGroup, with_members: bool) -> crate::service::Result<Value> {
+    fn group_json(
+        &self,
+        r: &impl Tables,
+        group: &ScimGroup,
+        with_members: bool,
+    ) -> crate::service::Result<Value> {
         let base = self.scim_base_url();
         let members = if with_members {
             let mut list = Vec::new();
@@ -59,7 +68,12 @@ impl Services {
             &group.display_name,
             group.external_id.as_deref(),
             members.as_deref(),
-            &Meta { base: &base, id: group.id.to_string(), created: group.created_at, modified: group.updated_at },
+            &Meta {
+                base: &base,
+                id: group.id.to_string(),
+                created: group.created_at,
+                modified: group.updated_at,
+            },
         ))
     }
 
@@ -74,9 +88,14 @@ impl Services {
     ) -> ScimResult<Value> {
         let filter = filter.as_deref().map(filter::parse).transpose()?;
         if let Some(f) = &filter
-            && !matches!(f.attr, FilterAttr::DisplayName | FilterAttr::ExternalId | FilterAttr::Id)
+            && !matches!(
+                f.attr,
+                FilterAttr::DisplayName | FilterAttr::ExternalId | FilterAttr::Id
+            )
         {
-            return Err(ScimError::invalid_filter("groups filter on displayName, externalId or id"));
+            return Err(ScimError::invalid_filter(
+                "groups filter on displayName, externalId or id",
+            ));
         }
         self.blocking(move |s| {
             s.read(|r| {
@@ -87,7 +106,9 @@ impl Services {
                         None => true,
                         Some(f) => match f.attr {
                             FilterAttr::DisplayName => f.matches(&g.display_name),
-                            FilterAttr::ExternalId => g.external_id.as_deref().is_some_and(|e| f.matches(e)),
+                            FilterAttr::ExternalId => {
+                                g.external_id.as_deref().is_some_and(|e| f.matches(e))
+                            }
                             _ => f.matches(&g.id.to_string()),
                         },
                     })
@@ -106,7 +127,12 @@ impl Services {
     }
 
     /// `GET /Groups/{id}`.
-    pub fn scim_get_group(&self, caller: &ScimCaller, id: &str, with_members: bool) -> ScimResult<Value> {
+    pub fn scim_get_group(
+        &self,
+        caller: &ScimCaller,
+        id: &str,
+        with_members: bool,
+    ) -> ScimResult<Value> {
         let id = group_id(id)?;
         self.read(|r| match r.scim_group(caller.realm, id)? {
             Some(g) => self.group_json(r, &g, with_members).map(Some),
@@ -116,13 +142,22 @@ impl Services {
     }
 
     /// `POST /Groups`.
-    pub async fn scim_create_group(self: &Arc<Self>, caller: ScimCaller, body: Value) -> ScimResult<Value> {
+    pub async fn scim_create_group(
+        self: &Arc<Self>,
+        caller: ScimCaller,
+        body: Value,
+    ) -> ScimResult<Value> {
         let attrs = parse_resource(&body)?;
         self.blocking(move |s| {
             s.write(|w| {
                 let realm = caller.realm;
-                if w.scim_groups(realm)?.iter().any(|g| g.display_name.eq_ignore_ascii_case(&attrs.display_name)) {
-                    return Err(ServiceError::Conflict("a group with this displayName exists".to_owned()));
+                if w.scim_groups(realm)?
+                    .iter()
+                    .any(|g| g.display_name.eq_ignore_ascii_case(&attrs.display_name))
+                {
+                    return Err(ServiceError::Conflict(
+                        "a group with this displayName exists".to_owned(),
+                    ));
                 }
                 let now = s.clock.now();
                 let group = ScimGroup {
@@ -135,8 +170,11 @@ impl Services {
                     updated_at: now,
                 };
                 w.put_scim_group(&group)?;
-                s.audit(w, by_scim(&caller, AuditKind::SettingsChanged)
-                    .detail(format!("SCIM group {} created", group.display_name)))?;
+                s.audit(
+                    w,
+                    by_scim(&caller, AuditKind::SettingsChanged)
+                        .detail(format!("SCIM group {} created", group.display_name)),
+                )?;
                 s.group_json(w, &group, true)
             })
         })
@@ -145,13 +183,20 @@ impl Services {
     }
 
     /// `PATCH /Groups/{id}`.
-    pub async fn scim_patch_group(self: &Arc<Self>, caller: ScimCaller, id: &str, body: Value) -> ScimResult<()> {
+    pub async fn scim_patch_group(
+        self: &Arc<Self>,
+        caller: ScimCaller,
+        id: &str,
+        body: Value,
+    ) -> ScimResult<()> {
         let id = group_id(id)?;
         let changes = patch_changes(&patch_operations(&body)?)?;
         self.blocking(move |s| {
             s.write(|w| {
                 let realm = caller.realm;
-                let mut group = w.scim_group(realm, id)?.ok_or(ServiceError::NotFound("Group"))?;
+                let mut group = w
+                    .scim_group(realm, id)?
+                    .ok_or(ServiceError::NotFound("Group"))?;
                 for change in changes {
                     match change {
                         GroupChange::DisplayName(name) => group.display_name = name,
@@ -165,9 +210,13 @@ impl Services {
                         }
                         GroupChange::RemoveMembers(ids) => {
                             // Removing someone who is not a member changes nothing.
-                            group.members.retain(|m| !ids.iter().any(|i| i.eq_ignore_ascii_case(&m.to_string())));
+                            group.members.retain(|m| {
+                                !ids.iter().any(|i| i.eq_ignore_ascii_case(&m.to_string()))
+                            });
                         }
-                        GroupChange::ReplaceMembers(ids) => group.members = members_in(w, realm, &ids)?,
+                        GroupChange::ReplaceMembers(ids) => {
+                            group.members = members_in(w, realm, &ids)?
+                        }
                         GroupChange::RemoveAllMembers => group.members.clear(),
                     }
                 }
@@ -181,14 +230,23 @@ impl Services {
     }
 
     /// `DELETE /Groups/{id}`.
-    pub async fn scim_delete_group(self: &Arc<Self>, caller: ScimCaller, id: &str) -> ScimResult<()> {
+    pub async fn scim_delete_group(
+        self: &Arc<Self>,
+        caller: ScimCaller,
+        id: &str,
+    ) -> ScimResult<()> {
         let id = group_id(id)?;
         self.blocking(move |s| {
             s.write(|w| {
-                let group = w.scim_group(caller.realm, id)?.ok_or(ServiceError::NotFound("Group"))?;
+                let group = w
+                    .scim_group(caller.realm, id)?
+                    .ok_or(ServiceError::NotFound("Group"))?;
                 w.delete_scim_group(group.id)?;
-                s.audit(w, by_scim(&caller, AuditKind::SettingsChanged)
-                    .detail(format!("SCIM group {} deleted", group.display_name)))
+                s.audit(
+                    w,
+                    by_scim(&caller, AuditKind::SettingsChanged)
+                        .detail(format!("SCIM group {} deleted", group.display_name)),
+                )
             })
         })
         .await

@@ -38,9 +38,7 @@ pub(crate) fn scim_error(e: ServiceError) -> ScimError {
             ScimError::uniqueness(why)
         }
         ServiceError::NotFound(what) => ScimError::not_found(what),
-        ServiceError::Invalid(why) | ServiceError::Forbidden(why) => {
-            ScimError::invalid_value(why)
-        }
+        ServiceError::Invalid(why) | ServiceError::Forbidden(why) => ScimError::invalid_value(why),
         other => {
             tracing::error!(error = %other, "SCIM request failed");
             ScimError::internal()
@@ -92,8 +90,9 @@ pub(crate) fn user_id(text: &str) -> ScimResult<UserId> {
 /// The email a user gets from SCIM: the work email, else the userName.
 fn email_of(attrs: &UserAttrs) -> ScimResult<Email> {
     match &attrs.work_email {
-        Some(e) => Email::parse(e)
-            .map_err(|_| ScimError::invalid_value("emails[type eq \"work\"].value is not an email address")),
+        Some(e) => Email::parse(e).map_err(|_| {
+            ScimError::invalid_value("emails[type eq \"work\"].value is not an email address")
+        }),
         None => Email::parse(&attrs.user_name).map_err(|_| {
             ScimError::invalid_value(
                 "an email address is needed: a work email, or a userName that is one",
@@ -118,7 +117,11 @@ impl Services {
 
     /// The (tenant id, object id) identity `external_id` stands for in `realm`, when
     /// the realm has an Entra connection and it is an object id.
-    fn entra_identity(&self, realm: Realm, external_id: Option<&str>) -> ScimResult<Option<(String, String)>> {
+    fn entra_identity(
+        &self,
+        realm: Realm,
+        external_id: Option<&str>,
+    ) -> ScimResult<Option<(String, String)>> {
         let Some(oid) = external_id.and_then(|e| uuid::Uuid::parse_str(e).ok()) else {
             return Ok(None);
         };
@@ -156,7 +159,12 @@ impl Services {
     }
 
     /// The users of `realm` a filter selects (through the indexes where it can).
-    fn filtered_users(&self, r: &impl Tables, realm: Realm, f: &Filter) -> crate::service::Result<Vec<User>> {
+    fn filtered_users(
+        &self,
+        r: &impl Tables,
+        realm: Realm,
+        f: &Filter,
+    ) -> crate::service::Result<Vec<User>> {
         let in_realm = |u: Option<User>| u.filter(|u| u.realm == realm);
         let found = match f.attr {
             FilterAttr::ExternalId => match r.user_id_by_external_id(realm, &f.value)? {
@@ -207,7 +215,11 @@ impl Services {
 
     /// `POST /Users`: an active member without a password (or disabled, when
     /// `active` is false), linked to their Entra identity when `externalId` is one.
-    pub async fn scim_create_user(self: &Arc<Self>, caller: ScimCaller, body: Value) -> ScimResult<Value> {
+    pub async fn scim_create_user(
+        self: &Arc<Self>,
+        caller: ScimCaller,
+        body: Value,
+    ) -> ScimResult<Value> {
         let attrs = parse_resource(&body)?;
         let email = email_of(&attrs)?;
         let link = self.entra_identity(caller.realm, attrs.external_id.as_deref())?;
@@ -217,10 +229,16 @@ impl Services {
                 if w.user_by_email(realm, &email)?.is_some()
                     || w.user_id_by_user_name(realm, &attrs.user_name)?.is_some()
                 {
-                    return Err(ServiceError::Conflict("a user with this userName or email exists".to_owned()));
+                    return Err(ServiceError::Conflict(
+                        "a user with this userName or email exists".to_owned(),
+                    ));
                 }
                 let now = s.clock.now();
-                let status = if attrs.active { UserStatus::Active } else { UserStatus::Disabled };
+                let status = if attrs.active {
+                    UserStatus::Active
+                } else {
+                    UserStatus::Disabled
+                };
                 let name = clean_display_name(&attrs.shown_name());
                 let mut user = User::new(realm, email.clone(), name, Role::Member, status, now);
                 if let Some((tenant, oid)) = &link {
@@ -245,10 +263,20 @@ impl Services {
                     updated_at: now,
                 };
                 w.put_provisioned_user(realm, user.id, &record)?;
-                let linked = if link.is_some() { ", Microsoft identity linked" } else { "" };
-                s.audit(w, by_scim(&caller, AuditKind::UserCreated)
-                    .about(user.id, user.email.as_str())
-                    .detail(format!("provisioned by SCIM ({}){linked}", user.status.as_str())))?;
+                let linked = if link.is_some() {
+                    ", Microsoft identity linked"
+                } else {
+                    ""
+                };
+                s.audit(
+                    w,
+                    by_scim(&caller, AuditKind::UserCreated)
+                        .about(user.id, user.email.as_str())
+                        .detail(format!(
+                            "provisioned by SCIM ({}){linked}",
+                            user.status.as_str()
+                        )),
+                )?;
                 Ok(s.user_json(&user, Some(&record)))
             })
         })
@@ -257,7 +285,12 @@ impl Services {
     }
 
     /// `PUT /Users/{id}`: the resource replaces what SCIM keeps.
-    pub async fn scim_replace_user(self: &Arc<Self>, caller: ScimCaller, id: &str, body: Value) -> ScimResult<Value> {
+    pub async fn scim_replace_user(
+        self: &Arc<Self>,
+        caller: ScimCaller,
+        id: &str,
+        body: Value,
+    ) -> ScimResult<Value> {
         let attrs = parse_resource(&body)?;
         self.scim_change_user(caller, id, move |current| {
             *current = UserAttrs { ..attrs };
@@ -267,9 +300,15 @@ impl Services {
     }
 
     /// `PATCH /Users/{id}` in either of Entra's dialects.
-    pub async fn scim_patch_user(self: &Arc<Self>, caller: ScimCaller, id: &str, body: Value) -> ScimResult<Value> {
+    pub async fn scim_patch_user(
+        self: &Arc<Self>,
+        caller: ScimCaller,
+        id: &str,
+        body: Value,
+    ) -> ScimResult<Value> {
         let ops = patch_operations(&body)?;
-        self.scim_change_user(caller, id, move |current| apply_patch(current, &ops)).await
+        self.scim_change_user(caller, id, move |current| apply_patch(current, &ops))
+            .await
     }
 
     /// Applies `change` to SCIM's view of user `id` and carries the result over to the
@@ -282,8 +321,12 @@ impl Services {
     ) -> ScimResult<Value> {
         let id = user_id(id)?;
         let realm = caller.realm;
-        let (before_user, before_record) = self
-            .read(|r| Ok((r.user(id)?.filter(|u| u.realm == realm), r.provisioned_user(realm, id)?)))?;
+        let (before_user, before_record) = self.read(|r| {
+            Ok((
+                r.user(id)?.filter(|u| u.realm == realm),
+                r.provisioned_user(realm, id)?,
+            ))
+        })?;
         let before_user = before_user.ok_or_else(|| ScimError::not_found("User"))?;
         let mut attrs = attrs_of(&before_user, before_record.as_ref());
         change(&mut attrs)?;
@@ -323,10 +366,14 @@ impl Services {
         let previous_link = old.as_ref().and_then(|o| o.linked.clone());
         if previous_link != link {
             if let Some((t, o)) = &previous_link {
-                user.sso_links.retain(|l| !(&l.tenant == t && &l.subject == o));
+                user.sso_links
+                    .retain(|l| !(&l.tenant == t && &l.subject == o));
             }
             if let Some((t, o)) = &link
-                && !user.sso_links.iter().any(|l| &l.tenant == t && &l.subject == o)
+                && !user
+                    .sso_links
+                    .iter()
+                    .any(|l| &l.tenant == t && &l.subject == o)
             {
                 user.sso_links.push(SsoLink {
                     tenant: t.clone(),
@@ -342,14 +389,18 @@ impl Services {
             guard_last_admin(w, user)?;
             user.status = UserStatus::Disabled;
             let ended = w.delete_sessions_of_user(user.id, |_, _| true)?;
-            event = Some((AuditKind::UserDisabled, format!("deactivated by SCIM: {ended} sessions ended")));
+            event = Some((
+                AuditKind::UserDisabled,
+                format!("deactivated by SCIM: {ended} sessions ended"),
+            ));
         } else if attrs.active && was_disabled {
             let created_by_scim = old.as_ref().is_some_and(|o| o.created_by_scim);
-            user.status = if created_by_scim || user.password_hash.is_some() || !user.sso_links.is_empty() {
-                UserStatus::Active
-            } else {
-                UserStatus::Invited
-            };
+            user.status =
+                if created_by_scim || user.password_hash.is_some() || !user.sso_links.is_empty() {
+                    UserStatus::Active
+                } else {
+                    UserStatus::Invited
+                };
             event = Some((AuditKind::UserEnabled, "reactivated by SCIM".to_owned()));
         }
         user.updated_at = now;
@@ -368,13 +419,22 @@ impl Services {
         };
         w.put_provisioned_user(user.realm, user.id, &record)?;
         if let Some((kind, detail)) = event {
-            self.audit(w, by_scim(caller, kind).about(user.id, user.email.as_str()).detail(detail))?;
+            self.audit(
+                w,
+                by_scim(caller, kind)
+                    .about(user.id, user.email.as_str())
+                    .detail(detail),
+            )?;
         }
         Ok(self.user_json(user, Some(&record)))
     }
 
     /// `DELETE /Users/{id}`: removes the user with their sessions and SCIM data.
-    pub async fn scim_delete_user(self: &Arc<Self>, caller: ScimCaller, id: &str) -> ScimResult<()> {
+    pub async fn scim_delete_user(
+        self: &Arc<Self>,
+        caller: ScimCaller,
+        id: &str,
+    ) -> ScimResult<()> {
         let id = user_id(id)?;
         self.blocking(move |s| {
             s.write(|w| {
@@ -387,9 +447,14 @@ impl Services {
                 let ended = w.delete_sessions_of_user(id, |_, _| true)?;
                 w.delete_provisioned_user(realm, id)?;
                 w.delete_user(id)?;
-                s.audit(w, by_scim(&caller, AuditKind::UserDisabled)
-                    .about(id, user.email.as_str())
-                    .detail(format!("deleted by SCIM: user removed, {ended} sessions ended")))
+                s.audit(
+                    w,
+                    by_scim(&caller, AuditKind::UserDisabled)
+                        .about(id, user.email.as_str())
+                        .detail(format!(
+                            "deleted by SCIM: user removed, {ended} sessions ended"
+                        )),
+                )
             })
         })
         .await

@@ -132,7 +132,9 @@ impl GraphClient {
             .get("access_token")
             .and_then(|t| t.as_str())
             .map(str::to_owned)
-            .ok_or_else(|| GraphError::Unavailable("no access_token in the token answer".to_owned()))
+            .ok_or_else(|| {
+                GraphError::Unavailable("no access_token in the token answer".to_owned())
+            })
     }
 
     /// Whether the account `object_id` exists and is enabled.
@@ -155,12 +157,15 @@ impl GraphClient {
         let (status, retry_after, body) = Self::read(response).await?;
         match status {
             200 => {
-                let user: GraphUser = serde_json::from_slice(&body)
-                    .map_err(|_| GraphError::Unavailable("Graph's answer is not a user".to_owned()))?;
+                let user: GraphUser = serde_json::from_slice(&body).map_err(|_| {
+                    GraphError::Unavailable("Graph's answer is not a user".to_owned())
+                })?;
                 match user.account_enabled {
                     Some(false) => Ok(Account::Disabled),
                     Some(true) => Ok(Account::Enabled),
-                    None => Err(GraphError::Unavailable("Graph's answer lacks accountEnabled".to_owned())),
+                    None => Err(GraphError::Unavailable(
+                        "Graph's answer lacks accountEnabled".to_owned(),
+                    )),
                 }
             }
             // Only Graph's own "no such object" counts as deleted: a 404 from a proxy
@@ -170,12 +175,16 @@ impl GraphClient {
                 if parsed.error.code == "Request_ResourceNotFound" {
                     Ok(Account::Deleted)
                 } else {
-                    Err(GraphError::Unavailable("HTTP 404 that is not Graph's".to_owned()))
+                    Err(GraphError::Unavailable(
+                        "HTTP 404 that is not Graph's".to_owned(),
+                    ))
                 }
             }
             403 => Err(GraphError::Forbidden),
             429 => Err(GraphError::Throttled(retry_after.unwrap_or(5))),
-            other => Err(GraphError::Unavailable(format!("Graph answered HTTP {other}"))),
+            other => Err(GraphError::Unavailable(format!(
+                "Graph answered HTTP {other}"
+            ))),
         }
     }
 }

@@ -80,14 +80,38 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::post().to(crate::web::handlers::sso::test_sign_in),
             )
             .route(at(paths::ADMIN_SSO_ONLY), web::post().to(sso::sso_only))
-            .route(at(paths::ADMIN_PROVISIONING), web::get().to(provisioning::staff_page))
-            .route(at(paths::ADMIN_PROVISIONING_TOKENS), web::post().to(provisioning::staff_create))
-            .route(at(paths::ADMIN_PROVISIONING_REVOKE), web::post().to(provisioning::revoke))
-            .route(at(paths::ADMIN_PROVISIONING_SWEEP), web::post().to(provisioning::sweep))
-            .route(at(paths::ADMIN_CLIENT_PROVISIONING), web::get().to(provisioning::client_page))
-            .route(at(paths::ADMIN_CLIENT_PROVISIONING_TOKENS), web::post().to(provisioning::client_create))
-            .route(at(paths::ADMIN_CLIENT_PROVISIONING_REVOKE), web::post().to(provisioning::revoke))
-            .route(at(paths::ADMIN_CLIENT_PROVISIONING_SWEEP), web::post().to(provisioning::sweep)),
+            .route(
+                at(paths::ADMIN_PROVISIONING),
+                web::get().to(provisioning::staff_page),
+            )
+            .route(
+                at(paths::ADMIN_PROVISIONING_TOKENS),
+                web::post().to(provisioning::staff_create),
+            )
+            .route(
+                at(paths::ADMIN_PROVISIONING_REVOKE),
+                web::post().to(provisioning::revoke),
+            )
+            .route(
+                at(paths::ADMIN_PROVISIONING_SWEEP),
+                web::post().to(provisioning::sweep),
+            )
+            .route(
+                at(paths::ADMIN_CLIENT_PROVISIONING),
+                web::get().to(provisioning::client_page),
+            )
+            .route(
+                at(paths::ADMIN_CLIENT_PROVISIONING_TOKENS),
+                web::post().to(provisioning::client_create),
+            )
+            .route(
+                at(paths::ADMIN_CLIENT_PROVISIONING_REVOKE),
+                web::post().to(provisioning::revoke),
+            )
+            .route(
+                at(paths::ADMIN_CLIENT_PROVISIONING_SWEEP),
+                web::post().to(provisioning::sweep),
+            ),
     );
 }
 

@@ -43,9 +43,17 @@ pub struct Said {
 fn realm_of(req: &HttpRequest, slug: Option<&str>) -> WebResult<(Realm, String, String)> {
     let services = &AppState::of(req).services;
     match slug {
-        None => Ok((Realm::Staff, "Staff".to_owned(), crate::web::paths::ADMIN_PROVISIONING.to_owned())),
+        None => Ok((
+            Realm::Staff,
+            "Staff".to_owned(),
+            crate::web::paths::ADMIN_PROVISIONING.to_owned(),
+        )),
         Some(slug) => match services.client_by_slug(slug) {
-            Ok(c) => Ok((Realm::Client(c.id), c.name, format!("/admin/clients/{}/provisioning", c.slug))),
+            Ok(c) => Ok((
+                Realm::Client(c.id),
+                c.name,
+                format!("/admin/clients/{}/provisioning", c.slug),
+            )),
             Err(ServiceError::NotFound(_)) => Err(WebError::NotFound),
             Err(e) => Err(e.into()),
         },
@@ -61,7 +69,10 @@ async fn render(
     notice: Option<&str>,
 ) -> WebResult<HttpResponse> {
     let (realm, name, base) = realm_of(req, slug)?;
-    let overview = AppState::of(req).services.provisioning_overview(realm).await?;
+    let overview = AppState::of(req)
+        .services
+        .provisioning_overview(realm)
+        .await?;
     let back = slug.map(|s| format!("/admin/clients/{s}"));
     Ok(html(
         StatusCode::OK,
@@ -87,42 +98,115 @@ fn notice_of(said: Option<&str>) -> Option<&'static str> {
 }
 
 /// `GET /admin/provisioning`
-pub async fn staff_page(req: HttpRequest, admin: StaffAdmin, csrf: CsrfToken, q: web::Query<Said>) -> WebResult<HttpResponse> {
-    render(&req, &admin, &csrf.0, None, None, notice_of(q.said.as_deref())).await
+pub async fn staff_page(
+    req: HttpRequest,
+    admin: StaffAdmin,
+    csrf: CsrfToken,
+    q: web::Query<Said>,
+) -> WebResult<HttpResponse> {
+    render(
+        &req,
+        &admin,
+        &csrf.0,
+        None,
+        None,
+        notice_of(q.said.as_deref()),
+    )
+    .await
 }
 
 /// `GET /admin/clients/{slug}/provisioning`
-pub async fn client_page(req: HttpRequest, admin: StaffAdmin, csrf: CsrfToken, path: web::Path<ClientPath>, q: web::Query<Said>) -> WebResult<HttpResponse> {
-    render(&req, &admin, &csrf.0, Some(&path.client), None, notice_of(q.said.as_deref())).await
+pub async fn client_page(
+    req: HttpRequest,
+    admin: StaffAdmin,
+    csrf: CsrfToken,
+    path: web::Path<ClientPath>,
+    q: web::Query<Said>,
+) -> WebResult<HttpResponse> {
+    render(
+        &req,
+        &admin,
+        &csrf.0,
+        Some(&path.client),
+        None,
+        notice_of(q.said.as_deref()),
+    )
+    .await
 }
 
-async fn create(req: HttpRequest, admin: StaffAdmin, origin: ClientOrigin, csrf: CsrfToken, slug: Option<String>, label: String) -> WebResult<HttpResponse> {
+async fn create(
+    req: HttpRequest,
+    admin: StaffAdmin,
+    origin: ClientOrigin,
+    csrf: CsrfToken,
+    slug: Option<String>,
+    label: String,
+) -> WebResult<HttpResponse> {
     let (realm, _, _) = realm_of(&req, slug.as_deref())?;
     let made = AppState::of(&req)
         .services
         .create_scim_token(AdminActor::user(&admin.0.user, &origin.0.ip), realm, label)
         .await?;
     // The secret is shown in this answer only: no redirect, nothing to reload it from.
-    render(&req, &admin, &csrf.0, slug.as_deref(), Some(&made.bearer()), None).await
+    render(
+        &req,
+        &admin,
+        &csrf.0,
+        slug.as_deref(),
+        Some(&made.bearer()),
+        None,
+    )
+    .await
 }
 
 /// `POST /admin/provisioning/tokens`
-pub async fn staff_create(req: HttpRequest, admin: StaffAdmin, origin: ClientOrigin, csrf: CsrfToken, form: CsrfForm<LabelFields>) -> WebResult<HttpResponse> {
+pub async fn staff_create(
+    req: HttpRequest,
+    admin: StaffAdmin,
+    origin: ClientOrigin,
+    csrf: CsrfToken,
+    form: CsrfForm<LabelFields>,
+) -> WebResult<HttpResponse> {
     create(req, admin, origin, csrf, None, form.0.label).await
 }
 
 /// `POST /admin/clients/{slug}/provisioning/tokens`
-pub async fn client_create(req: HttpRequest, admin: StaffAdmin, origin: ClientOrigin, csrf: CsrfToken, path: web::Path<ClientPath>, form: CsrfForm<LabelFields>) -> WebResult<HttpResponse> {
-    create(req, admin, origin, csrf, Some(path.into_inner().client), form.0.label).await
+pub async fn client_create(
+    req: HttpRequest,
+    admin: StaffAdmin,
+    origin: ClientOrigin,
+    csrf: CsrfToken,
+    path: web::Path<ClientPath>,
+    form: CsrfForm<LabelFields>,
+) -> WebResult<HttpResponse> {
+    create(
+        req,
+        admin,
+        origin,
+        csrf,
+        Some(path.into_inner().client),
+        form.0.label,
+    )
+    .await
 }
 
 /// `POST …/provisioning/tokens/{id}/revoke`
-pub async fn revoke(req: HttpRequest, admin: StaffAdmin, origin: ClientOrigin, path: web::Path<TokenPath>, _form: CsrfForm<LabelFields>) -> WebResult<HttpResponse> {
+pub async fn revoke(
+    req: HttpRequest,
+    admin: StaffAdmin,
+    origin: ClientOrigin,
+    path: web::Path<TokenPath>,
+    _form: CsrfForm<LabelFields>,
+) -> WebResult<HttpResponse> {
     let path = path.into_inner();
     let (realm, _, base) = realm_of(&req, path.client.as_deref())?;
     AppState::of(&req)
         .services
-        .revoke_scim_token(AdminActor::user(&admin.0.user, &origin.0.ip), realm, path.id)
+        .revoke_scim_token(
+            AdminActor::user(&admin.0.user, &origin.0.ip),
+            realm,
+            path.id,
+        )
         .await?;
     Ok(see_other(&format!("{base}?said=revoked")))
 }
@@ -134,7 +218,12 @@ pub struct MaybeClientPath {
 }
 
 /// `POST …/provisioning/sweep`
-pub async fn sweep(req: HttpRequest, _admin: StaffAdmin, path: web::Path<MaybeClientPath>, _form: CsrfForm<LabelFields>) -> WebResult<HttpResponse> {
+pub async fn sweep(
+    req: HttpRequest,
+    _admin: StaffAdmin,
+    path: web::Path<MaybeClientPath>,
+    _form: CsrfForm<LabelFields>,
+) -> WebResult<HttpResponse> {
     let (realm, _, base) = realm_of(&req, path.client.as_deref())?;
     AppState::of(&req).services.sweep_realm(realm).await?;
     Ok(see_other(&format!("{base}?said=swept")))
