@@ -12,7 +12,9 @@
 //! 5. its idle RSS after start-up over the large store;
 //! 6. its cold start (process start to `/healthz` answering) over the same store;
 //! 7. the criterion micro-benchmarks of `benches/hot_paths.rs` (read from criterion's
-//!    output; cargo runs that bench first).
+//!    output; cargo runs that bench first);
+//! 8. SCIM provisioning for one realm paced at 25 requests per second, sustained
+//!    without errors (`scim_row`).
 //!
 //! Load rows alternate their two sides round by round, so drift on a shared machine
 //! hits both alike. Knobs (environment): `GH_BENCH_SECS` (measuring seconds per
@@ -31,6 +33,7 @@ mod client;
 mod process;
 mod process_rows;
 mod report;
+mod scim_row;
 mod servers;
 
 use std::net::SocketAddr;
@@ -156,6 +159,16 @@ fn main() {
         );
         if settings.runs(3) {
             login_rows(
+                &settings,
+                &runtime,
+                &small_server,
+                &small_services,
+                &mut rows,
+            );
+        }
+
+        if settings.runs(8) {
+            scim_row::scim_row(
                 &settings,
                 &runtime,
                 &small_server,
