@@ -16,6 +16,7 @@ use crate::common::{TestApp, config_with};
 use gatehouse::domain::audit::AuditKind;
 use gatehouse::domain::provisioning::SweepOutcome;
 use gatehouse::domain::user::{Realm, UserStatus};
+use gatehouse::service::provisioning::GraphPermission;
 
 const ACTIVE: &str = "a0000000-0000-4000-8000-000000000001";
 const DELETED: &str = "a0000000-0000-4000-8000-000000000002";
@@ -144,6 +145,15 @@ async fn exactly_the_leavers_are_disabled_and_signed_out() {
         .await
         .unwrap();
     assert_eq!(overview.state.last_sweep.unwrap().disabled.len(), 2);
+    assert_eq!(overview.connection.unwrap().1, GraphPermission::Granted);
+    let facts = app.services.store_status().unwrap();
+    assert_eq!(facts.sweeps.len(), 1);
+    assert!(facts.sweeps[0].completed);
+    assert!(
+        facts.sweeps[0].summary.contains("4 checked, 2 disabled"),
+        "{:?}",
+        facts.sweeps
+    );
 
     // A second sweep checks only those still active.
     let again = app.services.sweep_realm(Realm::Staff).await.unwrap();
@@ -173,6 +183,18 @@ async fn an_outage_disables_nobody() {
         report.summary().contains("User.Read.All"),
         "{}",
         report.summary()
+    );
+    let overview = app
+        .services
+        .provisioning_overview(Realm::Staff)
+        .await
+        .unwrap();
+    assert_eq!(overview.connection.unwrap().1, GraphPermission::NotGranted);
+    let facts = app.services.store_status().unwrap();
+    assert!(
+        !facts.sweeps[0].completed,
+        "doctor warns: {:?}",
+        facts.sweeps
     );
     graph.forbid(false);
     // Throttled for longer than the sweep waits: it stops, disabling nobody.

@@ -130,9 +130,12 @@ impl Services {
             return Ok(None);
         }
         let state = self.store.read(|r| r.realm_provisioning(realm))?;
-        let graph_permission = match state.last_sweep.map(|s| s.outcome) {
-            Some(SweepOutcome::Completed) => GraphPermission::Granted,
-            Some(SweepOutcome::NotGranted) => GraphPermission::NotGranted,
+        // Only a sweep that read users proves the permission.
+        let graph_permission = match state.last_sweep {
+            Some(s) if s.outcome == SweepOutcome::Completed && s.checked > 0 => {
+                GraphPermission::Granted
+            }
+            Some(s) if s.outcome == SweepOutcome::NotGranted => GraphPermission::NotGranted,
             _ => GraphPermission::Unknown,
         };
         Ok(Some(EntraConnection {

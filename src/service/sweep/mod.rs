@@ -61,6 +61,10 @@ impl Services {
     /// Sweeps one realm now (`gatehouse sso sweep`) and records the report.
     pub async fn sweep_realm(self: &Arc<Self>, realm: Realm) -> Result<SweepReport> {
         let report = self.run_sweep(realm).await?;
+        if report.outcome == SweepOutcome::NoConnection {
+            // Nothing was swept: keep the last real sweep on record.
+            return Ok(report);
+        }
         let stored = report.clone();
         self.blocking(move |s| {
             s.write(|w| {
