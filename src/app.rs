@@ -126,6 +126,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if let Some(smtp) = &config.smtp {
         tracing::info!(host = %smtp.host, port = smtp.port, security = smtp.security.as_str(), "email is on");
     }
+    let sweep_task = tokio::spawn(graph_sweeps(
+        Arc::clone(&services),
+        config.entra.sweep_interval_secs,
+    ));
 
     let config = Arc::new(config);
     let state = web::Data::new(AppState::new(Arc::clone(&services), Arc::clone(&config)));
@@ -161,6 +165,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 
     socket_task.abort();
     maintenance_task.abort();
+    sweep_task.abort();
     let _ = std::fs::remove_file(&socket_path);
     wait_for_last_handle(&services).await;
     let flushed = services.flush_activity();
@@ -262,6 +267,22 @@ async fn maintenance(services: Arc<Services>) {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::error!(error = %e, "maintenance failed"),
             Err(e) => tracing::error!(error = %e, "maintenance task failed"),
+        }
+    }
+}
+
+/// Runs the leavers sweep (Microsoft Graph) every `interval_secs`; 0 = never.
+async fn graph_sweeps(services: Arc<Services>, interval_secs: i64) {
+    let Ok(secs) = u64::try_from(interval_secs) else {
+        return;
+    };
+    if secs == 0 {
+        return;
+    }
+    loop {
+        tokio::time::sleep(Duration::from_secs(secs)).await;
+        if let Err(e) = services.sweep_all().await {
+            tracing::error!(error = %e, "graph sweep failed");
         }
     }
 }

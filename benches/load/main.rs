@@ -19,6 +19,8 @@
 //! and 1e: forward-auth measured by `wrk` as a separate process against the release
 //! `gatehouse serve` and a bare actix-web process (`external.rs`), the figure a proxy
 //! sees; rows 1 and 2 keep the in-process generator.
+//! 10. SCIM provisioning for one realm paced at 25 requests per second, sustained
+//!     without errors (`scim_row`).
 //!
 //! Load rows alternate their two sides round by round, so drift on a shared machine
 //! hits both alike. Knobs (environment): `GH_BENCH_SECS` (measuring seconds per
@@ -38,6 +40,7 @@ mod external;
 mod process;
 mod process_rows;
 mod report;
+mod scim_row;
 mod servers;
 
 use std::net::SocketAddr;
@@ -171,6 +174,16 @@ fn main() {
         );
         if settings.runs(3) {
             login_rows(
+                &settings,
+                &runtime,
+                &small_server,
+                &small_services,
+                &mut rows,
+            );
+        }
+
+        if settings.runs(10) {
+            scim_row::scim_row(
                 &settings,
                 &runtime,
                 &small_server,

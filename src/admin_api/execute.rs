@@ -360,6 +360,22 @@ async fn run(
         AdminRequest::SsoEnable => super::sso::enable(services, true).await?,
         AdminRequest::SsoDisable => super::sso::enable(services, false).await?,
         AdminRequest::SsoTest => super::sso::test(services).await?,
+        AdminRequest::SsoSweep { client } => {
+            let realm = realm_of(services, client.as_deref())?;
+            super::provisioning::sweep(services, realm).await?
+        }
+        AdminRequest::ScimTokenCreate { client, label } => {
+            let realm = realm_of(services, client.as_deref())?;
+            super::provisioning::token_create(services, realm, label).await?
+        }
+        AdminRequest::ScimTokenList { client } => {
+            let realm = realm_of(services, client.as_deref())?;
+            super::provisioning::token_list(services, realm)?
+        }
+        AdminRequest::ScimTokenRevoke { id, client } => {
+            let realm = realm_of(services, client.as_deref())?;
+            super::provisioning::token_revoke(services, realm, id).await?
+        }
         AdminRequest::SsoOnly { on, client: None } => super::sso::sso_only(services, on).await?,
         AdminRequest::SsoOnly {
             on,

@@ -8,6 +8,7 @@ mod clients;
 pub mod execute;
 mod idp;
 mod mail;
+mod provisioning;
 pub mod socket;
 mod sso;
 mod status;
@@ -171,6 +172,21 @@ pub enum AdminRequest {
     SsoEnable,
     SsoDisable,
     SsoTest,
+    /// Runs the Graph leavers sweep of the staff realm or one client's portal now.
+    SsoSweep {
+        client: Option<String>,
+    },
+    ScimTokenCreate {
+        client: Option<String>,
+        label: String,
+    },
+    ScimTokenList {
+        client: Option<String>,
+    },
+    ScimTokenRevoke {
+        id: String,
+        client: Option<String>,
+    },
     SsoOnly {
         on: bool,
         client: Option<String>,

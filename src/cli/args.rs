@@ -84,6 +84,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ClientCommand,
     },
+    /// SCIM provisioning (Entra's provisioning service): bearer tokens per realm.
+    Scim {
+        #[command(subcommand)]
+        command: ScimCommand,
+    },
     /// Check the configuration and print what it resolves to.
     CheckConfig,
     /// Write a consistent snapshot of the store to FILE, while the server runs or not.
@@ -345,6 +350,45 @@ pub enum SsoCommand {
     Disable,
     /// Test discovery, signing keys and the client secret against Microsoft.
     Test,
+    /// Check linked users in Microsoft Graph now and disable leavers (staff, or one
+    /// client's portal with --client).
+    Sweep {
+        #[arg(long)]
+        client: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScimCommand {
+    /// Manage the bearer tokens Entra's provisioning service uses.
+    Token {
+        #[command(subcommand)]
+        command: ScimTokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScimTokenCommand {
+    /// Make a token (printed once; paste it into Entra's "Secret Token").
+    Create {
+        /// A client's portal instead of the staff realm.
+        #[arg(long)]
+        client: Option<String>,
+        /// What to call it.
+        #[arg(long, default_value = "Entra provisioning")]
+        label: String,
+    },
+    /// List tokens (never their secrets) with their last use.
+    List {
+        #[arg(long)]
+        client: Option<String>,
+    },
+    /// Revoke a token by its id (from `list`); it stops working at once.
+    Revoke {
+        id: String,
+        #[arg(long)]
+        client: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

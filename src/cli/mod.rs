@@ -6,7 +6,9 @@ mod args;
 mod requests;
 
 pub use args::*;
-use requests::{client_request, read_secret, sessions_request, sso_request, user_request};
+use requests::{
+    client_request, read_secret, scim_request, sessions_request, sso_request, user_request,
+};
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -114,6 +116,7 @@ fn dispatch(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Mail {
             command: MailCommand::Test { to },
         } => AdminRequest::MailTest { to },
+        Command::Scim { command } => scim_request(command),
     };
     let response = perform(&config, &request)?;
     Ok(print(&response, json))

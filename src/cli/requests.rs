@@ -5,7 +5,8 @@ use std::io::Read;
 use anyhow::Context;
 
 use super::args::{
-    ClientCommand, IdpCommand, IdpOptions, OnOff, SessionsCommand, SsoCommand, UpDown, UserCommand,
+    ClientCommand, IdpCommand, IdpOptions, OnOff, ScimCommand, ScimTokenCommand, SessionsCommand,
+    SsoCommand, UpDown, UserCommand,
 };
 use crate::admin_api::{AdminRequest, ClientSettings};
 
@@ -57,6 +58,18 @@ pub(super) fn user_request(command: UserCommand) -> AdminRequest {
     }
 }
 
+pub(super) fn scim_request(command: ScimCommand) -> AdminRequest {
+    match command {
+        ScimCommand::Token { command } => match command {
+            ScimTokenCommand::Create { client, label } => {
+                AdminRequest::ScimTokenCreate { client, label }
+            }
+            ScimTokenCommand::List { client } => AdminRequest::ScimTokenList { client },
+            ScimTokenCommand::Revoke { id, client } => AdminRequest::ScimTokenRevoke { id, client },
+        },
+    }
+}
+
 pub(super) fn sessions_request(command: SessionsCommand) -> AdminRequest {
     match command {
         SessionsCommand::Revoke { all: _, client } => AdminRequest::SessionsRevokeAll { client },
@@ -90,6 +103,7 @@ pub(super) fn sso_request(command: SsoCommand) -> anyhow::Result<AdminRequest> {
         SsoCommand::Enable => AdminRequest::SsoEnable,
         SsoCommand::Disable => AdminRequest::SsoDisable,
         SsoCommand::Test => AdminRequest::SsoTest,
+        SsoCommand::Sweep { client } => AdminRequest::SsoSweep { client },
     })
 }
 

@@ -85,6 +85,24 @@ impl Config {
                 Flag(self.entra.allow_insecure_loopback),
             ),
             (
+                "entra.graph_host",
+                Text(
+                    self.entra
+                        .graph_host
+                        .as_str()
+                        .trim_end_matches('/')
+                        .to_owned(),
+                ),
+            ),
+            (
+                "entra.sweep_interval",
+                Text(if self.entra.sweep_interval_secs == 0 {
+                    "0 (only on demand)".to_owned()
+                } else {
+                    duration(self.entra.sweep_interval_secs)
+                }),
+            ),
+            (
                 "forward_auth.allowed_hosts",
                 List(self.forward_auth.allowed_hosts.clone()),
             ),

@@ -9,7 +9,8 @@ use url::Url;
 
 use super::raw;
 use super::{
-    ConfigError, DEFAULT_AUTHORITY_HOST, EntraConfig, MetricsConfig, RemoteUser, SessionConfig,
+    ConfigError, DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_HOST, DEFAULT_SWEEP_INTERVAL_SECS,
+    EntraConfig, MetricsConfig, RemoteUser, SessionConfig,
 };
 
 fn is_loopback_host(url: &Url) -> bool {
@@ -167,18 +168,53 @@ pub(super) fn session(raw: raw::RawSession) -> Result<SessionConfig, ConfigError
 }
 
 pub(super) fn entra(raw: raw::RawEntra) -> Result<EntraConfig, ConfigError> {
-    let key = "entra.authority_host";
     let allow_insecure_loopback = raw.allow_insecure_loopback.unwrap_or(false);
-    let text = raw
-        .authority_host
-        .as_deref()
-        .unwrap_or(DEFAULT_AUTHORITY_HOST);
-    let url = Url::parse(text).map_err(|_| {
-        ConfigError::new(
-            key,
-            format!("`{text}` is not a URL like {DEFAULT_AUTHORITY_HOST}"),
-        )
-    })?;
+    let authority_host = microsoft_host(
+        "entra.authority_host",
+        raw.authority_host.as_deref(),
+        DEFAULT_AUTHORITY_HOST,
+        allow_insecure_loopback,
+    )?;
+    let graph_host = microsoft_host(
+        "entra.graph_host",
+        raw.graph_host.as_deref(),
+        DEFAULT_GRAPH_HOST,
+        allow_insecure_loopback,
+    )?;
+    let sweep_interval_secs = match raw.sweep_interval.as_deref() {
+        None => DEFAULT_SWEEP_INTERVAL_SECS,
+        Some(text) => match parse_duration(text) {
+            Some(0) => 0,
+            Some(secs) if secs >= 60 => secs,
+            _ => {
+                return Err(ConfigError::new(
+                    "entra.sweep_interval",
+                    format!(
+                        "`{text}` is not a duration of at least a minute like 1h (or 0 for never)"
+                    ),
+                ));
+            }
+        },
+    };
+    Ok(EntraConfig {
+        authority_host,
+        allow_insecure_loopback,
+        graph_host,
+        sweep_interval_secs,
+    })
+}
+
+/// A Microsoft host setting: scheme, host and optional port; https, or http on a
+/// loopback address when `allow_insecure_loopback` is set (tests).
+fn microsoft_host(
+    key: &str,
+    text: Option<&str>,
+    default: &str,
+    allow_insecure_loopback: bool,
+) -> Result<Url, ConfigError> {
+    let text = text.unwrap_or(default);
+    let url = Url::parse(text)
+        .map_err(|_| ConfigError::new(key, format!("`{text}` is not a URL like {default}")))?;
     if url.path() != "/"
         || url.query().is_some()
         || !url.username().is_empty()
@@ -205,10 +241,7 @@ pub(super) fn entra(raw: raw::RawEntra) -> Result<EntraConfig, ConfigError> {
             ));
         }
     }
-    Ok(EntraConfig {
-        authority_host: url,
-        allow_insecure_loopback,
-    })
+    Ok(url)
 }
 
 /// Parses `90s`, `30m`, `12h`, `2d` and combinations like `1h30m` into seconds.

@@ -23,6 +23,10 @@ pub use smtp::{SmtpConfig, SmtpPassword, SmtpSecurity};
 
 /// The default Microsoft login host.
 pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
+/// The default Microsoft Graph host (the leavers sweep).
+pub const DEFAULT_GRAPH_HOST: &str = "https://graph.microsoft.com";
+/// The default time between two Graph sweeps.
+pub const DEFAULT_SWEEP_INTERVAL_SECS: i64 = 3600;
 
 /// A configuration problem, naming the key.
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +86,10 @@ pub struct SessionConfig {
 pub struct EntraConfig {
     pub authority_host: Url,
     pub allow_insecure_loopback: bool,
+    /// Microsoft Graph, for the leavers sweep (`entra.graph_host`).
+    pub graph_host: Url,
+    /// Seconds between two sweeps; 0 = only on demand (`entra.sweep_interval`).
+    pub sweep_interval_secs: i64,
 }
 
 /// `[forward_auth]`: how protected apps are answered.

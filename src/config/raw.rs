@@ -51,6 +51,12 @@ pub struct RawEntra {
     pub authority_host: Option<String>,
     /// Allows an `http://` authority on a loopback address; for tests only.
     pub allow_insecure_loopback: Option<bool>,
+    /// Microsoft Graph (default `https://graph.microsoft.com`), for the leavers sweep;
+    /// national clouds and tests use another.
+    pub graph_host: Option<String>,
+    /// How often the Graph sweep checks linked users, like `1h` (default); `0` = never
+    /// on its own (`gatehouse sso sweep` still runs it).
+    pub sweep_interval: Option<String>,
 }
 
 /// `[forward_auth]`
@@ -169,6 +175,8 @@ pub const KNOWN_KEYS: &[&str] = &[
     "session.absolute_timeout",
     "entra.authority_host",
     "entra.allow_insecure_loopback",
+    "entra.graph_host",
+    "entra.sweep_interval",
     "forward_auth.allowed_hosts",
     "forward_auth.remote_user",
     "tls.cert",

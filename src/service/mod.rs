@@ -36,12 +36,14 @@ pub mod observe;
 pub mod password_reset;
 pub mod policy;
 pub mod portal;
+pub mod provisioning;
 pub mod secrets;
 pub mod sessions;
 pub mod setup;
 pub mod sso;
 pub mod status;
 pub mod step_up;
+pub mod sweep;
 pub mod throttle;
 pub mod user_removal;
 
@@ -140,6 +142,8 @@ pub struct ServiceSettings {
     pub smtp: Option<crate::config::SmtpConfig>,
     /// The waits before each retry of a temporarily failing email.
     pub mail_retry_delays: Vec<std::time::Duration>,
+    /// Microsoft Graph (`entra.graph_host`), without trailing slash.
+    pub graph_host: String,
 }
 
 impl ServiceSettings {
@@ -162,6 +166,12 @@ impl ServiceSettings {
             allow_insecure_authority: config.entra.allow_insecure_loopback,
             smtp: config.smtp.clone(),
             mail_retry_delays: mail::RETRY_DELAYS.to_vec(),
+            graph_host: config
+                .entra
+                .graph_host
+                .as_str()
+                .trim_end_matches('/')
+                .to_owned(),
         }
     }
 }
@@ -191,6 +201,8 @@ pub struct Services {
     pub(in crate::service) metrics: Metrics,
     pub(in crate::service) forwarding: forwarding::ForwardingNotices,
     pub(in crate::service) mail: mail::Outbox,
+    pub(in crate::service) provisioning: provisioning::ProvisioningMemory,
+    pub(in crate::service) graph: sweep::graph::GraphClient,
 }
 
 impl std::fmt::Debug for Services {
@@ -214,6 +226,11 @@ impl Services {
         .map_err(|e| ServiceError::Internal(format!("while building the HTTP client: {e}")))?;
         let oidc = sso::oidc::OidcClient::new(settings.allow_insecure_authority)
             .map_err(|e| ServiceError::Internal(format!("while building the HTTP client: {e}")))?;
+        let graph =
+            sweep::graph::GraphClient::new(&settings.graph_host, settings.allow_insecure_authority)
+                .map_err(|e| {
+                    ServiceError::Internal(format!("while building the Graph client: {e}"))
+                })?;
         let metrics = Metrics::new();
         let mail = mail::Outbox::new(
             settings.smtp.clone(),
@@ -231,6 +248,8 @@ impl Services {
             hashing,
             throttle: Throttle::default(),
             forwarding: forwarding::ForwardingNotices::default(),
+            provisioning: provisioning::ProvisioningMemory::default(),
+            graph,
             activity: Activity::default(),
             metrics,
             mail,

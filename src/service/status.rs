@@ -48,6 +48,9 @@ pub struct StoreStatus {
     /// a stopped store, or when all went out).
     #[serde(default)]
     pub mail_failures: Option<MailFailures>,
+    /// The last Graph leavers sweep of each realm that had one.
+    #[serde(default)]
+    pub sweeps: Vec<SweepStatus>,
 }
 
 /// Emails given up on since the server started, for `doctor`.
@@ -56,6 +59,18 @@ pub struct MailFailures {
     pub failed: u64,
     /// The newest failure's reason.
     pub last_error: String,
+}
+
+/// The last Graph sweep of one realm.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweepStatus {
+    /// `staff` or the client's slug.
+    pub realm: String,
+    /// Unix time of the sweep.
+    pub at: i64,
+    pub completed: bool,
+    /// The outcome in plain words.
+    pub summary: String,
 }
 
 /// A stored client secret of an Entra app registration.
@@ -113,6 +128,23 @@ impl Services {
                 last_test: staff_app.last_test.as_ref().map(|t| (t.at.0, t.passed)),
             });
             let audit_events = newest.first().map(|(seq, _)| *seq).unwrap_or(0);
+            let mut sweeps = Vec::new();
+            let clients = r.clients()?;
+            let realms = std::iter::once((Realm::Staff, "staff".to_owned())).chain(
+                clients
+                    .iter()
+                    .map(|c| (Realm::Client(c.id), c.slug.clone())),
+            );
+            for (realm, name) in realms {
+                if let Some(sweep) = r.realm_provisioning(realm)?.last_sweep {
+                    sweeps.push(SweepStatus {
+                        realm: name,
+                        at: sweep.at.0,
+                        completed: sweep.is_ok(),
+                        summary: sweep.summary(),
+                    });
+                }
+            }
             Ok(StoreStatus {
                 schema_version,
                 supported_version: CURRENT_VERSION,
@@ -127,6 +159,7 @@ impl Services {
                 staff_sso,
                 untrusted_forwarding: self.untrusted_forwarding(),
                 mail_failures: self.mail_failures(),
+                sweeps,
             })
         })
     }

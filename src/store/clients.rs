@@ -96,6 +96,7 @@ impl Writer {
         }
         self.delete_one_time_tokens(|t: &OneTimeToken| t.realm == realm)?;
         self.delete_providers(realm)?;
+        self.delete_provisioning_of_realm(realm)?;
         let doomed: Vec<u64> = {
             let table = self.table_mut(AUDIT)?;
             let mut keys = Vec::new();

@@ -125,6 +125,13 @@ fn create_tables_v1(w: &mut Writer) -> Result<()> {
     // Added without a version bump: a new table, created at every open.
     w.table_mut(KNOWN_DEVICES)?;
     w.table_mut(IDENTITY_PROVIDERS)?;
+    // Provisioning (SCIM and the Graph sweep): new tables, no version bump.
+    w.table_mut(SCIM_TOKENS)?;
+    w.table_mut(SCIM_USERS)?;
+    w.table_mut(SCIM_EXTERNAL_IDS)?;
+    w.table_mut(SCIM_USER_NAMES)?;
+    w.table_mut(SCIM_GROUPS)?;
+    w.table_mut(PROVISIONING_STATE)?;
     Ok(())
 }
 

@@ -18,6 +18,7 @@ pub mod devices;
 mod handle;
 pub mod migrations;
 pub mod providers;
+pub mod provisioning;
 pub mod sessions;
 pub mod settings;
 pub mod snapshot;
@@ -242,7 +243,14 @@ impl Store {
                 SETTINGS,
                 CLIENTS,
                 CLIENTS_BY_SLUG,
-                KNOWN_DEVICES
+                KNOWN_DEVICES,
+                IDENTITY_PROVIDERS,
+                SCIM_TOKENS,
+                SCIM_USERS,
+                SCIM_EXTERNAL_IDS,
+                SCIM_USER_NAMES,
+                SCIM_GROUPS,
+                PROVISIONING_STATE
             );
             Ok(sizes)
         })
@@ -312,6 +320,7 @@ pub mod prelude {
     pub use super::clients::ClientReads;
     pub use super::devices::DeviceReads;
     pub use super::providers::ProviderReads;
+    pub use super::provisioning::ProvisioningReads;
     pub use super::sessions::SessionReads;
     pub use super::settings::SettingReads;
     pub use super::tokens::TokenReads;

@@ -194,6 +194,12 @@ fn copy_every_table(from: &ReadTransaction, to: &WriteTransaction) -> Result<Tab
     copy(from, to, SETTINGS, &mut counts)?;
     copy(from, to, KNOWN_DEVICES, &mut counts)?;
     copy(from, to, IDENTITY_PROVIDERS, &mut counts)?;
+    copy(from, to, SCIM_TOKENS, &mut counts)?;
+    copy(from, to, SCIM_USERS, &mut counts)?;
+    copy(from, to, SCIM_EXTERNAL_IDS, &mut counts)?;
+    copy(from, to, SCIM_USER_NAMES, &mut counts)?;
+    copy(from, to, SCIM_GROUPS, &mut counts)?;
+    copy(from, to, PROVISIONING_STATE, &mut counts)?;
     Ok(counts)
 }
 

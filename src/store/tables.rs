@@ -70,3 +70,31 @@ pub const KNOWN_DEVICES: TableDefinition<(u128, [u8; 32]), i64> =
 /// Key: realm key (`staff`, `client:<uuid>`) / Value: `domain::sso::provider::ProviderList` record.
 pub const IDENTITY_PROVIDERS: TableDefinition<&str, &[u8]> =
     TableDefinition::new("identity-providers-1");
+/// SCIM bearer tokens, one realm each (provisioning from Entra).
+/// Key: the token's public handle (in the token itself) / Value:
+/// `domain::provisioning::ScimToken` record, with the keyed hash of the secret.
+pub const SCIM_TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("scim-tokens-1");
+
+/// What SCIM knows of a user beyond the user record (userName, externalId, names),
+/// kept apart from `USERS`.
+/// Key: user id / Value: `domain::provisioning::ProvisionedUser` record.
+pub const SCIM_USERS: TableDefinition<u128, &[u8]> = TableDefinition::new("scim-users-1");
+
+/// `externalId` index of `SCIM_USERS`, unique per realm, exact (caseExact).
+/// Key: (realm key, externalId) / Value: user id.
+pub const SCIM_EXTERNAL_IDS: TableDefinition<(&str, &str), u128> =
+    TableDefinition::new("scim-external-ids-1");
+
+/// `userName` index of `SCIM_USERS`, unique per realm, lower-cased (not caseExact).
+/// Key: (realm key, lower-cased userName) / Value: user id.
+pub const SCIM_USER_NAMES: TableDefinition<(&str, &str), u128> =
+    TableDefinition::new("scim-user-names-1");
+
+/// SCIM groups (what Entra's group assignment needs).
+/// Key: group id (UUID as u128) / Value: `domain::provisioning::ScimGroup` record.
+pub const SCIM_GROUPS: TableDefinition<u128, &[u8]> = TableDefinition::new("scim-groups-1");
+
+/// Per realm: the last provisioning request and the last Graph sweep.
+/// Key: realm key / Value: `domain::provisioning::RealmProvisioning` record.
+pub const PROVISIONING_STATE: TableDefinition<&str, &[u8]> =
+    TableDefinition::new("provisioning-state-1");

@@ -13,6 +13,7 @@ pub mod paths;
 mod portal_errors;
 pub(crate) mod protocol;
 pub(crate) mod request;
+pub(crate) mod scim;
 pub(crate) mod views;
 
 mod admin;
@@ -121,6 +122,7 @@ pub fn app(
 pub fn configure(cfg: &mut web::ServiceConfig) {
     handlers::routes(cfg);
     admin::routes(cfg);
+    scim::routes(cfg);
     cfg.route(metrics::METRICS, web::get().to(metrics::on_main_listener));
 }
 
@@ -128,6 +130,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 fn is_machine_path(path: &str) -> bool {
     path.starts_with("/assets/")
         || path.starts_with("/api/")
+        || path.starts_with("/scim/")
         || path == paths::HEALTHZ
         || path == metrics::METRICS
 }

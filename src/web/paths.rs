@@ -171,3 +171,15 @@ impl RealmPaths {
 pub fn setup(token: &str) -> String {
     format!("/setup/{token}")
 }
+
+/// Provisioning (SCIM tokens, leavers sweep) of the staff realm.
+pub const ADMIN_PROVISIONING: &str = "/admin/provisioning";
+pub const ADMIN_PROVISIONING_TOKENS: &str = "/admin/provisioning/tokens";
+pub const ADMIN_PROVISIONING_REVOKE: &str = "/admin/provisioning/tokens/{id}/revoke";
+pub const ADMIN_PROVISIONING_SWEEP: &str = "/admin/provisioning/sweep";
+/// The same for a client's portal.
+pub const ADMIN_CLIENT_PROVISIONING: &str = "/admin/clients/{client}/provisioning";
+pub const ADMIN_CLIENT_PROVISIONING_TOKENS: &str = "/admin/clients/{client}/provisioning/tokens";
+pub const ADMIN_CLIENT_PROVISIONING_REVOKE: &str =
+    "/admin/clients/{client}/provisioning/tokens/{id}/revoke";
+pub const ADMIN_CLIENT_PROVISIONING_SWEEP: &str = "/admin/clients/{client}/provisioning/sweep";

@@ -4,9 +4,11 @@
 
 pub mod binary;
 pub mod fake_entra;
+pub mod fake_graph;
 pub mod forward_auth;
 pub mod idp;
 pub mod portal;
+pub mod scim;
 pub mod smtp;
 pub mod sso;
 pub mod staff;

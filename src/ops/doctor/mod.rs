@@ -163,6 +163,7 @@ pub const CHECKS: &[Check] = &[
     sso::check_sso_secrets_expiring,
     sso::check_sso_test_status,
     mail::check_email,
+    sso::check_sweeps,
     check_clock,
     check_forwarding,
     check_leftovers,

@@ -55,3 +55,28 @@ pub fn check_sso_test_status(ctx: &Context) -> Vec<Finding> {
         ),
     }]
 }
+
+/// The last Graph leavers sweep of each realm: `ok` when it completed, `warn` when it
+/// could not (permission not granted, Graph unreachable…), so leavers may keep access.
+pub fn check_sweeps(ctx: &Context) -> Vec<Finding> {
+    let Some(status) = ctx.status() else {
+        return vec![];
+    };
+    status
+        .sweeps
+        .iter()
+        .map(|s| {
+            let message = format!(
+                "{}: last Graph sweep {}: {}",
+                s.realm,
+                crate::domain::time::Timestamp(s.at).to_rfc3339(),
+                s.summary
+            );
+            if s.completed {
+                Finding::ok("graph sweep", message)
+            } else {
+                Finding::warn("graph sweep", message)
+            }
+        })
+        .collect()
+}

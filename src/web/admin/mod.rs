@@ -6,6 +6,7 @@ mod confirmations;
 mod email;
 mod logo;
 mod providers;
+mod provisioning;
 mod sso;
 mod step_up;
 mod users;
@@ -123,6 +124,38 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 at(paths::ADMIN_CLIENT_PROVIDER_ACTION),
                 web::post().to(providers::action),
+            )
+            .route(
+                at(paths::ADMIN_PROVISIONING),
+                web::get().to(provisioning::staff_page),
+            )
+            .route(
+                at(paths::ADMIN_PROVISIONING_TOKENS),
+                web::post().to(provisioning::staff_create),
+            )
+            .route(
+                at(paths::ADMIN_PROVISIONING_REVOKE),
+                web::post().to(provisioning::revoke),
+            )
+            .route(
+                at(paths::ADMIN_PROVISIONING_SWEEP),
+                web::post().to(provisioning::sweep),
+            )
+            .route(
+                at(paths::ADMIN_CLIENT_PROVISIONING),
+                web::get().to(provisioning::client_page),
+            )
+            .route(
+                at(paths::ADMIN_CLIENT_PROVISIONING_TOKENS),
+                web::post().to(provisioning::client_create),
+            )
+            .route(
+                at(paths::ADMIN_CLIENT_PROVISIONING_REVOKE),
+                web::post().to(provisioning::revoke),
+            )
+            .route(
+                at(paths::ADMIN_CLIENT_PROVISIONING_SWEEP),
+                web::post().to(provisioning::sweep),
             ),
     );
 }

@@ -196,6 +196,7 @@ pub fn client_page(vm: &ClientView) -> Markup {
                 dl.facts {
                     dt { "Status" } dd { @if c.enabled { strong.ok { "active" } } @else { strong.warn { "disabled — nobody can sign in" } } }
                     dt { "Users" } dd { a href=(format!("{base}/users")) { (vm.users) " user(s) — manage" } }
+                    dt { "Provisioning" } dd { a href=(format!("{base}/provisioning")) { "SCIM from Entra, leavers sweep — manage" } }
                     dt { "Admin consent" } dd.consent-status { (consent_text(&c.consent)) }
                     @if let Consent::Failed { description, .. } = &c.consent { dt { "Consent error" } dd { (description) } }
                     dt { "SSO-only" } dd { @if c.sso_only { strong.warn { "on" } } @else { "off" } }

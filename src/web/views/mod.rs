@@ -14,5 +14,6 @@ pub mod layout;
 pub mod login;
 pub mod onboarding;
 pub mod providers;
+pub mod provisioning;
 pub mod sso;
 pub mod step_up;
