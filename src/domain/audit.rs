@@ -46,6 +46,11 @@ pub enum AuditKind {
     SsoOnlyChanged,
     ClientChanged,
     ConsentRecorded,
+    PasskeyRegistered,
+    PasskeyRemoved,
+    /// A passkey answer refused for a reason worth an admin's eye (a signature counter
+    /// that went backwards: a cloned authenticator).
+    PasskeyRefused,
 }
 
 impl AuditKind {
@@ -82,13 +87,19 @@ impl AuditKind {
             AuditKind::SsoOnlyChanged => "SSO-only changed",
             AuditKind::ClientChanged => "client changed",
             AuditKind::ConsentRecorded => "admin consent",
+            AuditKind::PasskeyRegistered => "passkey registered",
+            AuditKind::PasskeyRemoved => "passkey removed",
+            AuditKind::PasskeyRefused => "passkey refused",
         }
     }
 
     pub fn is_failure(self) -> bool {
         matches!(
             self,
-            AuditKind::LoginFailed | AuditKind::Throttled | AuditKind::SsoFailed
+            AuditKind::LoginFailed
+                | AuditKind::Throttled
+                | AuditKind::SsoFailed
+                | AuditKind::PasskeyRefused
         )
     }
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod client;
 pub mod entra;
 pub mod login;
+pub mod passkey;
 pub mod password;
 pub mod password_strength;
 pub mod redirect;

@@ -28,6 +28,7 @@ pub mod invites;
 pub mod login;
 mod new_password;
 pub mod observe;
+pub mod passkeys;
 pub mod policy;
 pub mod portal;
 pub mod secrets;
@@ -176,6 +177,7 @@ pub struct Services {
     pub(in crate::service) entra: sso::client::EntraClient,
     pub(in crate::service) metrics: Metrics,
     pub(in crate::service) forwarding: forwarding::ForwardingNotices,
+    pub(in crate::service) passkeys: passkeys::RelyingParty,
 }
 
 impl std::fmt::Debug for Services {
@@ -198,6 +200,7 @@ impl Services {
         )
         .map_err(|e| ServiceError::Internal(format!("while building the HTTP client: {e}")))?;
         let metrics = Metrics::new();
+        let passkeys = passkeys::RelyingParty::new(&settings.base_url);
         store.observe_commits(metrics.commit_observer());
         let services = Services {
             entra,
@@ -208,6 +211,7 @@ impl Services {
             hashing,
             throttle: Throttle::default(),
             forwarding: forwarding::ForwardingNotices::default(),
+            passkeys,
             activity: Activity::default(),
             metrics,
         };

@@ -31,6 +31,7 @@ pub fn run(store: &Store) -> Result<()> {
         // Tables that later versions add are created here too, so opening them never
         // fails on an older file; creating an existing table is a no-op.
         create_tables_v1(w)?;
+        create_passkey_tables(w)?;
         stored_version(w)
     })?;
     if found > CURRENT_VERSION {
@@ -82,6 +83,13 @@ fn create_tables_v1(w: &mut Writer) -> Result<()> {
     w.table_mut(SETTINGS)?;
     w.table_mut(CLIENTS)?;
     w.table_mut(CLIENTS_BY_SLUG)?;
+    Ok(())
+}
+
+/// Passkeys (new tables, no version bump: an older file simply has none yet).
+fn create_passkey_tables(w: &mut Writer) -> Result<()> {
+    w.table_mut(PASSKEYS)?;
+    w.table_mut(PASSKEYS_BY_CREDENTIAL)?;
     Ok(())
 }
 

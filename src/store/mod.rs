@@ -14,6 +14,7 @@ pub mod clients;
 pub mod codec;
 mod handle;
 pub mod migrations;
+pub mod passkeys;
 pub mod sessions;
 pub mod settings;
 pub mod snapshot;
@@ -295,6 +296,7 @@ impl Tables for Writer {
 pub mod prelude {
     pub use super::audit::AuditReads;
     pub use super::clients::ClientReads;
+    pub use super::passkeys::PasskeyReads;
     pub use super::sessions::SessionReads;
     pub use super::settings::SettingReads;
     pub use super::tokens::TokenReads;

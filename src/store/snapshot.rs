@@ -167,6 +167,8 @@ fn copy_every_table(from: &ReadTransaction, to: &WriteTransaction) -> Result<Tab
     copy(from, to, CLIENTS, &mut counts)?;
     copy(from, to, CLIENTS_BY_SLUG, &mut counts)?;
     copy(from, to, SETTINGS, &mut counts)?;
+    copy(from, to, PASSKEYS, &mut counts)?;
+    copy(from, to, PASSKEYS_BY_CREDENTIAL, &mut counts)?;
     Ok(counts)
 }
 

@@ -57,3 +57,12 @@ pub const CLIENTS_BY_SLUG: TableDefinition<&str, u128> = TableDefinition::new("c
 /// Settings an admin edits (SSO, portal app, SSO-only…), one record per name.
 /// Key: setting name / Value: the setting's record.
 pub const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings-1");
+
+/// Passkeys, by user. Never part of the user record (see `store::passkeys`).
+/// Key: (user id, credential id) / Value: `domain::passkey::PasskeyRecord` record.
+pub const PASSKEYS: TableDefinition<(u128, &[u8]), &[u8]> = TableDefinition::new("passkeys-1");
+
+/// Credential ids, unique across every realm, written with `PASSKEYS`.
+/// Key: credential id / Value: user id.
+pub const PASSKEYS_BY_CREDENTIAL: TableDefinition<&[u8], u128> =
+    TableDefinition::new("passkeys-by-credential-1");

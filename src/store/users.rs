@@ -185,6 +185,7 @@ impl Writer {
         let Some(user) = self.user(id)? else {
             return Ok(());
         };
+        self.delete_passkeys_of_user(id)?;
         self.table_mut(USERS_BY_EMAIL)?
             .remove((user.realm.key().as_str(), user.email.as_str()))?;
         {
