@@ -8,6 +8,7 @@
 //! accounts excepted), and they are bound to the realm they were registered in.
 
 mod challenges;
+mod enrolment;
 pub mod sign_in;
 
 use std::sync::Arc;

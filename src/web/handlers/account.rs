@@ -70,6 +70,9 @@ fn render(
         })
         .collect();
     let password_allowed = state.services.password_allowed(&me.user)?;
+    let passkeys = password_allowed
+        .then(|| state.services.passkeys(me).map(|p| p.len()))
+        .transpose()?;
     Ok(html(
         status,
         render_account(&AccountView {
@@ -86,6 +89,7 @@ fn render(
             sessions,
             sso_available: state.services.sso_enabled(me.user.realm)?,
             sso_links: &me.user.sso_links,
+            passkeys,
             error,
             notice,
         }),

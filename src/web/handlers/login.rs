@@ -13,6 +13,7 @@ use crate::domain::password::Password;
 use crate::domain::session::Stage;
 use crate::service::ServiceError;
 use crate::service::login::{CodeAttempt, PasswordAttempt};
+use crate::service::passkeys::PasskeyPrompt;
 use crate::service::policy::LoginOptions;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::WebResult;
@@ -59,16 +60,18 @@ const CODE_FAILED: &str = "That code is not right, or was already used.";
 const SIGN_IN_EXPIRED: &str = "Your sign-in expired. Please start again.";
 
 /// The login page's inputs that do not depend on the outcome.
-struct LoginPage<'a> {
-    ctx: &'a RealmCtx,
-    csrf: &'a str,
-    next: Option<&'a str>,
-    options: LoginOptions,
-    emergency: bool,
+pub(super) struct LoginPage<'a> {
+    pub(super) ctx: &'a RealmCtx,
+    pub(super) csrf: &'a str,
+    pub(super) next: Option<&'a str>,
+    pub(super) options: LoginOptions,
+    pub(super) emergency: bool,
+    /// "Sign in with a passkey", where the realm allows it.
+    pub(super) passkey: Option<PasskeyPrompt>,
 }
 
 impl LoginPage<'_> {
-    fn render(
+    pub(super) fn render(
         &self,
         status: StatusCode,
         email: &str,
@@ -96,6 +99,7 @@ impl LoginPage<'_> {
                 sso_url,
                 password_form: !self.options.sso_only || self.emergency,
                 emergency: self.options.sso_only && self.ctx.realm.is_staff(),
+                passkey: self.passkey.as_ref(),
             }),
         )
     }
@@ -120,6 +124,7 @@ pub async fn login_form(
         next: next.as_deref(),
         options: state.services.login_options(ctx.realm)?,
         emergency: query.emergency.is_some() && ctx.realm.is_staff(),
+        passkey: state.services.begin_passkey_sign_in(ctx.realm)?,
     };
     Ok(page.render(StatusCode::OK, "", None, notice))
 }
@@ -141,6 +146,7 @@ pub async fn login_submit(
         next: next.as_deref(),
         options: state.services.login_options(ctx.realm)?,
         emergency: form.emergency.is_some() && ctx.realm.is_staff(),
+        passkey: state.services.begin_passkey_sign_in(ctx.realm)?,
     };
     let attempt = PasswordAttempt {
         realm: ctx.realm,
@@ -162,7 +168,7 @@ pub async fn login_submit(
     }
 }
 
-fn expired(ctx: &RealmCtx) -> HttpResponse {
+pub(super) fn expired(ctx: &RealmCtx) -> HttpResponse {
     see_other(&format!("{}?expired=1", ctx.paths.login()))
 }
 
@@ -182,15 +188,25 @@ pub async fn code_form(
     if pending.is_none() {
         return Ok(expired(&ctx));
     }
-    Ok(render_code_page(&ctx, &csrf.0, StatusCode::OK, None))
+    Ok(render_code_page(&req, &ctx, &csrf.0, StatusCode::OK, None))
 }
 
-fn render_code_page(
+/// The second step's page, offering the user's passkeys when they have any.
+pub(super) fn render_code_page(
+    req: &HttpRequest,
     ctx: &RealmCtx,
     csrf: &str,
     status: StatusCode,
     error: Option<&str>,
 ) -> HttpResponse {
+    let state = AppState::of(req);
+    let passkey = ctx.token(req).and_then(|token| {
+        state
+            .services
+            .begin_passkey_second_factor(ctx.realm, &token)
+            .ok()
+            .flatten()
+    });
     html(
         status,
         code_page(&CodeView {
@@ -198,6 +214,7 @@ fn render_code_page(
             paths: &ctx.paths,
             csrf,
             error,
+            passkey: passkey.as_ref(),
         }),
     )
 }
@@ -230,6 +247,7 @@ pub async fn code_submit(
             Ok(with_session(&state.cookies, &ctx, &session, &next))
         }
         Err(ServiceError::InvalidCode) => Ok(render_code_page(
+            &req,
             &ctx,
             &csrf.0,
             StatusCode::UNAUTHORIZED,
@@ -264,7 +282,7 @@ pub async fn enrol_form(
     }
 }
 
-fn render_enrol_page(
+pub(super) fn render_enrol_page(
     req: &HttpRequest,
     ctx: &RealmCtx,
     csrf: &str,
@@ -275,6 +293,12 @@ fn render_enrol_page(
     let state = AppState::of(req);
     let me = ctx.signed_in(req, state).ok().flatten();
     let qr = qr_data_uri(&offer.otpauth_uri);
+    let passkey = ctx.token(req).and_then(|token| {
+        state
+            .services
+            .begin_enrolment_passkey(ctx.realm, &token)
+            .ok()
+    });
     html(
         status,
         enrol_page(&EnrolView {
@@ -286,6 +310,7 @@ fn render_enrol_page(
             secret: &offer.secret_base32,
             otpauth_uri: &offer.otpauth_uri,
             account: &offer.account,
+            passkey: passkey.as_ref(),
         }),
     )
 }
