@@ -21,6 +21,7 @@ mod forward_auth_caddy;
 mod forward_auth_nginx;
 mod forward_auth_proxy;
 mod log_injection;
+mod passkeys;
 mod login_flow;
 mod ops_backup;
 mod ops_crash;

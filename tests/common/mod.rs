@@ -5,6 +5,7 @@
 pub mod binary;
 pub mod fake_entra;
 pub mod forward_auth;
+pub mod passkey;
 pub mod portal;
 pub mod sso;
 pub mod staff;
