@@ -78,9 +78,17 @@ async fn password_step(app: &TestApp, prefix: &str, email: &str) -> (Browser, St
             &[("email", email), ("password", PASSWORD)],
         )
         .await;
-    assert_eq!(page.location(), format!("{prefix}/login/mfa"), "{}", page.body);
+    assert_eq!(
+        page.location(),
+        format!("{prefix}/login/mfa"),
+        "{}",
+        page.body
+    );
     let page = browser.get(&format!("{prefix}/login/mfa")).await;
-    assert!(page.has("Use a passkey"), "the second step offers the passkey");
+    assert!(
+        page.has("Use a passkey"),
+        "the second step offers the passkey"
+    );
     assert!(page.has("name=\"code\""), "and still the code");
     let (ceremony, options) =
         passkey_form(&page, &format!("{prefix}/login/mfa/passkey")).expect("passkey form");
@@ -100,7 +108,10 @@ async fn passwordless_page(app: &TestApp, prefix: &str) -> (Browser, String, Str
 
 async fn answer(browser: &mut Browser, action: &str, ceremony: &str, credential: &str) -> u16 {
     let page = browser
-        .post(action, &[("ceremony", ceremony), ("credential", credential)])
+        .post(
+            action,
+            &[("ceremony", ceremony), ("credential", credential)],
+        )
         .await;
     if page.status == StatusCode::SEE_OTHER {
         assert!(page.location().ends_with("/account"), "{}", page.location());
@@ -122,20 +133,37 @@ async fn a_passkey_registered_on_the_account_page_is_the_second_step_and_is_audi
 
     let (mut browser, ceremony, options) = password_step(&app, "", "ann@example.com").await;
     let credential = key.get(&options);
-    assert_eq!(answer(&mut browser, "/login/mfa/passkey", &ceremony, &credential).await, 303);
+    assert_eq!(
+        answer(&mut browser, "/login/mfa/passkey", &ceremony, &credential).await,
+        303
+    );
     assert!(signed_in(&mut browser, "").await);
-    assert!(audited(&app, AuditKind::LoginSucceeded, "password + passkey \"Ann's laptop\""));
+    assert!(audited(
+        &app,
+        AuditKind::LoginSucceeded,
+        "password + passkey \"Ann's laptop\""
+    ));
     let page = browser.get("/account").await;
-    assert!(page.has("password+passkey"), "the session shows how it signed in");
+    assert!(
+        page.has("password+passkey"),
+        "the session shows how it signed in"
+    );
     let page = browser.get("/account/passkeys").await;
     assert!(!page.has("never"), "last use recorded");
 
     // Removing it is audited, and it no longer works.
     let handle = page.input_value("passkey").expect("remove form");
-    let page = browser.post("/account/passkeys/remove", &[("passkey", &handle)]).await;
+    let page = browser
+        .post("/account/passkeys/remove", &[("passkey", &handle)])
+        .await;
     assert_eq!(page.location(), "/account/passkeys?removed=1");
     assert!(audited(&app, AuditKind::PasskeyRemoved, "Ann's laptop"));
-    assert!(browser.get("/account/passkeys").await.has("You have no passkeys yet."));
+    assert!(
+        browser
+            .get("/account/passkeys")
+            .await
+            .has("You have no passkeys yet.")
+    );
 }
 
 #[actix_web::test]
@@ -151,9 +179,16 @@ async fn passkey_sign_in_without_password_only_where_the_realm_allows_it() {
         .unwrap();
     let (mut browser, ceremony, options) = passwordless_page(&app, "").await;
     let credential = key.get(&options);
-    assert_eq!(answer(&mut browser, "/login/passkey", &ceremony, &credential).await, 303);
+    assert_eq!(
+        answer(&mut browser, "/login/passkey", &ceremony, &credential).await,
+        303
+    );
     assert!(signed_in(&mut browser, "").await);
-    assert!(audited(&app, AuditKind::LoginSucceeded, "passkey \"Ann's laptop\""));
+    assert!(audited(
+        &app,
+        AuditKind::LoginSucceeded,
+        "passkey \"Ann's laptop\""
+    ));
 
     // Turned off again: a challenge issued before no longer signs in.
     let (mut browser, ceremony, options) = passwordless_page(&app, "").await;
@@ -162,7 +197,10 @@ async fn passkey_sign_in_without_password_only_where_the_realm_allows_it() {
         .await
         .unwrap();
     let credential = key.get(&options);
-    assert_eq!(answer(&mut browser, "/login/passkey", &ceremony, &credential).await, 401);
+    assert_eq!(
+        answer(&mut browser, "/login/passkey", &ceremony, &credential).await,
+        401
+    );
     assert!(!signed_in(&mut browser, "").await);
 }
 
@@ -179,40 +217,72 @@ async fn wrong_origin_wrong_relying_party_replay_and_lapsed_challenges_are_refus
     let (mut browser, ceremony, options) = passwordless_page(&app, "").await;
     key.origin = "http://localhost.evil.example:8080".to_owned();
     let credential = key.get(&options);
-    assert_eq!(answer(&mut browser, "/login/passkey", &ceremony, &credential).await, 401);
+    assert_eq!(
+        answer(&mut browser, "/login/passkey", &ceremony, &credential).await,
+        401
+    );
     assert!(!signed_in(&mut browser, "").await);
+    assert!(audited(
+        &app,
+        AuditKind::LoginFailed,
+        "origin does not match"
+    ));
     key.origin = crate::common::passkey::ORIGIN.to_owned();
 
     // Wrong relying-party id.
     let (mut browser, ceremony, options) = passwordless_page(&app, "").await;
     key.rp_id = "evil.example".to_owned();
     let credential = key.get(&options);
-    assert_eq!(answer(&mut browser, "/login/passkey", &ceremony, &credential).await, 401);
+    assert_eq!(
+        answer(&mut browser, "/login/passkey", &ceremony, &credential).await,
+        401
+    );
     assert!(!signed_in(&mut browser, "").await);
+    assert!(audited(
+        &app,
+        AuditKind::LoginFailed,
+        "relying party id hash does not match"
+    ));
     key.rp_id = "localhost".to_owned();
 
     // A good answer works once; the same answer again is a replay.
     let (mut browser, ceremony, options) = passwordless_page(&app, "").await;
     let credential = key.get(&options);
-    assert_eq!(answer(&mut browser, "/login/passkey", &ceremony, &credential).await, 303);
+    assert_eq!(
+        answer(&mut browser, "/login/passkey", &ceremony, &credential).await,
+        303
+    );
     let mut other = app.browser();
     other.get("/login").await;
-    assert_eq!(answer(&mut other, "/login/passkey", &ceremony, &credential).await, 401);
+    assert_eq!(
+        answer(&mut other, "/login/passkey", &ceremony, &credential).await,
+        401
+    );
     assert!(!signed_in(&mut other, "").await);
 
     // A challenge answered after five minutes has lapsed; just before, it works.
     let (mut browser, ceremony, options) = passwordless_page(&app, "").await;
     app.clock.advance(5 * 60);
     let credential = key.get(&options);
-    assert_eq!(answer(&mut browser, "/login/passkey", &ceremony, &credential).await, 401);
+    assert_eq!(
+        answer(&mut browser, "/login/passkey", &ceremony, &credential).await,
+        401
+    );
     assert!(!signed_in(&mut browser, "").await);
     let (mut browser, ceremony, options) = passwordless_page(&app, "").await;
     app.clock.advance(5 * 60 - 1);
     let credential = key.get(&options);
-    assert_eq!(answer(&mut browser, "/login/passkey", &ceremony, &credential).await, 303);
+    assert_eq!(
+        answer(&mut browser, "/login/passkey", &ceremony, &credential).await,
+        303
+    );
 
     // Failures look alike from outside and keep their reason in the audit trail.
-    assert!(audited(&app, AuditKind::LoginFailed, "passkey: challenge unknown, used or expired"));
+    assert!(audited(
+        &app,
+        AuditKind::LoginFailed,
+        "passkey: challenge unknown, used or expired"
+    ));
     assert!(audited(&app, AuditKind::LoginFailed, "passkey: "));
 }
 
@@ -223,15 +293,25 @@ async fn a_signature_counter_going_back_is_refused_and_audited() {
     key.counter = 10;
     let (mut browser, ceremony, options) = password_step(&app, "", "ann@example.com").await;
     let credential = key.get(&options);
-    assert_eq!(answer(&mut browser, "/login/mfa/passkey", &ceremony, &credential).await, 303);
+    assert_eq!(
+        answer(&mut browser, "/login/mfa/passkey", &ceremony, &credential).await,
+        303
+    );
 
     // A clone still at counter 5.
     key.counter = 5;
     let (mut browser, ceremony, options) = password_step(&app, "", "ann@example.com").await;
     let credential = key.sign(&options);
-    assert_eq!(answer(&mut browser, "/login/mfa/passkey", &ceremony, &credential).await, 401);
+    assert_eq!(
+        answer(&mut browser, "/login/mfa/passkey", &ceremony, &credential).await,
+        401
+    );
     assert!(!signed_in(&mut browser, "").await);
-    assert!(audited(&app, AuditKind::PasskeyRefused, "signature counter went backwards"));
+    assert!(audited(
+        &app,
+        AuditKind::PasskeyRefused,
+        "signature counter went backwards"
+    ));
 
     // The same refusal without a password.
     app.services
@@ -240,7 +320,10 @@ async fn a_signature_counter_going_back_is_refused_and_audited() {
         .unwrap();
     let (mut browser, ceremony, options) = passwordless_page(&app, "").await;
     let credential = key.sign(&options);
-    assert_eq!(answer(&mut browser, "/login/passkey", &ceremony, &credential).await, 401);
+    assert_eq!(
+        answer(&mut browser, "/login/passkey", &ceremony, &credential).await,
+        401
+    );
     assert!(!signed_in(&mut browser, "").await);
 }
 
@@ -259,7 +342,10 @@ async fn another_users_passkey_is_refused() {
     // Bob's password, Ann's passkey.
     let (mut browser, ceremony, options) = password_step(&app, "", "bob@example.com").await;
     let credential = ann_key.get(&options);
-    assert_eq!(answer(&mut browser, "/login/mfa/passkey", &ceremony, &credential).await, 401);
+    assert_eq!(
+        answer(&mut browser, "/login/mfa/passkey", &ceremony, &credential).await,
+        401
+    );
     assert!(!signed_in(&mut browser, "").await);
 
     // Without a password: Ann's credential claiming to be Bob.
@@ -270,8 +356,16 @@ async fn another_users_passkey_is_refused() {
     let (mut browser, ceremony, options) = passwordless_page(&app, "").await;
     ann_key.user_handle = bob_key.user_handle.clone();
     let credential = ann_key.get(&options);
-    assert_eq!(answer(&mut browser, "/login/passkey", &ceremony, &credential).await, 401);
+    assert_eq!(
+        answer(&mut browser, "/login/passkey", &ceremony, &credential).await,
+        401
+    );
     assert!(!signed_in(&mut browser, "").await);
+    assert!(audited(
+        &app,
+        AuditKind::LoginFailed,
+        "not a passkey of this account in this realm"
+    ));
 }
 
 #[actix_web::test]
@@ -286,11 +380,26 @@ async fn a_staff_passkey_is_useless_on_a_portal_and_a_portal_passkey_works_there
         .set_client_passkey_sign_in(AdminActor::cli(), "acme".into(), true)
         .await
         .unwrap();
-    assert!(!app.browser().get("/login").await.has("Sign in with a passkey"), "staff still off");
+    assert!(
+        !app.browser()
+            .get("/login")
+            .await
+            .has("Sign in with a passkey"),
+        "staff still off"
+    );
 
     let (mut browser, ceremony, options) = passwordless_page(&app, "/p/acme").await;
     let credential = staff_key.get(&options);
-    assert_eq!(answer(&mut browser, "/p/acme/login/passkey", &ceremony, &credential).await, 401);
+    assert_eq!(
+        answer(
+            &mut browser,
+            "/p/acme/login/passkey",
+            &ceremony,
+            &credential
+        )
+        .await,
+        401
+    );
     assert!(!signed_in(&mut browser, "/p/acme").await);
 
     // A portal user registers their own passkey and signs in with it there, but not
@@ -301,7 +410,16 @@ async fn a_staff_passkey_is_useless_on_a_portal_and_a_portal_passkey_works_there
     register(&mut portal, "/p/acme", &mut pat_key, "Pat's phone").await;
     let (mut browser, ceremony, options) = passwordless_page(&app, "/p/acme").await;
     let credential = pat_key.get(&options);
-    assert_eq!(answer(&mut browser, "/p/acme/login/passkey", &ceremony, &credential).await, 303);
+    assert_eq!(
+        answer(
+            &mut browser,
+            "/p/acme/login/passkey",
+            &ceremony,
+            &credential
+        )
+        .await,
+        303
+    );
     assert!(signed_in(&mut browser, "/p/acme").await);
     app.services
         .set_staff_passkey_sign_in(AdminActor::cli(), true)
@@ -309,7 +427,10 @@ async fn a_staff_passkey_is_useless_on_a_portal_and_a_portal_passkey_works_there
         .unwrap();
     let (mut browser, ceremony, options) = passwordless_page(&app, "").await;
     let credential = pat_key.get(&options);
-    assert_eq!(answer(&mut browser, "/login/passkey", &ceremony, &credential).await, 401);
+    assert_eq!(
+        answer(&mut browser, "/login/passkey", &ceremony, &credential).await,
+        401
+    );
     assert!(!signed_in(&mut browser, "").await);
 }
 
@@ -326,16 +447,25 @@ async fn reset_mfa_removes_passkeys() {
         .await
         .unwrap();
     let (mut browser, ceremony, options) = passwordless_page(&app, "").await;
-    app.services.reset_mfa(AdminActor::cli(), ann.id).await.unwrap();
+    app.services
+        .reset_mfa(AdminActor::cli(), ann.id)
+        .await
+        .unwrap();
     assert!(audited(&app, AuditKind::MfaReset, "1 passkey(s) removed"));
     let credential = key.get(&options);
-    assert_eq!(answer(&mut browser, "/login/passkey", &ceremony, &credential).await, 401);
+    assert_eq!(
+        answer(&mut browser, "/login/passkey", &ceremony, &credential).await,
+        401
+    );
     assert!(!signed_in(&mut browser, "").await);
     // The password now leads to enrolment, not to a passkey prompt.
     let mut browser = app.browser();
     browser.get("/login").await;
     let page = browser
-        .post("/login", &[("email", "ann@example.com"), ("password", PASSWORD)])
+        .post(
+            "/login",
+            &[("email", "ann@example.com"), ("password", PASSWORD)],
+        )
         .await;
     assert_eq!(page.location(), "/mfa/setup");
 }
@@ -351,14 +481,21 @@ async fn a_passkey_can_replace_the_app_at_the_first_sign_in() {
     assert_eq!(page.location(), "/mfa/setup");
     let page = browser.get("/mfa/setup").await;
     assert!(page.has("Or use a passkey"));
-    assert!(page.has("Passkeys need JavaScript"), "the page says so without it");
+    assert!(
+        page.has("Passkeys need JavaScript"),
+        "the page says so without it"
+    );
     let (ceremony, options) = passkey_form(&page, "/mfa/setup/passkey").expect("form");
     let mut key = SoftKey::new();
     let credential = key.create(&options);
     let page = browser
         .post(
             "/mfa/setup/passkey",
-            &[("ceremony", &ceremony), ("name", "Key"), ("credential", &credential)],
+            &[
+                ("ceremony", &ceremony),
+                ("name", "Key"),
+                ("credential", &credential),
+            ],
         )
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
@@ -370,5 +507,132 @@ async fn a_passkey_can_replace_the_app_at_the_first_sign_in() {
     browser.post("/logout", &[]).await;
     let (mut browser, ceremony, options) = password_step(&app, "", "ann@example.com").await;
     let credential = key.get(&options);
-    assert_eq!(answer(&mut browser, "/login/mfa/passkey", &ceremony, &credential).await, 303);
+    assert_eq!(
+        answer(&mut browser, "/login/mfa/passkey", &ceremony, &credential).await,
+        303
+    );
+}
+
+#[actix_web::test]
+async fn sso_only_refuses_passkeys_except_for_break_glass_accounts() {
+    let (app, fake) = crate::common::sso::app_with_entra().await;
+    crate::common::sso::configure_staff_sso(&app, false, "").await;
+    let _ann = crate::sso_only::linked_admin(&app, &fake).await;
+    let mut keys = Vec::new();
+    for email in ["bob@contoso.com", "glass@contoso.com"] {
+        app.create_admin(email, PASSWORD).await;
+        let mut browser = app.browser();
+        browser.sign_in(&app, email, PASSWORD, None).await;
+        browser.enrol(&app).await;
+        let mut key = SoftKey::new();
+        register(&mut browser, "", &mut key, email).await;
+        browser.post("/logout", &[]).await;
+        keys.push(key);
+    }
+    let glass = app
+        .services
+        .user_by_email(Realm::Staff, "glass@contoso.com")
+        .unwrap();
+    app.services
+        .set_break_glass(AdminActor::cli(), glass.id, true)
+        .await
+        .unwrap();
+    app.services
+        .set_staff_passkey_sign_in(AdminActor::cli(), true)
+        .await
+        .unwrap();
+    // Challenges taken while passkeys were still allowed.
+    let (mut bob, bob_ceremony, bob_options) = passwordless_page(&app, "").await;
+    let (mut glass_browser, glass_ceremony, glass_options) =
+        password_step(&app, "", "glass@contoso.com").await;
+
+    app.services
+        .set_staff_sso_only(AdminActor::cli(), true)
+        .await
+        .unwrap();
+    assert!(
+        !app.browser()
+            .get("/login")
+            .await
+            .has("Sign in with a passkey")
+    );
+    let credential = keys[0].get(&bob_options);
+    assert_eq!(
+        answer(&mut bob, "/login/passkey", &bob_ceremony, &credential).await,
+        401
+    );
+    assert!(!signed_in(&mut bob, "").await);
+    assert!(audited(
+        &app,
+        AuditKind::LoginFailed,
+        "passkey: password sign-in is off (SSO-only)"
+    ));
+
+    // The break-glass account: password, then its passkey, audited as break-glass.
+    let credential = keys[1].get(&glass_options);
+    assert_eq!(
+        answer(
+            &mut glass_browser,
+            "/login/mfa/passkey",
+            &glass_ceremony,
+            &credential
+        )
+        .await,
+        303
+    );
+    assert!(signed_in(&mut glass_browser, "").await);
+    assert!(audited(&app, AuditKind::BreakGlassLogin, ""));
+}
+
+#[actix_web::test]
+async fn admins_turn_passkey_sign_in_on_for_staff_and_for_a_portal() {
+    let app = TestApp::new().await;
+    let mut admin = crate::common::staff::admin(&app).await;
+    app.services
+        .create_client(AdminActor::cli(), "acme".into(), "Acme".into())
+        .await
+        .unwrap();
+    let page = admin.get("/admin").await;
+    assert!(page.has("Turn passkey sign-in on"));
+    let page = admin
+        .post("/admin/passkey-sign-in", &[("state", "on")])
+        .await;
+    assert_eq!(page.location(), "/admin?passkeys=on");
+    assert!(
+        app.browser()
+            .get("/login")
+            .await
+            .has("Sign in with a passkey")
+    );
+    assert!(
+        !app.browser()
+            .get("/p/acme/login")
+            .await
+            .has("Sign in with a passkey")
+    );
+    admin.get("/admin/clients/acme").await;
+    let page = admin
+        .post("/admin/clients/acme/do/passkey-sign-in-on", &[])
+        .await;
+    assert!(
+        page.status.is_success() || page.status.is_redirection(),
+        "{}",
+        page.status
+    );
+    assert!(
+        app.browser()
+            .get("/p/acme/login")
+            .await
+            .has("Sign in with a passkey")
+    );
+    assert!(audited(
+        &app,
+        AuditKind::SettingsChanged,
+        "staff passkey sign-in on"
+    ));
+    assert!(audited(
+        &app,
+        AuditKind::ClientChanged,
+        "client acme passkey sign-in on"
+    ));
 }

@@ -317,6 +317,7 @@ async fn run(
         AdminRequest::SsoEnable => super::sso::enable(services, true).await?,
         AdminRequest::SsoDisable => super::sso::enable(services, false).await?,
         AdminRequest::SsoTest => super::sso::test(services).await?,
+        AdminRequest::PasskeySignIn { on, client } => passkey_sign_in(services, on, client).await?,
         AdminRequest::SsoOnly { on, client: None } => super::sso::sso_only(services, on).await?,
         AdminRequest::SsoOnly {
             on,
@@ -374,4 +375,31 @@ mod tests {
             assert!(line.contains(shown), "{shown} in {line}");
         }
     }
+}
+
+/// `passkey-sign-in on|off [--client SLUG]`.
+async fn passkey_sign_in(
+    services: &Arc<Services>,
+    on: bool,
+    client: Option<String>,
+) -> Result<AdminResponse, ServiceError> {
+    let state = if on { "on" } else { "off" };
+    let text = match &client {
+        None => {
+            services
+                .set_staff_passkey_sign_in(AdminActor::cli(), on)
+                .await?;
+            format!("Staff passkey sign-in is {state}.")
+        }
+        Some(slug) => {
+            services
+                .set_client_passkey_sign_in(AdminActor::cli(), slug.clone(), on)
+                .await?;
+            format!("Passkey sign-in for client {slug} is {state}.")
+        }
+    };
+    Ok(AdminResponse::ok(
+        text,
+        serde_json::json!({ "client": client, "passkey_sign_in": on }),
+    ))
 }

@@ -53,6 +53,8 @@ pub const ADMIN_SSO_DISABLE: &str = "/admin/sso/disable";
 pub const ADMIN_SSO_TEST: &str = "/admin/sso/test";
 pub const ADMIN_SSO_TEST_SIGN_IN: &str = "/admin/sso/test-sign-in";
 pub const ADMIN_SSO_ONLY: &str = "/admin/sso/sso-only";
+/// Staff "Sign in with a passkey" switch; field `state` (`on` or `off`).
+pub const ADMIN_PASSKEY_SIGN_IN: &str = "/admin/passkey-sign-in";
 /// Step-up before admin changes: password + code, or a fresh Microsoft sign-in.
 pub const ADMIN_CONFIRM: &str = "/admin/confirm";
 pub const ADMIN_CONFIRM_MICROSOFT: &str = "/admin/confirm/microsoft";

@@ -35,7 +35,9 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 fn unb64(text: &str) -> Vec<u8> {
-    URL_SAFE_NO_PAD.decode(text).expect("base64url from the server")
+    URL_SAFE_NO_PAD
+        .decode(text)
+        .expect("base64url from the server")
 }
 
 fn random<const N: usize>() -> [u8; N] {
@@ -81,8 +83,14 @@ impl SoftKey {
             (Value::Integer(1.into()), Value::Integer(2.into())),
             (Value::Integer(3.into()), Value::Integer((-7).into())),
             (Value::Integer((-1).into()), Value::Integer(1.into())),
-            (Value::Integer((-2).into()), Value::Bytes(bytes[1..33].to_vec())),
-            (Value::Integer((-3).into()), Value::Bytes(bytes[33..65].to_vec())),
+            (
+                Value::Integer((-2).into()),
+                Value::Bytes(bytes[1..33].to_vec()),
+            ),
+            (
+                Value::Integer((-3).into()),
+                Value::Bytes(bytes[33..65].to_vec()),
+            ),
         ]);
         let mut out = Vec::new();
         ciborium::into_writer(&map, &mut out).unwrap();
@@ -154,7 +162,9 @@ impl SoftKey {
 
 /// The passkey form posting to `action` on `page`: its ceremony id and options JSON.
 pub fn passkey_form(page: &Page, action: &str) -> Option<(String, String)> {
-    let start = page.body.find(&format!("action=\"{action}\" data-passkey"))?;
+    let start = page
+        .body
+        .find(&format!("action=\"{action}\" data-passkey"))?;
     let tag_end = start + page.body[start..].find('>')?;
     let tag = &page.body[start..tag_end];
     let options = tag.split("data-options=\"").nth(1)?.split('"').next()?;

@@ -10,10 +10,10 @@ use webauthn_rs::prelude::{
 };
 
 use crate::domain::passkey::CHALLENGE_LIFETIME_SECS;
-use crate::store::sessions::SessionKey;
 use crate::domain::time::Timestamp;
 use crate::domain::token::SecretToken;
 use crate::domain::user::{Realm, UserId};
+use crate::store::sessions::SessionKey;
 
 /// Challenges kept at most; beyond that the oldest are dropped (an anonymous visitor
 /// can open the sign-in page often, but cannot grow memory without bound).

@@ -15,8 +15,7 @@ use std::sync::Arc;
 
 use url::Url;
 use webauthn_rs::prelude::{
-    Credential, Passkey, RegisterPublicKeyCredential, SecurityKey,
-    Webauthn, WebauthnBuilder,
+    Credential, Passkey, RegisterPublicKeyCredential, SecurityKey, Webauthn, WebauthnBuilder,
 };
 
 use crate::domain::audit::{Actor, AuditEvent, AuditKind};
@@ -190,13 +189,17 @@ impl Services {
         // Any authenticator (not only security keys); discoverable where the realm
         // lets passkeys sign in alone, so that works later.
         options.public_key.hints = None;
-        let mut options = serde_json::to_value(&options)
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let mut options =
+            serde_json::to_value(&options).map_err(|e| ServiceError::Internal(e.to_string()))?;
         if let Some(selection) = options
             .pointer_mut("/publicKey/authenticatorSelection")
             .and_then(|v| v.as_object_mut())
         {
-            let resident = if discoverable { "required" } else { "preferred" };
+            let resident = if discoverable {
+                "required"
+            } else {
+                "preferred"
+            };
             selection.insert("residentKey".to_owned(), resident.into());
             selection.insert("requireResidentKey".to_owned(), discoverable.into());
         }
@@ -226,7 +229,8 @@ impl Services {
         answer: &NewPasskey,
         origin: &Origin,
     ) -> Result<PasskeyRecord> {
-        let refused = || ServiceError::Invalid("The passkey was not accepted. Please try again.".to_owned());
+        let refused =
+            || ServiceError::Invalid("The passkey was not accepted. Please try again.".to_owned());
         let now = self.clock.now();
         let Some(Ceremony::Register {
             user,
@@ -272,8 +276,10 @@ impl Services {
         w.put_passkey(&record)?;
         self.audit(
             w,
-            passkey_event(AuditKind::PasskeyRegistered, &fresh, origin)
-                .detail(format!("\"{}\"", crate::domain::text::neutralise(&record.name))),
+            passkey_event(AuditKind::PasskeyRegistered, &fresh, origin).detail(format!(
+                "\"{}\"",
+                crate::domain::text::neutralise(&record.name)
+            )),
         )?;
         // Security notification (issue 14): tell the user a passkey was added, here,
         // once the notifications API exists.
@@ -318,8 +324,10 @@ impl Services {
                 w.delete_passkey(me.user.id, &credential_id)?;
                 s.audit(
                     w,
-                    passkey_event(AuditKind::PasskeyRemoved, &me.user, &origin)
-                        .detail(format!("\"{}\"", crate::domain::text::neutralise(&record.name))),
+                    passkey_event(AuditKind::PasskeyRemoved, &me.user, &origin).detail(format!(
+                        "\"{}\"",
+                        crate::domain::text::neutralise(&record.name)
+                    )),
                 )?;
                 // Security notification (issue 14): tell the user a passkey was
                 // removed, here, once the notifications API exists.

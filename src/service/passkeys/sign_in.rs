@@ -168,7 +168,10 @@ impl Services {
                     realm,
                     session,
                     state,
-                }) if user == pending.user.id && realm == answer.realm && session == pending.key => {
+                }) if user == pending.user.id
+                    && realm == answer.realm
+                    && session == pending.key =>
+                {
                     match parse_answer::<PublicKeyCredential>(&answer.credential_json) {
                         Some(credential) => s
                             .passkeys
@@ -265,7 +268,10 @@ impl Services {
                     _ => return Ok(Err((None, Refusal::Challenge))),
                 };
                 let Some(credential) = credential else {
-                    return Ok(Err((None, Refusal::Verification("malformed answer".to_owned()))));
+                    return Ok(Err((
+                        None,
+                        Refusal::Verification("malformed answer".to_owned()),
+                    )));
                 };
                 let webauthn = s.passkeys.webauthn()?;
                 let Ok((user_handle, credential_id)) =
@@ -274,9 +280,9 @@ impl Services {
                     return Ok(Err((None, Refusal::UnknownCredential)));
                 };
                 let record = w.passkey_by_credential(credential_id)?;
-                let Some(record) = record.filter(|r| {
-                    r.user_id.0 == user_handle && r.realm == answer.realm
-                }) else {
+                let Some(record) =
+                    record.filter(|r| r.user_id.0 == user_handle && r.realm == answer.realm)
+                else {
                     return Ok(Err((None, Refusal::UnknownCredential)));
                 };
                 let Some(user) = w.user(record.user_id)? else {

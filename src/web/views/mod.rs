@@ -9,7 +9,7 @@ pub mod components;
 pub mod errors;
 pub mod layout;
 pub mod login;
-pub mod passkeys;
 pub mod onboarding;
+pub mod passkeys;
 pub mod sso;
 pub mod step_up;
