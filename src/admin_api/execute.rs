@@ -350,33 +350,6 @@ async fn run(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::audit::{AuditEvent, AuditKind};
-    use crate::domain::time::Timestamp;
-
-    #[test]
-    fn an_older_raw_record_is_printed_escaped() {
-        // Written before events were neutralised: set the fields directly.
-        let mut event = AuditEvent::new(AuditKind::LoginFailed, Timestamp(0));
-        event.actor_email = "x@y.z\nforged".to_owned();
-        event.subject_email = "\x1b[2Jv@y.z".to_owned();
-        event.source_ip = "1.2.3.4\r".to_owned();
-        event.detail = "why\u{2028}".to_owned();
-        let line = audit_line(1, &event);
-        assert!(!line.contains(['\n', '\r', '\x1b', '\u{2028}']), "{line:?}");
-        for shown in [
-            "x@y.z\\nforged",
-            "\\u{1b}[2Jv@y.z",
-            "1.2.3.4\\r",
-            "why\\u{2028}",
-        ] {
-            assert!(line.contains(shown), "{shown} in {line}");
-        }
-    }
-}
-
 /// `passkey-sign-in on|off [--client SLUG]`.
 async fn passkey_sign_in(
     services: &Arc<Services>,
@@ -402,4 +375,31 @@ async fn passkey_sign_in(
         text,
         serde_json::json!({ "client": client, "passkey_sign_in": on }),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::audit::{AuditEvent, AuditKind};
+    use crate::domain::time::Timestamp;
+
+    #[test]
+    fn an_older_raw_record_is_printed_escaped() {
+        // Written before events were neutralised: set the fields directly.
+        let mut event = AuditEvent::new(AuditKind::LoginFailed, Timestamp(0));
+        event.actor_email = "x@y.z\nforged".to_owned();
+        event.subject_email = "\x1b[2Jv@y.z".to_owned();
+        event.source_ip = "1.2.3.4\r".to_owned();
+        event.detail = "why\u{2028}".to_owned();
+        let line = audit_line(1, &event);
+        assert!(!line.contains(['\n', '\r', '\x1b', '\u{2028}']), "{line:?}");
+        for shown in [
+            "x@y.z\\nforged",
+            "\\u{1b}[2Jv@y.z",
+            "1.2.3.4\\r",
+            "why\\u{2028}",
+        ] {
+            assert!(line.contains(shown), "{shown} in {line}");
+        }
+    }
 }

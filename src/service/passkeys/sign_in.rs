@@ -60,7 +60,7 @@ enum Refusal {
     /// The library refused the answer (origin, relying party, signature, flags…).
     Verification(String),
     /// The signature counter did not increase.
-    CounterWentBack(PasskeyRecord),
+    CounterWentBack(Box<PasskeyRecord>),
 }
 
 impl Refusal {
@@ -302,7 +302,10 @@ impl Services {
                 ) {
                     Ok(result) => result,
                     Err(WebauthnError::CredentialPossibleCompromise) => {
-                        return Ok(Err((Some(user), Refusal::CounterWentBack(record))));
+                        return Ok(Err((
+                            Some(user),
+                            Refusal::CounterWentBack(Box::new(record)),
+                        )));
                     }
                     Err(e) => return Ok(Err((Some(user), verification(e)))),
                 };
@@ -413,7 +416,7 @@ impl Services {
             .flatten()
             .filter(|p| p.user_id == user.id);
         match record {
-            Some(record) => Refusal::CounterWentBack(record),
+            Some(record) => Refusal::CounterWentBack(Box::new(record)),
             None => verification(e),
         }
     }
