@@ -203,6 +203,16 @@ impl Services {
             selection.insert("residentKey".to_owned(), resident.into());
             selection.insert("requireResidentKey".to_owned(), discoverable.into());
         }
+        // Browsers refuse a "user verification required" protection policy together
+        // with user verification only preferred; user verification is checked here at
+        // each use instead.
+        if let Some(extensions) = options
+            .pointer_mut("/publicKey/extensions")
+            .and_then(|v| v.as_object_mut())
+        {
+            extensions.remove("credentialProtectionPolicy");
+            extensions.remove("enforceCredentialProtectionPolicy");
+        }
         let ceremony = self.passkeys.challenges.hold(
             Ceremony::Register {
                 user: me.user.id,
