@@ -78,8 +78,10 @@
     if (note) note.hidden = true;
     var pending = null;
 
-    if (kind === "sign-in" && PublicKeyCredential.isConditionalMediationAvailable) {
-      // Offer passkeys in the email field's autofill, where the browser can.
+    // Offer passkeys in the email field's autofill, where the browser can (not right
+    // after a refusal, which would only repeat it).
+    var refused = document.querySelector("[role=alert]");
+    if (kind === "sign-in" && !refused && PublicKeyCredential.isConditionalMediationAvailable) {
       PublicKeyCredential.isConditionalMediationAvailable().then(function (available) {
         if (!available) return;
         pending = new AbortController();
