@@ -179,7 +179,7 @@ impl Writer {
         Ok(())
     }
 
-    /// Deletes a user and their index entries (not their sessions; see
+    /// Deletes a user, their index entries and passkeys (not their sessions; see
     /// `delete_sessions_of_user`).
     pub fn delete_user(&mut self, id: UserId) -> Result<()> {
         let Some(user) = self.user(id)? else {
