@@ -94,7 +94,12 @@ async fn refused_addresses_look_exactly_like_a_real_one_and_get_no_mail() {
     // SSO-only staff: refused for everyone but break-glass accounts.
     app.services
         .store()
-        .write(|w| w.put_setting(&StaffLogin { sso_only: true }))
+        .write(|w| {
+            w.put_setting(&StaffLogin {
+                sso_only: true,
+                ..StaffLogin::default()
+            })
+        })
         .unwrap();
     let mut b = app.browser();
     let answer = ask_reset(&mut b, "", "real@example.com").await;

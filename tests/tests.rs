@@ -41,6 +41,7 @@ mod ops_crash;
 mod ops_disk;
 mod ops_doctor;
 mod ops_metrics;
+mod passkeys;
 mod persistence;
 mod portal_admin;
 mod portal_cli;

@@ -42,26 +42,27 @@ export class Gatehouse {
   /**
    * @param {string} extraConfig  TOML appended to the generated gatehouse.toml
    * @param {number} port  the port to listen on (a free one when not given)
+   * @param {string} host  the host of public_url (passkeys need a name, `localhost`)
    */
-  static async create(extraConfig = '', port = undefined) {
+  static async create(extraConfig = '', port = undefined, host = '127.0.0.1') {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-e2e-'));
     port ??= await freePort();
     const config = path.join(dir, 'gatehouse.toml');
     writeFileSync(config, [
       `listen = '127.0.0.1:${port}'`,
-      `public_url = 'http://127.0.0.1:${port}'`,
+      `public_url = 'http://${host}:${port}'`,
       `data_dir = '${path.join(dir, 'data')}'`,
       extraConfig,
       '',
     ].join('\n'));
-    return new Gatehouse(dir, port, config);
+    return new Gatehouse(dir, port, config, host);
   }
 
-  constructor(dir, port, config) {
+  constructor(dir, port, config, host = '127.0.0.1') {
     this.dir = dir;
     this.port = port;
     this.config = config;
-    this.base = `http://127.0.0.1:${port}`;
+    this.base = `http://${host}:${port}`;
     this.bin = gatehouseBinary();
     this.stdout = '';
     this.stderr = '';

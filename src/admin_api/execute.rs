@@ -376,6 +376,7 @@ async fn run(
             let realm = realm_of(services, client.as_deref())?;
             super::provisioning::token_revoke(services, realm, id).await?
         }
+        AdminRequest::PasskeySignIn { on, client } => passkey_sign_in(services, on, client).await?,
         AdminRequest::SsoOnly { on, client: None } => super::sso::sso_only(services, on).await?,
         AdminRequest::SsoOnly {
             on,
@@ -406,6 +407,33 @@ async fn run(
             super::backup::respond(services, path, with_key).await?
         }
     })
+}
+
+/// `passkey-sign-in on|off [--client SLUG]`.
+async fn passkey_sign_in(
+    services: &Arc<Services>,
+    on: bool,
+    client: Option<String>,
+) -> Result<AdminResponse, ServiceError> {
+    let state = if on { "on" } else { "off" };
+    let text = match &client {
+        None => {
+            services
+                .set_staff_passkey_sign_in(AdminActor::cli(), on)
+                .await?;
+            format!("Staff passkey sign-in is {state}.")
+        }
+        Some(slug) => {
+            services
+                .set_client_passkey_sign_in(AdminActor::cli(), slug.clone(), on)
+                .await?;
+            format!("Passkey sign-in for client {slug} is {state}.")
+        }
+    };
+    Ok(AdminResponse::ok(
+        text,
+        serde_json::json!({ "client": client, "passkey_sign_in": on }),
+    ))
 }
 
 #[cfg(test)]

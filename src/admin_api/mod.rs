@@ -191,6 +191,10 @@ pub enum AdminRequest {
         on: bool,
         client: Option<String>,
     },
+    PasskeySignIn {
+        on: bool,
+        client: Option<String>,
+    },
     PortalAppShow,
     PortalAppSet {
         client_id: Option<String>,

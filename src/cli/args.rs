@@ -74,6 +74,14 @@ pub enum Command {
         #[arg(long)]
         client: Option<String>,
     },
+    /// Offer "Sign in with a passkey" (no password) to staff, or to one client's
+    /// portal with --client. Off by default; SSO-only still refuses passkeys.
+    PasskeySignIn {
+        #[arg(value_enum)]
+        state: OnOff,
+        #[arg(long)]
+        client: Option<String>,
+    },
     /// The business's multi-tenant Entra app for customer portals.
     PortalApp {
         #[command(subcommand)]

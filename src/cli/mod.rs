@@ -96,6 +96,10 @@ fn dispatch(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             on: matches!(state, OnOff::On),
             client,
         },
+        Command::PasskeySignIn { state, client } => AdminRequest::PasskeySignIn {
+            on: matches!(state, OnOff::On),
+            client,
+        },
         Command::PortalApp { command } => match command {
             PortalAppCommand::Show => AdminRequest::PortalAppShow,
             PortalAppCommand::Set {

@@ -54,6 +54,11 @@ pub enum AuditKind {
     PasswordReset,
     /// An admin made a password reset link for a user.
     ResetLinkIssued,
+    PasskeyRegistered,
+    PasskeyRemoved,
+    /// A passkey answer refused for a reason worth an admin's eye (a signature counter
+    /// that went backwards: a cloned authenticator).
+    PasskeyRefused,
 }
 
 impl AuditKind {
@@ -95,13 +100,19 @@ impl AuditKind {
             AuditKind::PasswordResetRequested => "password reset requested",
             AuditKind::PasswordReset => "password reset",
             AuditKind::ResetLinkIssued => "reset link issued",
+            AuditKind::PasskeyRegistered => "passkey registered",
+            AuditKind::PasskeyRemoved => "passkey removed",
+            AuditKind::PasskeyRefused => "passkey refused",
         }
     }
 
     pub fn is_failure(self) -> bool {
         matches!(
             self,
-            AuditKind::LoginFailed | AuditKind::Throttled | AuditKind::SsoFailed
+            AuditKind::LoginFailed
+                | AuditKind::Throttled
+                | AuditKind::SsoFailed
+                | AuditKind::PasskeyRefused
         )
     }
 }

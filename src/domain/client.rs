@@ -221,6 +221,9 @@ pub struct Client {
     /// Guest accounts of the tenant may sign in.
     #[serde(default)]
     pub allow_guests: bool,
+    /// "Sign in with a passkey" (no password) is offered on the portal.
+    #[serde(default)]
+    pub passkey_sign_in: bool,
     #[serde(default)]
     pub idle_timeout_secs: Option<i64>,
     #[serde(default)]
@@ -258,6 +261,7 @@ impl Client {
             jit: false,
             allowed_domains: Vec::new(),
             allow_guests: false,
+            passkey_sign_in: false,
             idle_timeout_secs: None,
             absolute_timeout_secs: None,
             enabled: true,

@@ -133,10 +133,11 @@ pub struct NextStage {
     pub auth: AuthMethod,
 }
 
-/// A user with TOTP is asked for a code; a user without one enrols first when the
-/// realm requires MFA; anyone else is signed in with the password alone.
-pub fn next_stage(user: &User, policy: &RealmPolicy) -> NextStage {
-    let (stage, auth) = if user.totp.is_some() {
+/// A user with TOTP or a passkey (`has_passkey`) is asked for the second step; a
+/// user without either enrols first when the realm requires MFA; anyone else is
+/// signed in with the password alone.
+pub fn next_stage(user: &User, has_passkey: bool, policy: &RealmPolicy) -> NextStage {
+    let (stage, auth) = if user.totp.is_some() || has_passkey {
         (Stage::PendingMfa, AuthMethod::PasswordTotp)
     } else if policy.mfa_required {
         (Stage::PendingEnrolment, AuthMethod::PasswordTotp)
@@ -334,7 +335,12 @@ mod tests {
         ];
         for (user, mfa_required, stage, auth) in table {
             let policy = policy(mfa_required, false, true);
-            assert_eq!(next_stage(user, &policy), NextStage { stage, auth });
+            assert_eq!(next_stage(user, false, &policy), NextStage { stage, auth });
+        }
+        // A passkey alone is a second factor too.
+        for mfa_required in [true, false] {
+            let policy = policy(mfa_required, false, true);
+            assert_eq!(next_stage(&plain, true, &policy).stage, Stage::PendingMfa);
         }
     }
 

@@ -8,6 +8,7 @@ pub mod client;
 pub mod colour;
 pub mod entra;
 pub mod login;
+pub mod passkey;
 pub mod password;
 pub mod password_strength;
 pub mod provisioning;

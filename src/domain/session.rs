@@ -35,6 +35,10 @@ pub enum AuthMethod {
     Password,
     PasswordTotp,
     Sso,
+    /// Password, then a passkey as the second step.
+    PasswordPasskey,
+    /// A passkey alone (user verification required).
+    Passkey,
 }
 
 impl AuthMethod {
@@ -44,11 +48,15 @@ impl AuthMethod {
             AuthMethod::Password => "password",
             AuthMethod::PasswordTotp => "password+totp",
             AuthMethod::Sso => "sso",
+            AuthMethod::PasswordPasskey => "password+passkey",
+            AuthMethod::Passkey => "passkey",
         }
     }
 
+    /// Whether the sign-in used a local method (a password or a passkey): such
+    /// sessions end when SSO-only is turned on.
     pub fn used_password(self) -> bool {
-        matches!(self, AuthMethod::Password | AuthMethod::PasswordTotp)
+        !matches!(self, AuthMethod::Sso)
     }
 }
 

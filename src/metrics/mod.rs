@@ -44,14 +44,16 @@ pub enum LoginMethod {
     Totp,
     RecoveryCode,
     Sso,
+    Passkey,
 }
 
 impl LoginMethod {
-    const ALL: [LoginMethod; 4] = [
+    const ALL: [LoginMethod; 5] = [
         LoginMethod::Password,
         LoginMethod::Totp,
         LoginMethod::RecoveryCode,
         LoginMethod::Sso,
+        LoginMethod::Passkey,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -60,6 +62,7 @@ impl LoginMethod {
             LoginMethod::Totp => "totp",
             LoginMethod::RecoveryCode => "recovery_code",
             LoginMethod::Sso => "sso",
+            LoginMethod::Passkey => "passkey",
         }
     }
 }

@@ -99,6 +99,9 @@ fn shown(kind: AuditKind) -> Option<&'static str> {
         AuditKind::SsoUnlinked => "Microsoft account unlinked",
         AuditKind::EmailChanged => "Email address changed",
         AuditKind::PasswordReset => "Password reset with an emailed link",
+        AuditKind::PasskeyRegistered => "Passkey added",
+        AuditKind::PasskeyRemoved => "Passkey removed",
+        AuditKind::PasskeyRefused => "A passkey was refused (it may have been copied)",
         AuditKind::ResetLinkIssued => "An administrator made a password reset link",
         AuditKind::PasswordAccepted
         | AuditKind::Logout

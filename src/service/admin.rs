@@ -205,15 +205,18 @@ impl Services {
         .await
     }
 
-    /// Removes the user's TOTP factor and recovery codes and signs them out; they enrol
-    /// again at their next password sign-in.
+    /// Removes the user's TOTP factor, passkeys and recovery codes and signs them out;
+    /// they enrol again at their next password sign-in.
     pub async fn reset_mfa(self: &Arc<Self>, actor: AdminActor, id: UserId) -> Result<User> {
         let user = self
             .change_user(actor, id, AuditKind::MfaReset, |_, w, user| {
                 user.totp = None;
                 user.recovery_codes.clear();
+                let passkeys = w.delete_passkeys_of_user(user.id)?;
                 let revoked = w.delete_sessions_of_user(user.id, |_, _| true)?;
-                Ok(format!("{revoked} sessions revoked"))
+                Ok(format!(
+                    "{passkeys} passkey(s) removed; {revoked} sessions revoked"
+                ))
             })
             .await?;
         self.notify(&user, super::notify::SecurityNotice::SecondFactorReset);

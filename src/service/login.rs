@@ -189,7 +189,8 @@ impl Services {
             if let Verified::YesRehash(new_hash) = &verified {
                 fresh.password_hash = Some(new_hash.clone());
             }
-            let NextStage { stage, auth } = next_stage(&fresh, &policy);
+            let has_passkey = !w.passkeys_of(fresh.id)?.is_empty();
+            let NextStage { stage, auth } = next_stage(&fresh, has_passkey, &policy);
             if stage == Stage::Active {
                 fresh.last_login_at = Some(now);
             }
@@ -402,6 +403,16 @@ impl Services {
     /// Records a failed attempt in the audit trail (the throttle counted it when it
     /// was reserved) and returns `error`.
     pub(crate) fn refuse<T>(&self, attempt: FailedAttempt<'_>, error: ServiceError) -> Result<T> {
+        self.refuse_because(attempt, None, error)
+    }
+
+    /// [`Self::refuse`] with the audit detail given instead of the reason's text.
+    pub(crate) fn refuse_because<T>(
+        &self,
+        attempt: FailedAttempt<'_>,
+        detail: Option<String>,
+        error: ServiceError,
+    ) -> Result<T> {
         let FailedAttempt {
             realm,
             reservation,
@@ -417,7 +428,7 @@ impl Services {
             .by(Actor::Anonymous, &typed)
             .in_realm(realm)
             .from_ip(&origin.ip)
-            .detail(reason.as_str());
+            .detail(detail.unwrap_or_else(|| reason.as_str().to_owned()));
         if let Some((id, email)) = subject {
             event = event.about(id, email);
         }
@@ -436,7 +447,7 @@ impl Services {
         Err(error)
     }
 
-    fn audit_break_glass(
+    pub(crate) fn audit_break_glass(
         &self,
         w: &mut Writer,
         user: &User,
@@ -454,7 +465,7 @@ impl Services {
     }
 }
 
-fn login_event(kind: AuditKind, user: &User, origin: &Origin) -> AuditEvent {
+pub(crate) fn login_event(kind: AuditKind, user: &User, origin: &Origin) -> AuditEvent {
     AuditEvent::new(kind, crate::domain::time::Timestamp(0))
         .by(Actor::User(user.id), user.email.as_str())
         .about(user.id, user.email.as_str())

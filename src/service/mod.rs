@@ -33,6 +33,7 @@ pub mod mail;
 mod new_password;
 pub mod notify;
 pub mod observe;
+pub mod passkeys;
 pub mod password_reset;
 pub mod policy;
 pub mod portal;
@@ -203,6 +204,7 @@ pub struct Services {
     pub(in crate::service) mail: mail::Outbox,
     pub(in crate::service) provisioning: provisioning::ProvisioningMemory,
     pub(in crate::service) graph: sweep::graph::GraphClient,
+    pub(in crate::service) passkeys: passkeys::RelyingParty,
 }
 
 impl std::fmt::Debug for Services {
@@ -237,6 +239,7 @@ impl Services {
             settings.mail_retry_delays.clone(),
             Arc::clone(&clock),
         );
+        let passkeys = passkeys::RelyingParty::new(&settings.base_url);
         store.observe_commits(metrics.commit_observer());
         let services = Services {
             entra,
@@ -250,6 +253,7 @@ impl Services {
             forwarding: forwarding::ForwardingNotices::default(),
             provisioning: provisioning::ProvisioningMemory::default(),
             graph,
+            passkeys,
             activity: Activity::default(),
             metrics,
             mail,

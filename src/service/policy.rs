@@ -17,6 +17,9 @@ pub struct StaffLogin {
     /// Only Microsoft sign-in is allowed (break-glass accounts excepted).
     #[serde(default)]
     pub sso_only: bool,
+    /// "Sign in with a passkey" (no password) is offered to staff.
+    #[serde(default)]
+    pub passkey_sign_in: bool,
 }
 
 impl Record for StaffLogin {
@@ -73,6 +76,8 @@ pub struct LoginOptions {
     pub email_first: bool,
     /// SSO-only is on: the password form is shown only as emergency access.
     pub sso_only: bool,
+    /// "Sign in with a passkey" is offered (the realm's switch, and not SSO-only).
+    pub passkey_sign_in: bool,
 }
 
 impl crate::service::Services {
@@ -93,6 +98,20 @@ impl crate::service::Services {
             sso: !buttons.is_empty(),
             buttons,
             sso_only: policy.sso_only || !policy.password_login,
+            passkey_sign_in: self.store.read(|r| passkey_sign_in(r, realm))?
+                && !policy.sso_only
+                && policy.password_login,
         })
     }
+}
+
+/// Whether `realm`'s switch for signing in with a passkey alone is on (off by default
+/// for staff and for every client). SSO-only still refuses passkeys.
+pub fn passkey_sign_in(r: &impl Tables, realm: Realm) -> crate::store::Result<bool> {
+    Ok(match realm {
+        Realm::Staff => r.setting::<StaffLogin>()?.passkey_sign_in,
+        Realm::Client(id) => r
+            .client(id)?
+            .is_some_and(|c| c.enabled && c.passkey_sign_in),
+    })
 }

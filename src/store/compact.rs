@@ -77,10 +77,13 @@ fn code<T: Copy>(kind: &'static str, all: &[T], value: u8) -> Result<T, StoreErr
 }
 
 const STAGES: [Stage; 3] = [Stage::PendingMfa, Stage::PendingEnrolment, Stage::Active];
-const AUTH_METHODS: [AuthMethod; 3] = [
+/// In the order of their codes (`auth_code`); new methods are only ever appended.
+const AUTH_METHODS: [AuthMethod; 5] = [
     AuthMethod::Password,
     AuthMethod::PasswordTotp,
     AuthMethod::Sso,
+    AuthMethod::PasswordPasskey,
+    AuthMethod::Passkey,
 ];
 const ROLES: [Role; 2] = [Role::Admin, Role::Member];
 const STATUSES: [UserStatus; 3] = [
@@ -102,6 +105,8 @@ fn auth_code(auth: AuthMethod) -> u8 {
         AuthMethod::Password => 0,
         AuthMethod::PasswordTotp => 1,
         AuthMethod::Sso => 2,
+        AuthMethod::PasswordPasskey => 3,
+        AuthMethod::Passkey => 4,
     }
 }
 

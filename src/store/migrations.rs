@@ -50,6 +50,7 @@ pub fn run(store: &Store) -> Result<()> {
         // Tables that later versions add are created here too, so opening them never
         // fails on an older file; creating an existing table is a no-op.
         create_tables_v1(w)?;
+        create_passkey_tables(w)?;
         stored_version(w)
     })?;
     if found > CURRENT_VERSION {
@@ -260,6 +261,13 @@ where
         after = Some(last);
     }
     Ok(rewritten)
+}
+
+/// Passkeys (new tables, no version bump: an older file simply has none yet).
+fn create_passkey_tables(w: &mut Writer) -> Result<()> {
+    w.table_mut(PASSKEYS)?;
+    w.table_mut(PASSKEYS_BY_CREDENTIAL)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub mod compact;
 pub mod devices;
 mod handle;
 pub mod migrations;
+pub mod passkeys;
 pub mod providers;
 pub mod provisioning;
 pub mod sessions;
@@ -319,6 +320,7 @@ pub mod prelude {
     pub use super::audit::AuditReads;
     pub use super::clients::ClientReads;
     pub use super::devices::DeviceReads;
+    pub use super::passkeys::PasskeyReads;
     pub use super::providers::ProviderReads;
     pub use super::provisioning::ProvisioningReads;
     pub use super::sessions::SessionReads;

@@ -200,6 +200,8 @@ fn copy_every_table(from: &ReadTransaction, to: &WriteTransaction) -> Result<Tab
     copy(from, to, SCIM_USER_NAMES, &mut counts)?;
     copy(from, to, SCIM_GROUPS, &mut counts)?;
     copy(from, to, PROVISIONING_STATE, &mut counts)?;
+    copy(from, to, PASSKEYS, &mut counts)?;
+    copy(from, to, PASSKEYS_BY_CREDENTIAL, &mut counts)?;
     Ok(counts)
 }
 

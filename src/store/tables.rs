@@ -98,3 +98,11 @@ pub const SCIM_GROUPS: TableDefinition<u128, &[u8]> = TableDefinition::new("scim
 /// Key: realm key / Value: `domain::provisioning::RealmProvisioning` record.
 pub const PROVISIONING_STATE: TableDefinition<&str, &[u8]> =
     TableDefinition::new("provisioning-state-1");
+/// Passkeys, by user. Never part of the user record (see `store::passkeys`).
+/// Key: (user id, credential id) / Value: `domain::passkey::PasskeyRecord` record.
+pub const PASSKEYS: TableDefinition<(u128, &[u8]), &[u8]> = TableDefinition::new("passkeys-1");
+
+/// Credential ids, unique across every realm, written with `PASSKEYS`.
+/// Key: credential id / Value: user id.
+pub const PASSKEYS_BY_CREDENTIAL: TableDefinition<&[u8], u128> =
+    TableDefinition::new("passkeys-by-credential-1");

@@ -175,12 +175,13 @@ impl Writer {
         Ok(())
     }
 
-    /// Deletes a user and their index entries (not their sessions; see
+    /// Deletes a user, their index entries and passkeys (not their sessions; see
     /// `delete_sessions_of_user`).
     pub fn delete_user(&mut self, id: UserId) -> Result<()> {
         let Some(user) = self.user(id)? else {
             return Ok(());
         };
+        self.delete_passkeys_of_user(id)?;
         self.table_mut(USERS_BY_EMAIL)?
             .remove((user.realm.key().as_str(), user.email.as_str()))?;
         {

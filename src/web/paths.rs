@@ -20,6 +20,14 @@ pub const ACCOUNT: &str = "/account";
 pub const ACCOUNT_PASSWORD: &str = "/account/password";
 pub const ACCOUNT_RECOVERY_CODES: &str = "/account/recovery-codes";
 pub const ACCOUNT_SESSIONS_REVOKE: &str = "/account/sessions/revoke";
+pub const ACCOUNT_PASSKEYS: &str = "/account/passkeys";
+pub const ACCOUNT_PASSKEYS_REMOVE: &str = "/account/passkeys/remove";
+/// The second step answered with a passkey.
+pub const LOGIN_MFA_PASSKEY: &str = "/login/mfa/passkey";
+/// Signing in with a passkey alone.
+pub const LOGIN_PASSKEY: &str = "/login/passkey";
+/// A passkey instead of an authenticator app at the first sign-in.
+pub const MFA_SETUP_PASSKEY: &str = "/mfa/setup/passkey";
 
 /// Where portal pages live; the realm pages above are mounted under it too.
 pub const PORTAL_SCOPE: &str = "/p/{slug}";
@@ -57,6 +65,8 @@ pub const ADMIN_SSO_PROVIDER_ACTION: &str = "/admin/sso/providers/{provider}/{ac
 pub const ADMIN_CLIENT_PROVIDERS: &str = "/admin/clients/{client}/providers";
 pub const ADMIN_CLIENT_PROVIDER_ACTION: &str =
     "/admin/clients/{client}/providers/{provider}/{action}";
+/// Staff "Sign in with a passkey" switch; field `state` (`on` or `off`).
+pub const ADMIN_PASSKEY_SIGN_IN: &str = "/admin/passkey-sign-in";
 /// Step-up before admin changes: password + code, or a fresh Microsoft sign-in.
 pub const ADMIN_CONFIRM: &str = "/admin/confirm";
 pub const ADMIN_CONFIRM_MICROSOFT: &str = "/admin/confirm/microsoft";
@@ -153,6 +163,26 @@ impl RealmPaths {
 
     pub fn account_sso_unlink(&self) -> String {
         self.join(ACCOUNT_SSO_UNLINK)
+    }
+
+    pub fn account_passkeys(&self) -> String {
+        self.join(ACCOUNT_PASSKEYS)
+    }
+
+    pub fn account_passkeys_remove(&self) -> String {
+        self.join(ACCOUNT_PASSKEYS_REMOVE)
+    }
+
+    pub fn login_mfa_passkey(&self) -> String {
+        self.join(LOGIN_MFA_PASSKEY)
+    }
+
+    pub fn login_passkey(&self) -> String {
+        self.join(LOGIN_PASSKEY)
+    }
+
+    pub fn mfa_setup_passkey(&self) -> String {
+        self.join(MFA_SETUP_PASSKEY)
     }
 
     pub fn invite(&self, token: &str) -> String {

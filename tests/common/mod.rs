@@ -7,6 +7,7 @@ pub mod fake_entra;
 pub mod fake_graph;
 pub mod forward_auth;
 pub mod idp;
+pub mod passkey;
 pub mod portal;
 pub mod scim;
 pub mod smtp;

@@ -456,6 +456,18 @@ pub async fn action(
                 format!("{n} session(s) ended; the client's users sign in again.")
             })?
         }
+        "passkey-sign-in-on" => said(
+            services
+                .set_client_passkey_sign_in(who, slug.clone(), true)
+                .await,
+            |_| "Passkey sign-in is on for this portal.".to_owned(),
+        )?,
+        "passkey-sign-in-off" => said(
+            services
+                .set_client_passkey_sign_in(who, slug.clone(), false)
+                .await,
+            |_| "Passkey sign-in is off for this portal.".to_owned(),
+        )?,
         "sso-only-off" => said(
             services.set_client_sso_only(who, slug.clone(), false).await,
             |_| "SSO-only is off.".to_owned(),
@@ -512,6 +524,7 @@ impl ClientFacts {
             sso_enabled: c.sso_enabled,
             tenant_id: c.tenant_id.clone(),
             sso_only: c.sso_only,
+            passkey_sign_in: c.passkey_sign_in,
             jit: c.jit,
             allowed_domains: c.allowed_domains.clone(),
             allow_guests: c.allow_guests,

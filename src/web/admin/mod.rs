@@ -156,6 +156,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 at(paths::ADMIN_CLIENT_PROVISIONING_SWEEP),
                 web::post().to(provisioning::sweep),
+            )
+            .route(
+                at(paths::ADMIN_PASSKEY_SIGN_IN),
+                web::post().to(passkey_sign_in),
             ),
     );
 }
@@ -183,6 +187,40 @@ fn admin_chrome<'a>(title: &'a str, me: &'a SignedIn, csrf: &'a str) -> Chrome<'
 struct DashboardQuery {
     /// Set by the redirect after "End all sessions".
     ended: Option<usize>,
+    /// Set by the redirect after the passkey sign-in switch (`on` or `off`).
+    passkeys: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SwitchFields {
+    #[serde(default)]
+    state: String,
+}
+
+/// `POST /admin/passkey-sign-in`: the staff switch for signing in with a passkey alone.
+async fn passkey_sign_in(
+    req: HttpRequest,
+    admin: StaffAdmin,
+    origin: crate::web::request::ClientOrigin,
+    form: crate::web::csrf::CsrfForm<SwitchFields>,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    let on = match form.0.state.as_str() {
+        "on" => true,
+        "off" => false,
+        _ => {
+            return Err(super::error::WebError::BadForm(
+                "choose on or off".to_owned(),
+            ));
+        }
+    };
+    let actor = AdminActor::user(&admin.0.user, &origin.0.ip);
+    state.services.set_staff_passkey_sign_in(actor, on).await?;
+    Ok(super::see_other(&format!(
+        "{}?passkeys={}",
+        paths::ADMIN,
+        if on { "on" } else { "off" }
+    )))
 }
 
 /// `GET /admin`
@@ -242,7 +280,16 @@ async fn dashboard(
             recent: figures.recent.iter().map(|(_, e)| e).collect(),
             notice: query
                 .ended
-                .map(|n| format!("{n} session(s) ended; everyone else signs in again.")),
+                .map(|n| format!("{n} session(s) ended; everyone else signs in again."))
+                .or_else(|| {
+                    query.passkeys.as_deref().map(|s| {
+                        format!(
+                            "Staff passkey sign-in is {}.",
+                            if s == "on" { "on" } else { "off" }
+                        )
+                    })
+                }),
+            passkey_sign_in: state.services.staff_passkey_sign_in()?,
             csrf: &csrf.0,
         }),
     ))

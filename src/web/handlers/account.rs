@@ -72,6 +72,9 @@ async fn render(
         })
         .collect();
     let password_allowed = state.services.password_allowed(&me.user)?;
+    let passkeys = password_allowed
+        .then(|| state.services.passkeys(me).map(|p| p.len()))
+        .transpose()?;
     Ok(html(
         status,
         render_account(&AccountView {
@@ -88,6 +91,7 @@ async fn render(
             sessions,
             sso_available: state.services.sso_enabled(me.user.realm)?,
             sso_links: &me.user.sso_links,
+            passkeys,
             error,
             notice,
             activity: &activity,

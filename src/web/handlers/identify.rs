@@ -47,6 +47,7 @@ pub async fn identify(
         options,
         emergency: false,
         identify: false,
+        passkey: state.services.begin_passkey_sign_in(ctx.realm)?,
     };
     match state.services.identify(ctx.realm, &email)? {
         Identified::Provider { realm, id } => {

@@ -14,6 +14,7 @@ use crate::domain::session::Stage;
 use crate::domain::sso::provider::ProviderKind;
 use crate::service::ServiceError;
 use crate::service::login::{CodeAttempt, LoginStep, PasswordAttempt};
+use crate::service::passkeys::PasskeyPrompt;
 use crate::service::policy::LoginOptions;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::WebResult;
@@ -78,6 +79,8 @@ pub(super) struct LoginPage<'a> {
     pub identify: bool,
     /// "Forgot password?" is offered (email is on and passwords are allowed).
     pub forgot: bool,
+    /// "Sign in with a passkey", where the realm allows it.
+    pub passkey: Option<PasskeyPrompt>,
 }
 
 impl LoginPage<'_> {
@@ -135,6 +138,7 @@ impl LoginPage<'_> {
                 identify: self.identify && !self.emergency,
                 emergency: self.options.sso_only && self.ctx.realm.is_staff(),
                 forgot_url: self.forgot.then(|| self.ctx.paths.login_forgot()),
+                passkey: self.passkey.as_ref(),
             }),
         )
     }
@@ -174,6 +178,7 @@ pub async fn login_form(
         emergency: query.emergency.is_some() && ctx.realm.is_staff(),
         forgot,
         identify: email_first,
+        passkey: state.services.begin_passkey_sign_in(ctx.realm)?,
     };
     Ok(page.render(StatusCode::OK, "", None, notice))
 }
@@ -199,6 +204,7 @@ pub async fn login_submit(
         emergency: form.emergency.is_some() && ctx.realm.is_staff(),
         forgot,
         identify: false,
+        passkey: state.services.begin_passkey_sign_in(ctx.realm)?,
     };
     // A failed attempt shows the form again with the address as typed (the same for
     // every address, so it tells nothing).
@@ -259,7 +265,7 @@ pub fn throttled_message(wait_secs: i64) -> String {
     )
 }
 
-fn expired(ctx: &RealmCtx) -> HttpResponse {
+pub(super) fn expired(ctx: &RealmCtx) -> HttpResponse {
     see_other(&format!("{}?expired=1", ctx.paths.login()))
 }
 
@@ -279,15 +285,25 @@ pub async fn code_form(
     if pending.is_none() {
         return Ok(expired(&ctx));
     }
-    Ok(render_code_page(&ctx, &csrf.0, StatusCode::OK, None))
+    Ok(render_code_page(&req, &ctx, &csrf.0, StatusCode::OK, None))
 }
 
-fn render_code_page(
+/// The second step's page, offering the user's passkeys when they have any.
+pub(super) fn render_code_page(
+    req: &HttpRequest,
     ctx: &RealmCtx,
     csrf: &str,
     status: StatusCode,
     error: Option<&str>,
 ) -> HttpResponse {
+    let state = AppState::of(req);
+    let passkey = ctx.token(req).and_then(|token| {
+        state
+            .services
+            .begin_passkey_second_factor(ctx.realm, &token)
+            .ok()
+            .flatten()
+    });
     html(
         status,
         code_page(&CodeView {
@@ -295,6 +311,7 @@ fn render_code_page(
             paths: &ctx.paths,
             csrf,
             error,
+            passkey: passkey.as_ref(),
         }),
     )
 }
@@ -338,6 +355,7 @@ pub async fn code_submit(
             Ok(response)
         }
         Err(ServiceError::InvalidCode) => Ok(render_code_page(
+            &req,
             &ctx,
             &csrf.0,
             StatusCode::UNAUTHORIZED,
@@ -372,7 +390,7 @@ pub async fn enrol_form(
     }
 }
 
-fn render_enrol_page(
+pub(super) fn render_enrol_page(
     req: &HttpRequest,
     ctx: &RealmCtx,
     csrf: &str,
@@ -383,6 +401,12 @@ fn render_enrol_page(
     let state = AppState::of(req);
     let me = ctx.signed_in(req, state).ok().flatten();
     let qr = qr_data_uri(&offer.otpauth_uri);
+    let passkey = ctx.token(req).and_then(|token| {
+        state
+            .services
+            .begin_enrolment_passkey(ctx.realm, &token)
+            .ok()
+    });
     html(
         status,
         enrol_page(&EnrolView {
@@ -394,6 +418,7 @@ fn render_enrol_page(
             secret: &offer.secret_base32,
             otpauth_uri: &offer.otpauth_uri,
             account: &offer.account,
+            passkey: passkey.as_ref(),
         }),
     )
 }

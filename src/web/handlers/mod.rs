@@ -9,6 +9,7 @@ pub mod health;
 pub mod identify;
 pub mod login;
 pub mod onboarding;
+pub mod passkeys;
 pub mod portal;
 pub mod sso;
 
@@ -100,7 +101,19 @@ fn realm_routes(cfg: &mut web::ServiceConfig) {
         .route(
             paths::ACCOUNT_SESSIONS_REVOKE,
             web::post().to(account::revoke_session),
-        );
+        )
+        .route(paths::ACCOUNT_PASSKEYS, web::get().to(passkeys::passkeys))
+        .route(paths::ACCOUNT_PASSKEYS, web::post().to(passkeys::add))
+        .route(
+            paths::ACCOUNT_PASSKEYS_REMOVE,
+            web::post().to(passkeys::remove),
+        )
+        .route(
+            paths::LOGIN_MFA_PASSKEY,
+            web::post().to(passkeys::second_step),
+        )
+        .route(paths::LOGIN_PASSKEY, web::post().to(passkeys::sign_in))
+        .route(paths::MFA_SETUP_PASSKEY, web::post().to(passkeys::enrol));
 }
 
 /// `GET /`: the account page when signed in, else sign-in.

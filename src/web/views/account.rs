@@ -38,6 +38,8 @@ pub struct AccountView<'a> {
     /// "Link your Microsoft account" is offered.
     pub sso_available: bool,
     pub sso_links: &'a [SsoLink],
+    /// How many passkeys the user has; `None` when passkeys are not used here.
+    pub passkeys: Option<usize>,
     pub error: Option<&'a str>,
     pub notice: Option<&'a str>,
     /// The user's own recent security events, newest first.
@@ -82,6 +84,13 @@ pub fn account_page(vm: &AccountView) -> Markup {
                     a.button.secondary href=(vm.paths.mfa_setup()) { "Set up an authenticator app" }
                 } @else {
                     p { "You sign in with Microsoft; your organisation's Microsoft account handles the second step." }
+                }
+            }
+            @if let Some(count) = vm.passkeys {
+                section.card {
+                    h2 { "Passkeys" }
+                    p { "Passkeys registered: " strong { (count) } "." }
+                    a.button.secondary href=(vm.paths.account_passkeys()) { "Manage passkeys" }
                 }
             }
             @if vm.has_password && vm.password_allowed {

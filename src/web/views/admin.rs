@@ -55,6 +55,8 @@ pub struct DashboardView<'a> {
     /// What the last action did ("12 sessions ended"), after its redirect.
     pub notice: Option<String>,
     pub csrf: &'a str,
+    /// Staff may sign in with a passkey alone.
+    pub passkey_sign_in: bool,
 }
 
 pub fn dashboard_page(vm: &DashboardView) -> Markup {
@@ -77,6 +79,24 @@ pub fn dashboard_page(vm: &DashboardView) -> Markup {
                     h2 { "Break-glass sign-ins" }
                     p.small { "Password sign-ins by emergency accounts while SSO-only is on." }
                     (audit_table(vm.break_glass.iter()))
+                }
+            }
+            section.card {
+                h2 { "Passkeys" }
+                p {
+                    "Sign in with a passkey alone (no password) for staff: "
+                    @if vm.passkey_sign_in { strong { "on" } } @else { "off" }
+                    ". Passkeys as the second step always work; SSO-only refuses both."
+                }
+                form method="post" action=(paths::ADMIN_PASSKEY_SIGN_IN) {
+                    (csrf_input(vm.csrf))
+                    @if vm.passkey_sign_in {
+                        input type="hidden" name="state" value="off";
+                        button.secondary type="submit" { "Turn passkey sign-in off" }
+                    } @else {
+                        input type="hidden" name="state" value="on";
+                        button.secondary type="submit" { "Turn passkey sign-in on" }
+                    }
                 }
             }
             section.card {

@@ -28,6 +28,7 @@ pub struct ClientFacts {
     pub sso_enabled: bool,
     pub tenant_id: Option<String>,
     pub sso_only: bool,
+    pub passkey_sign_in: bool,
     pub jit: bool,
     pub allowed_domains: Vec<String>,
     pub allow_guests: bool,
@@ -200,11 +201,13 @@ pub fn client_page(vm: &ClientView) -> Markup {
                     dt { "Admin consent" } dd.consent-status { (consent_text(&c.consent)) }
                     @if let Consent::Failed { description, .. } = &c.consent { dt { "Consent error" } dd { (description) } }
                     dt { "SSO-only" } dd { @if c.sso_only { strong.warn { "on" } } @else { "off" } }
+                    dt { "Passkey sign-in" } dd { @if c.passkey_sign_in { "on" } @else { "off" } }
                 }
                 div.actions {
                     @if c.enabled { a.button.danger href=(format!("{base}/do/disable")) { "Disable portal…" } } @else { (post("enable", "Enable portal", "secondary")) }
                     (post("test", "Test connection", "secondary"))
                     @if c.sso_only { (post("sso-only-off", "Turn SSO-only off", "secondary")) } @else { (post("sso-only-on", "Turn SSO-only on", "secondary")) }
+                    @if c.passkey_sign_in { (post("passkey-sign-in-off", "Turn passkey sign-in off", "secondary")) } @else { (post("passkey-sign-in-on", "Turn passkey sign-in on", "secondary")) }
                 }
                 @if let Some(test) = vm.test {
                     ul.checks {

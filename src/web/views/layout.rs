@@ -64,6 +64,7 @@ pub fn page(chrome: &Chrome, content: Markup) -> Markup {
                 }
                 link rel="icon" href=(assets::url("favicon.svg")) type="image/svg+xml";
                 script src=(assets::url("gatehouse.js")) defer {}
+                script src=(assets::url("passkeys.js")) defer {}
             }
             body {
                 a.skip href="#main" { "Skip to content" }

@@ -8,6 +8,8 @@ use super::components::{
     notice_banner, recovery_code_field,
 };
 use super::layout::{Chrome, page};
+use super::passkeys::{Ceremony, PasskeyForm, passkey_form};
+use crate::service::passkeys::PasskeyPrompt;
 use crate::web::paths::RealmPaths;
 
 /// A "Sign in with …" button.
@@ -40,6 +42,8 @@ pub struct LoginView<'a> {
     pub emergency: bool,
     /// "Forgot password?" target, when password reset by email is offered.
     pub forgot_url: Option<String>,
+    /// "Sign in with a passkey", where the realm allows it.
+    pub passkey: Option<&'a PasskeyPrompt>,
 }
 
 pub fn login_page(vm: &LoginView) -> Markup {
@@ -87,7 +91,11 @@ pub fn login_page(vm: &LoginView) -> Markup {
                         @if vm.emergency {
                             input type="hidden" name="emergency" value="1";
                         }
-                        (Field::new("email", "Email", "email", "username").value(vm.email).focused(vm.email.is_empty()).render())
+                        @if vm.passkey.is_some() {
+                            (Field::new("email", "Email", "email", "username webauthn").value(vm.email).focused(vm.email.is_empty()).render())
+                        } @else {
+                            (Field::new("email", "Email", "email", "username").value(vm.email).focused(vm.email.is_empty()).render())
+                        }
                         (Field::new("password", "Password", "password", "current-password").focused(!vm.email.is_empty()).render())
                         button.primary type="submit" { "Sign in" }
                     }
@@ -96,6 +104,19 @@ pub fn login_page(vm: &LoginView) -> Markup {
                     }
                 } @else if vm.emergency {
                     p.emergency { a href=(format!("{}?emergency=1", vm.paths.login())) { "Emergency access" } }
+                }
+                @if let Some(prompt) = vm.passkey {
+                    p.divider { span { "or without a password" } }
+                    (passkey_form(&PasskeyForm {
+                        action: vm.paths.login_passkey(),
+                        csrf: vm.csrf,
+                        prompt,
+                        ceremony: Ceremony::SignIn,
+                        button: "Sign in with a passkey",
+                        named: false,
+                        next: vm.next,
+                        fallback: "Sign in with your password instead.",
+                    }))
                 }
             }
         },
@@ -108,6 +129,8 @@ pub struct CodeView<'a> {
     pub paths: &'a RealmPaths,
     pub csrf: &'a str,
     pub error: Option<&'a str>,
+    /// Using a passkey instead, when the user has one.
+    pub passkey: Option<&'a PasskeyPrompt>,
 }
 
 pub fn code_page(vm: &CodeView) -> Markup {
@@ -117,6 +140,19 @@ pub fn code_page(vm: &CodeView) -> Markup {
             section.card.narrow {
                 h1 { "Enter your code" }
                 (error_banner(vm.error))
+                @if let Some(prompt) = vm.passkey {
+                    (passkey_form(&PasskeyForm {
+                        action: vm.paths.login_mfa_passkey(),
+                        csrf: vm.csrf,
+                        prompt,
+                        ceremony: Ceremony::Use,
+                        button: "Use a passkey",
+                        named: false,
+                        next: None,
+                        fallback: "Enter a code from your authenticator app or a recovery code instead.",
+                    }))
+                    p.divider { span { "or with a code" } }
+                }
                 form method="post" action=(vm.paths.login_mfa()) {
                     (csrf_input(vm.csrf))
                     (code_field_focused("code", "Code", "The 6-digit code from your authenticator app."))
@@ -147,6 +183,8 @@ pub struct EnrolView<'a> {
     pub secret: &'a str,
     pub otpauth_uri: &'a str,
     pub account: &'a str,
+    /// A passkey instead of the app (first sign-in only).
+    pub passkey: Option<&'a PasskeyPrompt>,
 }
 
 pub fn enrol_page(vm: &EnrolView) -> Markup {
@@ -172,6 +210,20 @@ pub fn enrol_page(vm: &EnrolView) -> Markup {
                     (csrf_input(vm.csrf))
                     (code_field_focused("code", "Code from your app", "Enter the 6-digit code your app now shows, to confirm it works."))
                     button.primary type="submit" { "Confirm" }
+                }
+                @if let Some(prompt) = vm.passkey {
+                    h2 { "Or use a passkey" }
+                    p { "A passkey uses your device's screen lock or a security key instead of an app." }
+                    (passkey_form(&PasskeyForm {
+                        action: vm.paths.mfa_setup_passkey(),
+                        csrf: vm.csrf,
+                        prompt,
+                        ceremony: Ceremony::Register,
+                        button: "Use a passkey",
+                        named: true,
+                        next: None,
+                        fallback: "Set up the authenticator app above instead.",
+                    }))
                 }
                 form.cancel method="post" action=(vm.paths.logout()) {
                     (csrf_input(vm.csrf))

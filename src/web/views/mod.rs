@@ -13,6 +13,7 @@ pub mod forgot;
 pub mod layout;
 pub mod login;
 pub mod onboarding;
+pub mod passkeys;
 pub mod providers;
 pub mod provisioning;
 pub mod sso;
