@@ -382,7 +382,7 @@ mod tests {
             [("users-1".into(), 1, 40), ("sessions-1".into(), 1, 40)]
         );
         let store = Store::open(&path).unwrap();
-        assert_eq!(store.write(stored_version).unwrap(), 2);
+        assert_eq!(store.write(stored_version).unwrap(), CURRENT_VERSION);
         for (user, (key, session)) in users.iter().zip(keys.iter().zip(&sessions)) {
             assert_eq!(
                 store.read(|r| r.user(user.id)).unwrap().as_ref(),

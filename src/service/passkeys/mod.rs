@@ -83,9 +83,11 @@ impl RelyingParty {
             if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
                 return None;
             }
+            // The name devices show beside the passkey: the site's own host, which
+            // staff and every portal share (never "Gatehouse" to a client's user).
             WebauthnBuilder::new(&host, &url)
                 .ok()?
-                .rp_name("Gatehouse")
+                .rp_name(&host)
                 .build()
                 .ok()
         });
