@@ -341,6 +341,11 @@ async fn require_mfa_for_oidc_needs_amr_mfa_or_a_listed_acr() {
         )
         .await;
         assert_eq!(page.location(), "/account", "{claims}: {}", page.body);
+        // Apps behind forward-auth learn that MFA was proven at the provider.
+        let answer =
+            crate::common::forward_auth::check(&mut b, "/api/authz/auth-request", &[]).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.header("remote-auth"), Some("sso+mfa"), "{claims}");
     }
 }
 

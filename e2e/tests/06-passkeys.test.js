@@ -75,7 +75,7 @@ async function addPasskey(sc, page, prefix, name) {
 
 async function signOut(page) {
   await page.getByRole('button', { name: 'Sign out' }).first().click();
-  await page.waitForURL(/\/login$/);
+  await page.waitForURL(/\/login\?signed_out=1$/);
 }
 
 test('passkeys: register, password + passkey, passkey alone, portal user, staff passkey refused on the portal', { skip: skipWithoutBrowser }, async () => {
@@ -97,7 +97,7 @@ test('passkeys: register, password + passkey, passkey alone, portal user, staff 
   await submitPassword(staff.page, ADMIN, PASSWORD);
   await staff.page.waitForURL(/\/login\/mfa$/);
   await sc.snap(staff.page, 'second-step');
-  assert.ok(await staff.page.getByLabel('Code').isVisible(), 'the code stays possible');
+  assert.ok(await staff.page.getByLabel('Code', { exact: true }).isVisible(), 'the code stays possible');
   await staff.page.getByRole('button', { name: 'Use a passkey' }).click();
   await staff.page.waitForURL(/\/account$/);
   await signOut(staff.page);

@@ -39,6 +39,9 @@ pub enum AuthMethod {
     PasswordPasskey,
     /// A passkey alone (user verification required).
     Passkey,
+    /// Single sign-on whose ID token proved multi-factor authentication at the
+    /// provider (`amr`/`acr` for OpenID providers, `acrs` for Entra; DESIGN §10).
+    SsoMfa,
 }
 
 impl AuthMethod {
@@ -50,13 +53,14 @@ impl AuthMethod {
             AuthMethod::Sso => "sso",
             AuthMethod::PasswordPasskey => "password+passkey",
             AuthMethod::Passkey => "passkey",
+            AuthMethod::SsoMfa => "sso+mfa",
         }
     }
 
     /// Whether the sign-in used a local method (a password or a passkey): such
     /// sessions end when SSO-only is turned on.
     pub fn used_password(self) -> bool {
-        !matches!(self, AuthMethod::Sso)
+        !matches!(self, AuthMethod::Sso | AuthMethod::SsoMfa)
     }
 }
 

@@ -78,12 +78,13 @@ fn code<T: Copy>(kind: &'static str, all: &[T], value: u8) -> Result<T, StoreErr
 
 const STAGES: [Stage; 3] = [Stage::PendingMfa, Stage::PendingEnrolment, Stage::Active];
 /// In the order of their codes (`auth_code`); new methods are only ever appended.
-const AUTH_METHODS: [AuthMethod; 5] = [
+const AUTH_METHODS: [AuthMethod; 6] = [
     AuthMethod::Password,
     AuthMethod::PasswordTotp,
     AuthMethod::Sso,
     AuthMethod::PasswordPasskey,
     AuthMethod::Passkey,
+    AuthMethod::SsoMfa,
 ];
 const ROLES: [Role; 2] = [Role::Admin, Role::Member];
 const STATUSES: [UserStatus; 3] = [
@@ -107,6 +108,7 @@ fn auth_code(auth: AuthMethod) -> u8 {
         AuthMethod::Sso => 2,
         AuthMethod::PasswordPasskey => 3,
         AuthMethod::Passkey => 4,
+        AuthMethod::SsoMfa => 5,
     }
 }
 

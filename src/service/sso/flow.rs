@@ -349,6 +349,11 @@ impl Services {
             }
         };
         let testing = matches!(transaction.purpose, SsoPurpose::TestSignIn { .. });
+        // Whether the token proves MFA by the provider's rule (sent on as
+        // `Remote-Auth: sso+mfa`), required or not.
+        let mfa_proven = mfa_rule
+            .as_ref()
+            .is_some_and(|rule| proves_mfa(rule, &identity.proof));
         if let Some(rule) = mfa_rule.filter(|p| p.require_mfa && !testing)
             && !proves_mfa(&rule, &identity.proof)
         {
@@ -390,7 +395,11 @@ impl Services {
                                 w,
                                 &user,
                                 Stage::Active,
-                                AuthMethod::Sso,
+                                if mfa_proven {
+                                    AuthMethod::SsoMfa
+                                } else {
+                                    AuthMethod::Sso
+                                },
                                 next.clone(),
                                 &origin,
                             )?;
