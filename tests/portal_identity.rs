@@ -133,6 +133,10 @@ async fn authenticator_apps_show_the_clients_name_and_the_footer_is_the_clients(
         !account.has("<footer"),
         "no footer unless the admin sets one"
     );
+    assert!(
+        !account.has("Role"),
+        "a portal user's role means nothing to them"
+    );
 
     let mut sam = app.browser();
     let path = invite(&app, "acme", "sam@acme.example").await;
