@@ -143,3 +143,46 @@ async fn sso_only_is_a_disabled_button_that_says_why_until_its_conditions_hold()
     );
     assert!(page.has("every condition above must show ✓ first"));
 }
+
+#[actix_web::test]
+async fn a_secret_about_to_expire_is_a_warning_not_a_pass() {
+    use gatehouse::service::sso::admin::SsoUpdate;
+    let (app, _fake) = crate::common::sso::app_with_entra().await;
+    crate::common::sso::configure_staff_sso(&app, false, "").await;
+    let soon = time::OffsetDateTime::from_unix_timestamp(app.now().0 + 15 * 86_400).unwrap();
+    let date = format!(
+        "{:04}-{:02}-{:02}",
+        soon.year(),
+        u8::from(soon.month()),
+        soon.day()
+    );
+    app.services
+        .update_staff_sso(
+            AdminActor::cli(),
+            SsoUpdate {
+                secret_expires: Some(date),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let test = app
+        .services
+        .test_staff_sso(AdminActor::cli())
+        .await
+        .unwrap();
+    let expiry = test
+        .items
+        .iter()
+        .find(|i| i.name == "Secret expiry")
+        .expect("an expiry line");
+    assert!(expiry.passed && expiry.warning, "{expiry:?}");
+    let mut ops = admin(&app).await;
+    let page = ops.get("/admin/sso").await;
+    assert!(
+        page.has("<li class=\"warn\"><strong>⚠ Secret expiry"),
+        "{}",
+        page.body
+    );
+    assert!(!page.has("✓ Secret expiry"));
+}

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::connection::{Probe, Tested};
-use super::settings::{ConnectionTest, SECRET_CONTEXT, StaffSso, TestItem};
+use super::settings::{ConnectionTest, SECRET_CONTEXT, StaffSso, secret_expiry_item};
 use crate::domain::audit::AuditKind;
 use crate::domain::entra::TenantRef;
 use crate::domain::session::Stage;
@@ -214,20 +214,8 @@ impl Services {
             mut items,
             tenant_id,
         } = self.probe_app(Tested::Staff, &sso.tenant, &app, now).await;
-        if let Some(days) = sso
-            .secret_expires
-            .as_deref()
-            .and_then(|d| super::settings::expiry_warning(d, now))
-        {
-            items.push(TestItem {
-                name: "Secret expiry".to_owned(),
-                passed: days >= 0,
-                detail: if days >= 0 {
-                    format!("The secret expires in {days} day(s); create a new one soon.")
-                } else {
-                    "The secret's expiry date has passed.".to_owned()
-                },
-            });
+        if let Some(item) = secret_expiry_item(sso.secret_expires.as_deref(), now) {
+            items.push(item);
         }
         let passed = items.iter().all(|i| i.passed) && items.len() >= 3;
         let test = ConnectionTest {

@@ -65,6 +65,7 @@ fn item(name: &str, passed: bool, detail: String) -> TestItem {
     TestItem {
         name: name.to_owned(),
         passed,
+        warning: false,
         detail,
     }
 }

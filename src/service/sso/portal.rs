@@ -7,7 +7,7 @@ use std::sync::Arc;
 use url::Url;
 
 use super::connection::{Probe, Tested};
-use super::settings::{ConnectionTest, PORTAL_SECRET_CONTEXT, PortalApp};
+use super::settings::{ConnectionTest, PORTAL_SECRET_CONTEXT, PortalApp, secret_expiry_item};
 use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::client::{Client, Consent, ConsentLink};
 use crate::domain::session::Origin;
@@ -262,8 +262,12 @@ impl Services {
             )
         })?;
         let now = self.clock.now();
-        let Probe { items, .. } = self.probe_app(Tested::Portal, &app.tenant, &app, now).await;
-        let passed = items.len() == 2 && items.iter().all(|i| i.passed);
+        let Probe { mut items, .. } = self.probe_app(Tested::Portal, &app.tenant, &app, now).await;
+        let probed = items.len();
+        if let Some(item) = secret_expiry_item(self.portal_app()?.secret_expires.as_deref(), now) {
+            items.push(item);
+        }
+        let passed = probed == 2 && items.iter().all(|i| i.passed);
         let test = ConnectionTest {
             at: now,
             revision: 0,

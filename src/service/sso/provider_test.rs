@@ -48,6 +48,7 @@ impl Services {
         let item = |name: &str, passed: bool, detail: String| TestItem {
             name: name.to_owned(),
             passed,
+            warning: false,
             detail,
         };
         match self.oidc.provider(&p.issuer, now).await {

@@ -15,6 +15,10 @@ use crate::store::settings::Setting;
 pub struct TestItem {
     pub name: String,
     pub passed: bool,
+    /// Passed, but needs the admin's attention soon (a secret about to expire): shown
+    /// as a warning, never as a plain pass.
+    #[serde(default)]
+    pub warning: bool,
     /// What was found, or what to fix, in plain words.
     pub detail: String,
 }
@@ -96,6 +100,22 @@ impl StaffSso {
                 .iter()
                 .any(|d| d.eq_ignore_ascii_case(domain))
     }
+}
+
+/// The connection test's line about a client secret that expires within 30 days: a
+/// warning while it still works, a failure once it has expired; none otherwise.
+pub fn secret_expiry_item(date: Option<&str>, now: Timestamp) -> Option<TestItem> {
+    let days = expiry_warning(date?, now)?;
+    Some(TestItem {
+        name: "Secret expiry".to_owned(),
+        passed: days >= 0,
+        warning: days >= 0,
+        detail: if days >= 0 {
+            format!("The secret expires in {days} day(s); create a new one soon.")
+        } else {
+            "The secret's expiry date has passed.".to_owned()
+        },
+    })
 }
 
 /// Whether a secret expiring on `date` (`YYYY-MM-DD`) needs a warning at `now`

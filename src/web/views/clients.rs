@@ -212,7 +212,7 @@ pub fn client_page(vm: &ClientView) -> Markup {
                 @if let Some(test) = vm.test {
                     ul.checks {
                         @for item in &test.items {
-                            li class=(if item.passed { "pass" } else { "fail" }) { strong { (if item.passed { "✓ " } else { "✗ " }) (item.name) } ": " (item.detail) }
+                            (super::components::check_item(&item.name, item.passed, item.warning, &item.detail))
                         }
                     }
                 }

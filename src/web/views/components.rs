@@ -35,6 +35,19 @@ pub fn notice_banner(message: Option<&str>) -> Markup {
     }
 }
 
+/// One line of a connection test: ✓ passed, ⚠ passed but needs attention soon, ✗
+/// failed.
+pub fn check_item(name: &str, passed: bool, warning: bool, detail: &str) -> Markup {
+    let (class, mark) = match (passed, warning) {
+        (true, false) => ("pass", "✓ "),
+        (true, true) => ("warn", "⚠ "),
+        (false, _) => ("fail", "✗ "),
+    };
+    html! {
+        li class=(class) { strong { (mark) (name) } ": " (detail) }
+    }
+}
+
 /// A wait in words: "1 second", "40 seconds", "about 3 minutes", "about 2 hours".
 pub fn wait_in_words(secs: i64) -> String {
     let secs = secs.max(1);

@@ -125,9 +125,7 @@ pub fn providers_page(vm: &ProvidersView) -> Markup {
                         p { strong { (id) ": " } @if test.passed { strong.ok { "Connection test passed" } } @else { strong.warn { "Connection test failed" } } }
                         ul.checks {
                             @for item in &test.items {
-                                li class=(if item.passed { "pass" } else { "fail" }) {
-                                    strong { (if item.passed { "✓ " } else { "✗ " }) (item.name) } ": " (item.detail)
-                                }
+                                (super::components::check_item(&item.name, item.passed, item.warning, &item.detail))
                             }
                         }
                     }

@@ -59,9 +59,7 @@ fn test_report(test: &ConnectionTest, current: bool) -> Markup {
             }
             ul.checks {
                 @for item in &test.items {
-                    li class=(if item.passed { "pass" } else { "fail" }) {
-                        strong { (if item.passed { "✓ " } else { "✗ " }) (item.name) } ": " (item.detail)
-                    }
+                    (super::components::check_item(&item.name, item.passed, item.warning, &item.detail))
                 }
             }
         }
