@@ -4,11 +4,9 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 
-use super::{chrome, note_device, respond_to_step, safe_next, set_session_cookies, with_session};
+use super::{chrome, note_device, respond_to_step, safe_next, with_session};
 use crate::domain::password::Password;
 use crate::domain::session::Stage;
 use crate::domain::sso::provider::ProviderKind;
@@ -18,11 +16,8 @@ use crate::service::passkeys::PasskeyPrompt;
 use crate::service::policy::LoginOptions;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::WebResult;
-use crate::web::flash::{self, Flash};
 use crate::web::request::{ClientOrigin, RealmCtx};
-use crate::web::views::login::{
-    CodeView, EnrolView, LoginView, SsoButton, code_page, enrol_page, login_page,
-};
+use crate::web::views::login::{CodeView, LoginView, SsoButton, code_page, login_page};
 use crate::web::{AppState, html, see_other};
 
 #[derive(Debug, Deserialize)]
@@ -54,14 +49,14 @@ pub struct LoginForm {
 #[derive(Debug, Deserialize)]
 pub struct CodeForm {
     #[serde(default)]
-    code: String,
+    pub(super) code: String,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct EmptyForm {}
 
 const LOGIN_FAILED: &str = "The email or password is not right.";
-const CODE_FAILED: &str = "That code is not right, or was already used.";
+pub(super) const CODE_FAILED: &str = "That code is not right, or was already used.";
 const SIGN_IN_EXPIRED: &str = "Your sign-in expired. Please start again.";
 const SIGNED_OUT: &str = "You have signed out.";
 const NOT_SET_UP: &str = "Nobody can sign in yet: this installation has no administrator. Open the one-time setup link that `gatehouse serve` printed when it first started (restarting it prints a new one), or run `gatehouse admin create` on the server.";
@@ -361,130 +356,6 @@ pub async fn code_submit(
             StatusCode::UNAUTHORIZED,
             Some(CODE_FAILED),
         )),
-        Err(ServiceError::SignInExpired) => Ok(expired(&ctx)),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// `GET /mfa/setup`
-pub async fn enrol_form(
-    req: HttpRequest,
-    ctx: RealmCtx,
-    csrf: CsrfToken,
-) -> WebResult<HttpResponse> {
-    let state = AppState::of(&req);
-    let Some(token) = ctx.token(&req) else {
-        return Ok(expired(&ctx));
-    };
-    match state.services.enrolment_offer(ctx.realm, token).await {
-        Ok(offer) => Ok(render_enrol_page(
-            &req,
-            &ctx,
-            &csrf.0,
-            &offer,
-            StatusCode::OK,
-            None,
-        )),
-        Err(ServiceError::SignInExpired) => Ok(expired(&ctx)),
-        Err(e) => Err(e.into()),
-    }
-}
-
-pub(super) fn render_enrol_page(
-    req: &HttpRequest,
-    ctx: &RealmCtx,
-    csrf: &str,
-    offer: &crate::service::enrolment::EnrolmentOffer,
-    status: StatusCode,
-    error: Option<&str>,
-) -> HttpResponse {
-    let state = AppState::of(req);
-    let me = ctx.signed_in(req, state).ok().flatten();
-    let qr = qr_data_uri(&offer.otpauth_uri);
-    let passkey = ctx.token(req).and_then(|token| {
-        state
-            .services
-            .begin_enrolment_passkey(ctx.realm, &token)
-            .ok()
-    });
-    html(
-        status,
-        enrol_page(&EnrolView {
-            chrome: chrome(ctx, "Set up your authenticator app", me.as_ref(), csrf),
-            paths: &ctx.paths,
-            csrf,
-            error,
-            qr_data_uri: &qr,
-            secret: &offer.secret_base32,
-            otpauth_uri: &offer.otpauth_uri,
-            account: &offer.account,
-            passkey: passkey.as_ref(),
-        }),
-    )
-}
-
-/// The QR code of `text` as an SVG `data:` URI.
-fn qr_data_uri(text: &str) -> String {
-    match qrcode::QrCode::new(text.as_bytes()) {
-        Ok(code) => {
-            let svg = code
-                .render::<qrcode::render::svg::Color>()
-                .min_dimensions(200, 200)
-                .quiet_zone(true)
-                .build();
-            format!("data:image/svg+xml;base64,{}", STANDARD.encode(svg))
-        }
-        Err(_) => String::new(),
-    }
-}
-
-/// `POST /mfa/setup`
-pub async fn enrol_submit(
-    req: HttpRequest,
-    ctx: RealmCtx,
-    csrf: CsrfToken,
-    origin: ClientOrigin,
-    form: CsrfForm<CodeForm>,
-) -> WebResult<HttpResponse> {
-    let state = AppState::of(&req);
-    let Some(token) = ctx.token(&req) else {
-        return Ok(expired(&ctx));
-    };
-    match state
-        .services
-        .confirm_enrolment(ctx.realm, token.clone(), form.0.code, origin.0)
-        .await
-    {
-        Ok(enrolled) => {
-            let codes: Vec<String> = enrolled
-                .recovery_codes
-                .iter()
-                .map(|c| c.expose().to_owned())
-                .collect();
-            let next = enrolled.next.clone().unwrap_or_else(|| ctx.paths.account());
-            let mut response = flash::redirect(
-                &req,
-                &ctx.paths.account_recovery_codes(),
-                Flash {
-                    recovery_codes: codes,
-                    continue_url: Some(next),
-                    ..Flash::default()
-                },
-            );
-            set_session_cookies(&mut response, &state.cookies, &ctx, &enrolled.session);
-            Ok(response)
-        }
-        Err(ServiceError::InvalidCode) => {
-            let offer = state.services.enrolment_offer(ctx.realm, token).await?;
-            Ok(render_enrol_page(
-                &req,
-                &ctx,
-                &csrf.0,
-                &offer,
-                StatusCode::UNAUTHORIZED,
-                Some(CODE_FAILED),
-            ))
-        }
         Err(ServiceError::SignInExpired) => Ok(expired(&ctx)),
         Err(e) => Err(e.into()),
     }

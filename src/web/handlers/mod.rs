@@ -3,6 +3,7 @@
 //! `/p/{slug}` for client portals.
 
 pub mod account;
+pub mod enrolment;
 pub mod forgot;
 pub mod forward_auth;
 pub mod health;
@@ -72,8 +73,8 @@ fn realm_routes(cfg: &mut web::ServiceConfig) {
         .route(paths::RESET, web::post().to(forgot::reset_submit))
         .route(paths::LOGIN_MFA, web::get().to(login::code_form))
         .route(paths::LOGIN_MFA, web::post().to(login::code_submit))
-        .route(paths::MFA_SETUP, web::get().to(login::enrol_form))
-        .route(paths::MFA_SETUP, web::post().to(login::enrol_submit))
+        .route(paths::MFA_SETUP, web::get().to(enrolment::enrol_form))
+        .route(paths::MFA_SETUP, web::post().to(enrolment::enrol_submit))
         .route(paths::LOGOUT, web::post().to(login::logout))
         .route(paths::LOGIN_SSO, web::get().to(sso::start))
         .route(paths::LOGIN_IDENTIFY, web::post().to(identify::identify))

@@ -6,7 +6,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::login::{LoginPage, expired, render_code_page, render_enrol_page};
+use super::enrolment::render_enrol_page;
+use super::login::{LoginPage, expired, render_code_page};
 use super::{chrome, safe_next, set_session_cookies, with_session};
 use crate::service::ServiceError;
 use crate::service::passkeys::NewPasskey;
