@@ -17,22 +17,23 @@ use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::{WebError, WebResult};
 use crate::web::flash::{self, Flash};
 use crate::web::request::{ClientOrigin, StaffAdmin};
-use crate::web::views::clients::{
-    ClientFacts, ClientView, ClientsView, PortalAppView, client_page, clients_page, portal_app_page,
-};
-use crate::web::{AppState, html, paths, see_other};
+use crate::web::views::clients::{ClientFacts, ClientView, ClientsView, client_page, clients_page};
+use crate::web::{AppState, html, see_other};
 
-fn actor(admin: &StaffAdmin, origin: &ClientOrigin) -> AdminActor {
+pub(super) fn actor(admin: &StaffAdmin, origin: &ClientOrigin) -> AdminActor {
     AdminActor::user(&admin.0.user, &origin.0.ip)
 }
 
 /// An action's result as a page message, or an error page for unexpected failures.
-enum Said {
+pub(super) enum Said {
     Notice(String),
     Error(StatusCode, String),
 }
 
-fn said<T>(result: Result<T, ServiceError>, notice: impl FnOnce(T) -> String) -> WebResult<Said> {
+pub(super) fn said<T>(
+    result: Result<T, ServiceError>,
+    notice: impl FnOnce(T) -> String,
+) -> WebResult<Said> {
     match result {
         Ok(v) => Ok(Said::Notice(notice(v))),
         Err(ServiceError::Invalid(m)) => Ok(Said::Error(StatusCode::BAD_REQUEST, m)),
@@ -41,80 +42,11 @@ fn said<T>(result: Result<T, ServiceError>, notice: impl FnOnce(T) -> String) ->
     }
 }
 
-// ---- the portal app ----
-
-fn render_portal(
-    req: &HttpRequest,
-    admin: &StaffAdmin,
-    csrf: &str,
-    said: Option<Said>,
-) -> WebResult<HttpResponse> {
-    let state = AppState::of(req);
-    let app = state.services.portal_app_summary()?;
-    let (status, error, notice) = split(said);
-    Ok(html(
-        status,
-        portal_app_page(&PortalAppView {
-            chrome: admin_chrome("Portal app", &admin.0, csrf),
-            csrf,
-            app: &app,
-            error: error.as_deref(),
-            notice: notice.as_deref(),
-        }),
-    ))
-}
-
-fn split(said: Option<Said>) -> (StatusCode, Option<String>, Option<String>) {
+pub(super) fn split(said: Option<Said>) -> (StatusCode, Option<String>, Option<String>) {
     match said {
         None => (StatusCode::OK, None, None),
         Some(Said::Notice(n)) => (StatusCode::OK, None, Some(n)),
         Some(Said::Error(s, e)) => (s, Some(e), None),
-    }
-}
-
-/// `GET /admin/portal`
-pub async fn portal(
-    req: HttpRequest,
-    admin: StaffAdmin,
-    csrf: CsrfToken,
-    flash: Flash,
-) -> WebResult<HttpResponse> {
-    render_portal(&req, &admin, &csrf.0, flash.notice.map(Said::Notice))
-}
-
-#[derive(Debug, Deserialize)]
-pub struct PortalFields {
-    #[serde(default)]
-    client_id: String,
-    #[serde(default)]
-    client_secret: String,
-    #[serde(default)]
-    secret_expires: String,
-}
-
-/// `POST /admin/portal`
-pub async fn save_portal(
-    req: HttpRequest,
-    admin: StaffAdmin,
-    csrf: CsrfToken,
-    origin: ClientOrigin,
-    form: CsrfForm<PortalFields>,
-) -> WebResult<HttpResponse> {
-    let state = AppState::of(&req);
-    let f = form.0;
-    let non_empty = |s: String| (!s.trim().is_empty()).then_some(s);
-    let result = state
-        .services
-        .update_portal_app(
-            actor(&admin, &origin),
-            non_empty(f.client_id),
-            non_empty(f.client_secret),
-            Some(f.secret_expires),
-        )
-        .await;
-    match said(result, |_| "Portal app saved.".to_owned())? {
-        Said::Notice(n) => Ok(flash::redirect(&req, paths::ADMIN_PORTAL, Flash::notice(n))),
-        refused => render_portal(&req, &admin, &csrf.0, Some(refused)),
     }
 }
 

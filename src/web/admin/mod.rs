@@ -5,6 +5,7 @@ mod clients;
 mod confirmations;
 mod email;
 mod logo;
+mod portal_app;
 mod providers;
 mod provisioning;
 mod sso;
@@ -60,10 +61,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 at(paths::ADMIN_CLIENT_ACTION),
                 web::get().to(confirmations::client_action),
             )
-            .route(at(paths::ADMIN_PORTAL), web::get().to(clients::portal))
+            .route(at(paths::ADMIN_PORTAL), web::get().to(portal_app::portal))
             .route(
                 at(paths::ADMIN_PORTAL),
-                web::post().to(clients::save_portal),
+                web::post().to(portal_app::save_portal),
             )
             .route(at(paths::ADMIN_CLIENTS), web::get().to(clients::list))
             .route(at(paths::ADMIN_CLIENTS), web::post().to(clients::create))
