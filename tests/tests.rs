@@ -25,6 +25,7 @@ mod email_refusals;
 mod email_reset;
 mod fake_entra_selftest;
 mod forward_auth;
+mod forward_auth_cache;
 mod forward_auth_caddy;
 mod forward_auth_nginx;
 mod forward_auth_proxy;
