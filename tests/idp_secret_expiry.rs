@@ -103,7 +103,9 @@ async fn the_dashboard_warns_about_every_realms_provider_secret() {
         "no recorded date: no warning"
     );
     assert_eq!(
-        page.body.matches("the client secret of identity provider").count(),
+        page.body
+            .matches("the client secret of identity provider")
+            .count(),
         2,
         "{}",
         page.body
@@ -156,6 +158,14 @@ async fn the_add_form_takes_an_expiry_date_and_the_connection_test_warns() {
         .unwrap()
         .unwrap();
     assert_eq!(stored.secret_expires.as_deref(), Some(soon.as_str()));
+    let list = ops.get("/admin/sso/providers").await;
+    assert!(
+        list.has(&format!(
+            "⚠ Secret set, expires on {soon} (in 5 days — renew it soon)"
+        )),
+        "the provider list shows it too: {}",
+        list.body
+    );
 
     let test = ops.post("/admin/sso/providers/okta/test", &[]).await;
     assert!(

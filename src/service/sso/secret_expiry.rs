@@ -3,6 +3,7 @@
 //! each `oidc` provider of every realm. `doctor` reports all of them; the dashboard
 //! warns about those expiring within 30 days or already expired.
 
+use super::registration::secret_status;
 use super::settings::{PortalApp, StaffSso, expiry_warning};
 use crate::domain::sso::provider::ProviderKind;
 use crate::domain::user::Realm;
@@ -101,7 +102,37 @@ pub(crate) fn stored_secrets(r: &impl Tables) -> crate::store::Result<Vec<Stored
     Ok(out)
 }
 
+/// The client secret of one `oidc` provider as its admin page shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderSecret {
+    pub id: String,
+    /// "not set", "set, expires on D (in N days — renew it soon)", "set, EXPIRED on D"…
+    pub status: String,
+    /// It expires within 30 days or has expired.
+    pub warn: bool,
+}
+
 impl Services {
+    /// The client secrets of `realm`'s `oidc` providers, in list order.
+    pub fn provider_secrets(&self, realm: Realm) -> Result<Vec<ProviderSecret>> {
+        let now = self.clock.now();
+        let list = self.store.read(|r| r.providers(realm))?;
+        Ok(list
+            .providers
+            .into_iter()
+            .filter(|p| p.kind == ProviderKind::Oidc)
+            .map(|p| {
+                let set = p.client_secret.is_some();
+                let expires = p.secret_expires.as_deref();
+                ProviderSecret {
+                    status: secret_status(set, expires, now),
+                    warn: set && expires.and_then(|d| expiry_warning(d, now)).is_some(),
+                    id: p.id,
+                }
+            })
+            .collect())
+    }
+
     /// The client secrets that expire within 30 days or have expired, for the
     /// dashboard.
     pub fn expiring_secrets(&self) -> Result<Vec<ExpiringSecret>> {

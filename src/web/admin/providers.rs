@@ -66,6 +66,7 @@ fn render(
     let redirect_uri = state.services.sso_redirect_uri();
     let title = format!("Identity providers — {name}");
     let options = super::sign_in_options::options_view(req, csrf, &base)?;
+    let secrets = state.services.provider_secrets(realm)?;
     Ok(html(
         said.status,
         providers_page(&ProvidersView {
@@ -77,6 +78,7 @@ fn render(
             sso_only,
             redirect_uri: &redirect_uri,
             options: &options,
+            secrets: &secrets,
             test: said.test.as_ref().map(|(id, t)| (*id, t)),
             error: said.error.as_deref(),
             notice: said.notice.as_deref(),

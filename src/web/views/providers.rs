@@ -9,6 +9,7 @@ use super::components::{Field, csrf_input, error_banner, notice_banner};
 use super::layout::{Chrome, page};
 use super::sign_in_options::{SignInOptionsView, sign_in_options_card};
 use crate::domain::sso::provider::{IdentityProvider, ProviderKind, ProviderList};
+use crate::service::sso::secret_expiry::ProviderSecret;
 use crate::service::sso::settings::ConnectionTest;
 
 pub struct ProvidersView<'a> {
@@ -23,6 +24,8 @@ pub struct ProvidersView<'a> {
     pub redirect_uri: &'a str,
     /// Email-first and (for a client) portal discovery.
     pub options: &'a SignInOptionsView,
+    /// The client secrets of the `oidc` providers.
+    pub secrets: &'a [ProviderSecret],
     pub test: Option<(&'a str, &'a ConnectionTest)>,
     pub error: Option<&'a str>,
     pub notice: Option<&'a str>,
@@ -108,7 +111,17 @@ pub fn providers_page(vm: &ProvidersView) -> Markup {
                             tr {
                                 td { strong { (p.name) } br; code { (p.id) } }
                                 td { (p.kind.as_str()) }
-                                td { @if p.enabled { strong.ok { "on" } } @else { "off" } }
+                                td {
+                                    @if p.enabled { strong.ok { "on" } } @else { "off" }
+                                    @if let Some(secret) = vm.secrets.iter().find(|s| s.id == p.id) {
+                                        br;
+                                        @if secret.warn {
+                                            strong.warn { "⚠ Secret " (secret.status) }
+                                        } @else {
+                                            span.small { "Secret " (secret.status) }
+                                        }
+                                    }
+                                }
                                 td { @if p.require_mfa { "required" } @else { "—" } }
                                 td {
                                     @if p.enabled { (post(&p.id, "disable", "Turn off")) } @else { (post(&p.id, "enable", "Turn on")) }
