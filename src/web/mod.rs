@@ -22,7 +22,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::cookie::Cookie;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -104,8 +104,6 @@ pub fn app(
         .app_data(web::QueryConfig::default().error_handler(|_, _| {
             error::WebError::BadForm("the address has a malformed query".to_owned()).into()
         }))
-        .wrap(from_fn(portal_errors::in_portal_branding))
-        .wrap(from_fn(protocol::checks))
         .wrap(from_fn(envelope))
         .configure(configure)
         .default_service(web::to(|| async {
@@ -153,14 +151,16 @@ fn route_pattern(req: &HttpRequest) -> Cow<'static, str> {
 }
 
 /// What every request gets, in one middleware (each layer of middleware costs a boxed
-/// future per request, and forward-auth checks are most requests): a CSRF cookie for
-/// browsers opening a page, the security headers on every response (DESIGN §9), and
+/// future per request, and forward-auth checks are most requests), outside in:
 /// one log line and the duration metric, by route pattern (never the raw path, which
-/// may hold a setup or invitation token).
+/// may hold a setup or invitation token); the security headers on every response
+/// (DESIGN §9); the protocol checks (`protocol`: oversized heads refused, `HEAD` as
+/// `GET`); a CSRF cookie for browsers opening a page; and error pages under
+/// `/p/{slug}/` in the client's branding (`portal_errors`).
 async fn envelope(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
     let method = req.method().clone();
     // Machine paths (forward-auth checks, health, assets) are the bulk of requests;
@@ -168,14 +168,25 @@ async fn envelope(
     let machine = is_machine_path(req.path());
     let is_asset = req.path().starts_with("/assets/");
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let csrf_cookie = match &state {
-        Some(state) if !machine => issue_csrf_cookie(&req, state),
-        _ => None,
+    let mut res = match protocol::refusal(&req) {
+        Some(refusal) => req.into_response(refusal),
+        None => {
+            protocol::admit(&mut req);
+            let csrf_cookie = match &state {
+                Some(state) if !machine => issue_csrf_cookie(&req, state),
+                _ => None,
+            };
+            let portal = portal_errors::portal_slug(req.path()).map(str::to_owned);
+            let mut res = next.call(req).await?.map_into_boxed_body();
+            if let Some(slug) = portal {
+                res = portal_errors::in_portal_branding(res, &slug);
+            }
+            if let Some(cookie) = csrf_cookie {
+                res.response_mut().add_cookie(&cookie).ok();
+            }
+            res
+        }
     };
-    let mut res = next.call(req).await?;
-    if let Some(cookie) = csrf_cookie {
-        res.response_mut().add_cookie(&cookie).ok();
-    }
     security_headers(
         res.headers_mut(),
         state.as_ref().map(|s| s.get_ref()),
