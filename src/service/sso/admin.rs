@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use super::connection::{Probe, Tested};
 use super::settings::{ConnectionTest, SECRET_CONTEXT, StaffSso, secret_expiry_item};
+use super::sso_only::{StaffSsoOnlyReadiness, oidc_usable};
 use crate::domain::audit::AuditKind;
 use crate::domain::entra::TenantRef;
 use crate::domain::session::Stage;
-use crate::domain::user::{Realm, User};
+use crate::domain::user::Realm;
 use crate::service::admin::AdminActor;
 use crate::service::policy::StaffLogin;
 use crate::service::{Result, ServiceError, Services};
@@ -58,12 +59,6 @@ pub(crate) fn parse_domains(text: &str) -> Result<Vec<String>> {
         }
     }
     Ok(domains)
-}
-
-/// An active admin who can still sign in once staff SSO-only is on: one with a
-/// linked Microsoft account, or a break-glass account.
-pub(crate) fn can_sign_in_under_sso_only(user: &User) -> bool {
-    user.is_active_admin() && (!user.sso_links.is_empty() || user.break_glass)
 }
 
 impl Services {
@@ -177,7 +172,12 @@ impl Services {
                         "Enter the tenant ID, client ID and client secret first.",
                     ));
                 }
-                if !on && staff.sso_only {
+                let others = w
+                    .providers(Realm::Staff)?
+                    .providers
+                    .iter()
+                    .any(oidc_usable);
+                if !on && staff.sso_only && !others {
                     return Err(ServiceError::Conflict(
                         "Turn SSO-only off first; otherwise nobody could sign in.".to_owned(),
                     ));
@@ -262,21 +262,10 @@ impl Services {
     ) -> Result<usize> {
         self.blocking(move |s| {
             s.write(|w| {
-                let sso: StaffSso = w.setting()?;
                 let mut staff: StaffLogin = w.setting()?;
                 let mut revoked = 0;
                 if on {
-                    let mut missing = Vec::new();
-                    if !(sso.enabled && sso.is_configured()) {
-                        missing.push("Microsoft sign-in must be enabled");
-                    }
-                    if !sso.tested_ok() {
-                        missing.push("the connection test must have passed since the settings last changed");
-                    }
-                    let safe_admin = w.find_user_in_realm(Realm::Staff, can_sign_in_under_sso_only)?;
-                    if safe_admin.is_none() {
-                        missing.push("at least one active admin must have a linked Microsoft account or be a break-glass account");
-                    }
+                    let missing = StaffSsoOnlyReadiness::read(w)?.missing();
                     if !missing.is_empty() {
                         return Err(ServiceError::Conflict(format!("SSO-only cannot be turned on yet: {}.", missing.join("; "))));
                     }

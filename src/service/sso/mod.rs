@@ -16,6 +16,7 @@ pub mod provider_test;
 pub mod providers;
 pub mod registration;
 pub mod settings;
+pub mod sso_only;
 pub mod summary;
 
 use crate::domain::entra::SsoIdentity;
