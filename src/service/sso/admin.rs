@@ -172,11 +172,7 @@ impl Services {
                         "Enter the tenant ID, client ID and client secret first.",
                     ));
                 }
-                let others = w
-                    .providers(Realm::Staff)?
-                    .providers
-                    .iter()
-                    .any(oidc_usable);
+                let others = w.providers(Realm::Staff)?.providers.iter().any(oidc_usable);
                 if !on && staff.sso_only && !others {
                     return Err(ServiceError::Conflict(
                         "Turn SSO-only off first; otherwise nobody could sign in.".to_owned(),
@@ -267,18 +263,33 @@ impl Services {
                 if on {
                     let missing = StaffSsoOnlyReadiness::read(w)?.missing();
                     if !missing.is_empty() {
-                        return Err(ServiceError::Conflict(format!("SSO-only cannot be turned on yet: {}.", missing.join("; "))));
+                        return Err(ServiceError::Conflict(format!(
+                            "SSO-only cannot be turned on yet: {}.",
+                            missing.join("; ")
+                        )));
                     }
                     for user in w.users_in_realm(Realm::Staff)? {
                         if !user.break_glass {
-                            revoked += w.delete_sessions_of_user(user.id, |_, session| session.auth.used_password() || session.stage != Stage::Active)?;
+                            revoked += w.delete_sessions_of_user(user.id, |_, session| {
+                                session.auth.used_password() || session.stage != Stage::Active
+                            })?;
                         }
                     }
                 }
                 staff.sso_only = on;
                 w.put_setting(&staff)?;
-                let detail = if on { format!("staff SSO-only on; {revoked} password session(s) revoked") } else { "staff SSO-only off".to_owned() };
-                s.audit(w, actor.event(AuditKind::SsoOnlyChanged).in_realm(Realm::Staff).detail(detail))?;
+                let detail = if on {
+                    format!("staff SSO-only on; {revoked} password session(s) revoked")
+                } else {
+                    "staff SSO-only off".to_owned()
+                };
+                s.audit(
+                    w,
+                    actor
+                        .event(AuditKind::SsoOnlyChanged)
+                        .in_realm(Realm::Staff)
+                        .detail(detail),
+                )?;
                 Ok(revoked)
             })
         })

@@ -8,6 +8,7 @@ pub mod email_first;
 pub mod flow;
 pub mod id_token;
 pub mod identity;
+pub mod linking;
 pub mod oidc;
 mod oidc_token;
 pub mod portal;

@@ -43,7 +43,8 @@ impl UsableProviders {
     /// An active admin who can still sign in once SSO-only is on: a break-glass
     /// account, or one with an identity linked at a usable provider.
     pub(crate) fn safe_admin(&self, user: &User) -> bool {
-        user.is_active_admin() && (user.break_glass || user.sso_links.iter().any(|l| self.signs_in(l)))
+        user.is_active_admin()
+            && (user.break_glass || user.sso_links.iter().any(|l| self.signs_in(l)))
     }
 }
 
@@ -104,7 +105,7 @@ impl StaffSsoOnlyReadiness {
             missing.push("a sign-in provider (Microsoft or another OpenID provider) must be on, with its connection test passed since its settings last changed");
         }
         if !self.safe_admin {
-            missing.push("at least one active admin must have an account linked at such a provider or be a break-glass account");
+            missing.push("at least one active admin must have an account linked at such a provider (a linked Microsoft account or another OpenID provider's) or be a break-glass account");
         }
         missing
     }

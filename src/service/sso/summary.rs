@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use super::sso_only::StaffSsoOnlyReadiness;
 use super::settings::{ConnectionTest, PortalApp, StaffSso, expiry_warning};
+use super::sso_only::StaffSsoOnlyReadiness;
 use crate::domain::time::Timestamp;
 use crate::service::policy::StaffLogin;
 use crate::service::sso::registration::secret_status;
