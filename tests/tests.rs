@@ -30,6 +30,7 @@ mod forward_auth_nginx;
 mod forward_auth_proxy;
 mod graph_sweep;
 mod idp_admin;
+mod idp_algorithms;
 mod idp_conformance;
 mod idp_email_first;
 mod idp_identities;
