@@ -34,6 +34,7 @@ mod idp_algorithms;
 mod idp_conformance;
 mod idp_email_first;
 mod idp_identities;
+mod idp_linking;
 mod idp_migration;
 mod log_injection;
 mod login_flow;
