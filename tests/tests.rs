@@ -36,6 +36,7 @@ mod idp_email_first;
 mod idp_identities;
 mod idp_linking;
 mod idp_migration;
+mod idp_sso_only;
 mod log_injection;
 mod login_flow;
 mod ops_backup;
