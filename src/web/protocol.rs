@@ -15,22 +15,13 @@ use super::AppState;
 /// honest client and more work per request than a login appliance should accept.
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 
-/// Runs a `HEAD` request as the `GET` it mirrors. The status and headers are the
-/// `GET`'s; the HTTP codec, which saw the request's own method, sends no body (and
-/// keeps the `GET`'s `Content-Length`). Uptime monitors and `curl -I` use `HEAD`.
-pub async fn head_as_get(
+/// The protocol checks of every request, in one middleware: request heads over
+/// [`MAX_HEADER_BYTES`] refused with 431; `X-Forwarded-For` from an untrusted peer
+/// noticed; and `HEAD` run as the `GET` it mirrors (the status and headers are the
+/// `GET`'s; the HTTP codec, which saw the request's own method, sends no body and
+/// keeps the `GET`'s `Content-Length`; uptime monitors and `curl -I` use `HEAD`).
+pub async fn checks(
     mut req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    if req.method() == Method::HEAD {
-        req.head_mut().method = Method::GET;
-    }
-    next.call(req).await
-}
-
-/// Refuses a request whose headers total more than [`MAX_HEADER_BYTES`] with 431.
-pub async fn header_limit(
-    req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     if header_bytes(&req) > MAX_HEADER_BYTES {
@@ -38,6 +29,10 @@ pub async fn header_limit(
             .content_type("text/plain; charset=utf-8")
             .body("Request headers too large.\n");
         return Ok(req.into_response(response).map_into_right_body());
+    }
+    notice_untrusted_forwarding(&req);
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
     }
     Ok(next.call(req).await?.map_into_left_body())
 }
@@ -53,10 +48,7 @@ fn header_bytes(req: &ServiceRequest) -> usize {
 /// Notes a request that carries `X-Forwarded-For` from a peer outside
 /// `trusted_proxies`: the header is ignored then, which is wrong when the peer is a
 /// proxy someone forgot to trust.
-pub async fn notice_untrusted_forwarding(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+fn notice_untrusted_forwarding(req: &ServiceRequest) {
     if req.headers().contains_key("x-forwarded-for")
         && let Some(peer) = req.peer_addr().map(|a| a.ip())
     {
@@ -65,5 +57,4 @@ pub async fn notice_untrusted_forwarding(
             state.services.note_untrusted_forwarding(peer);
         }
     }
-    next.call(req).await
 }
