@@ -30,7 +30,7 @@ impl UsableProviders {
     /// Whether a usable provider issues the identity of `link`: an `oidc` link is keyed
     /// by its issuer, a Microsoft link by its tenant id.
     pub(crate) fn signs_in(&self, link: &SsoLink) -> bool {
-        if self.issuers.iter().any(|i| *i == link.tenant) {
+        if self.issuers.contains(&link.tenant) {
             return true;
         }
         match &self.entra {

@@ -88,12 +88,12 @@ impl Services {
     pub async fn staff_sso_summary(self: &Arc<Self>) -> Result<StaffSsoSummary> {
         let (sso, staff, ready) = self
             .blocking(|s| {
-                Ok(s.store.read(|r| {
+                s.store.read(|r| {
                     let sso: StaffSso = r.setting()?;
                     let staff: StaffLogin = r.setting()?;
                     let ready = StaffSsoOnlyReadiness::read(r)?;
                     Ok::<_, ServiceError>((sso, staff, ready))
-                })?)
+                })
             })
             .await?;
         Ok(StaffSsoSummary {
