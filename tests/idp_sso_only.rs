@@ -147,7 +147,7 @@ async fn staff_sso_only_can_rest_on_a_tested_openid_provider_and_an_admin_linked
 }
 
 #[actix_web::test]
-async fn a_link_at_a_provider_that_is_off_does_not_make_a_safe_admin() {
+async fn only_a_link_at_a_provider_that_is_on_makes_a_safe_admin() {
     let (app, fake) = app_with_issuers().await;
     add_provider(
         &app,
@@ -205,6 +205,29 @@ async fn a_link_at_a_provider_that_is_off_does_not_make_a_safe_admin() {
             .await
             .is_ok()
     );
+    // Under SSO-only, Keycloak cannot be turned off or removed: Okta is on and
+    // tested, but no admin could get in through it.
+    let result = app
+        .services
+        .set_provider_enabled(AdminActor::cli(), Realm::Staff, "kc", false)
+        .await;
+    assert!(
+        matches!(result, Err(ServiceError::Conflict(_))),
+        "{result:?}"
+    );
+    let result = app
+        .services
+        .remove_provider(AdminActor::cli(), Realm::Staff, "kc")
+        .await;
+    assert!(
+        matches!(result, Err(ServiceError::Conflict(_))),
+        "{result:?}"
+    );
+    // Okta, where nobody is linked, may go.
+    app.services
+        .set_provider_enabled(AdminActor::cli(), Realm::Staff, "okta", false)
+        .await
+        .unwrap();
 }
 
 #[actix_web::test]

@@ -247,7 +247,7 @@ impl Services {
                     .providers(Realm::Client(client.id))?
                     .providers
                     .iter()
-                    .any(|p| p.enabled && crate::service::sso::providers::oidc_configured(p));
+                    .any(|p| p.enabled && p.oidc_configured());
                 if client.sso_only && !client.sso_enabled && !other_provider {
                     return Err(ServiceError::Conflict(
                         "Turn SSO-only off before turning Microsoft sign-in off: it is the client's only sign-in provider.".to_owned(),

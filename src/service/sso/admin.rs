@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use super::connection::{Probe, Tested};
 use super::settings::{ConnectionTest, SECRET_CONTEXT, StaffSso, secret_expiry_item};
-use super::sso_only::{StaffSsoOnlyReadiness, oidc_usable};
+use super::sso_only::StaffSsoOnlyReadiness;
 use crate::domain::audit::AuditKind;
 use crate::domain::entra::TenantRef;
 use crate::domain::session::Stage;
+use crate::domain::sso::provider::ENTRA_PROVIDER_ID;
 use crate::domain::user::Realm;
 use crate::service::admin::AdminActor;
 use crate::service::policy::StaffLogin;
@@ -172,8 +173,12 @@ impl Services {
                         "Enter the tenant ID, client ID and client secret first.",
                     ));
                 }
-                let others = w.providers(Realm::Staff)?.providers.iter().any(oidc_usable);
-                if !on && staff.sso_only && !others {
+                // Under SSO-only, Microsoft may go only if another provider still
+                // lets an admin in.
+                let still_safe = !on
+                    && staff.sso_only
+                    && StaffSsoOnlyReadiness::read_without(w, Some(ENTRA_PROVIDER_ID))?.holds();
+                if !on && staff.sso_only && !still_safe {
                     return Err(ServiceError::Conflict(
                         "Turn SSO-only off first; otherwise nobody could sign in.".to_owned(),
                     ));

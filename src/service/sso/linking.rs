@@ -9,12 +9,14 @@ use std::sync::Arc;
 
 use super::SsoFailure;
 use super::flow::SsoStart;
+use super::settings::StaffSso;
 use crate::domain::sso::SsoPurpose;
 use crate::domain::sso::provider::{IdentityProvider, ProviderButton, ProviderKind};
 use crate::domain::time::Timestamp;
 use crate::domain::user::{Realm, SsoLink, User};
 use crate::service::sessions::SignedIn;
 use crate::service::{Result, ServiceError, Services};
+use crate::store::prelude::*;
 
 /// A linked account as the account page lists it.
 #[derive(Debug, Clone)]
@@ -43,10 +45,13 @@ pub(crate) fn issued_by(p: &IdentityProvider, link: &SsoLink, entra_tenant: Opti
 impl Services {
     /// The tenant id of the realm's Microsoft settings, when known.
     pub(crate) fn entra_tenant_id(&self, realm: Realm) -> Result<Option<String>> {
-        Ok(self
-            .sso_app(realm)?
-            .map(|a| a.tenant)
-            .filter(|t| uuid::Uuid::parse_str(t).is_ok()))
+        let tenant = self.store.read(|r| {
+            Ok::<_, ServiceError>(match realm {
+                Realm::Staff => r.setting::<StaffSso>()?.tenant_id,
+                Realm::Client(id) => r.client(id)?.and_then(|c| c.tenant_id),
+            })
+        })?;
+        Ok(tenant.filter(|t| uuid::Uuid::parse_str(t).is_ok()))
     }
 
     /// The providers the account page offers to link: every enabled provider of
@@ -111,7 +116,7 @@ impl Services {
             .into_iter()
             .filter(|p| match p.kind {
                 ProviderKind::Entra => entra_on,
-                ProviderKind::Oidc => p.enabled && super::providers::oidc_configured(p),
+                ProviderKind::Oidc => p.enabled && p.oidc_configured(),
             })
             .filter(|p| {
                 user.sso_links

@@ -4,9 +4,8 @@
 //! identity linked at any of them. "Can sign people in" means: on, configured, and
 //! its connection test passed since its settings last changed.
 
-use super::providers::oidc_configured;
 use super::settings::StaffSso;
-use crate::domain::sso::provider::{IdentityProvider, ProviderKind};
+use crate::domain::sso::provider::{ENTRA_PROVIDER_ID, IdentityProvider, ProviderKind};
 use crate::domain::user::{Realm, SsoLink, User};
 use crate::service::Result;
 use crate::store::prelude::*;
@@ -53,23 +52,25 @@ impl UsableProviders {
 pub(crate) fn oidc_usable(p: &IdentityProvider) -> bool {
     p.kind == ProviderKind::Oidc
         && p.enabled
-        && oidc_configured(p)
+        && p.oidc_configured()
         && p.last_test
             .as_ref()
             .is_some_and(|t| t.passed && t.revision == p.revision)
 }
 
-/// The staff realm's usable providers, read in the caller's transaction.
-pub(crate) fn staff_usable(r: &impl Tables) -> Result<UsableProviders> {
+/// The staff realm's usable providers, read in the caller's transaction, leaving out
+/// provider `except` (about to be turned off or removed).
+pub(crate) fn staff_usable(r: &impl Tables, except: Option<&str>) -> Result<UsableProviders> {
     let sso: StaffSso = r.setting()?;
     let list = r.providers(Realm::Staff)?;
+    let entra_kept = except != Some(ENTRA_PROVIDER_ID);
     Ok(UsableProviders {
-        entra: (sso.enabled && sso.is_configured() && sso.tested_ok())
+        entra: (entra_kept && sso.enabled && sso.is_configured() && sso.tested_ok())
             .then(|| sso.tenant_id.clone()),
         issuers: list
             .providers
             .iter()
-            .filter(|p| oidc_usable(p))
+            .filter(|p| oidc_usable(p) && Some(p.id.as_str()) != except)
             .map(|p| p.issuer.clone())
             .collect(),
     })
@@ -88,7 +89,15 @@ pub struct StaffSsoOnlyReadiness {
 impl StaffSsoOnlyReadiness {
     /// Reads both conditions in the caller's transaction.
     pub(crate) fn read(r: &impl Tables) -> Result<StaffSsoOnlyReadiness> {
-        let usable = staff_usable(r)?;
+        Self::read_without(r, None)
+    }
+
+    /// Both conditions as they would be without provider `except`.
+    pub(crate) fn read_without(
+        r: &impl Tables,
+        except: Option<&str>,
+    ) -> Result<StaffSsoOnlyReadiness> {
+        let usable = staff_usable(r, except)?;
         let safe_admin = r
             .find_user_in_realm(Realm::Staff, |u| usable.safe_admin(u))?
             .is_some();
@@ -96,6 +105,11 @@ impl StaffSsoOnlyReadiness {
             provider: usable.any(),
             safe_admin,
         })
+    }
+
+    /// Both conditions hold.
+    pub(crate) fn holds(&self) -> bool {
+        self.provider && self.safe_admin
     }
 
     /// What is missing, in words, for the refusal.
