@@ -241,9 +241,16 @@ impl Services {
                         "Enter the client's tenant ID before turning Microsoft sign-in on.",
                     ));
                 }
-                if client.sso_only && !client.sso_enabled {
+                // SSO-only means "only providers": another provider that is on and
+                // configured keeps the portal reachable without Microsoft.
+                let other_provider = w
+                    .providers(Realm::Client(client.id))?
+                    .providers
+                    .iter()
+                    .any(|p| p.enabled && p.oidc_configured());
+                if client.sso_only && !client.sso_enabled && !other_provider {
                     return Err(ServiceError::Conflict(
-                        "Turn SSO-only off before turning Microsoft sign-in off.".to_owned(),
+                        "Turn SSO-only off before turning Microsoft sign-in off: it is the client's only sign-in provider.".to_owned(),
                     ));
                 }
                 if !client.password_login && !client.sso_enabled {
@@ -365,7 +372,7 @@ impl Services {
                 let mut client = w.client_by_slug(&slug)?.ok_or(ServiceError::NotFound("client"))?;
                 if on && !ready {
                     return Err(ServiceError::Conflict(
-                        "SSO-only cannot be turned on yet: Microsoft sign-in must be on for this client, with its tenant ID and the portal app set up.".to_owned(),
+                        "SSO-only cannot be turned on yet: a sign-in provider must be on for this client (Microsoft, with its tenant ID and the portal app set up, or another OpenID provider with its issuer, client id and secret).".to_owned(),
                     ));
                 }
                 client.sso_only = on;

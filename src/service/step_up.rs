@@ -8,8 +8,9 @@
 //! therefore never enough to open `/admin`.
 //!
 //! Step-up is password + second factor (TOTP or recovery code), throttled and refused
-//! exactly like sign-in; or, for admins with a linked Microsoft account, a Microsoft
-//! sign-in with `prompt=login` whose `auth_time` shows a fresh authentication.
+//! exactly like sign-in; or, for admins with an account linked at an enabled provider
+//! (Microsoft or another OpenID provider), a sign-in there with `prompt=login` whose
+//! `auth_time` shows a fresh authentication (and MFA, when the provider requires it).
 
 use std::sync::Arc;
 
@@ -21,6 +22,7 @@ use crate::domain::login::{LoginRefusal, local_refusal};
 use crate::domain::password::{Password, Verified, too_long_to_try};
 use crate::domain::session::{Origin, STEP_UP_WINDOW_SECS, Session, Stage};
 use crate::domain::sso::SsoPurpose;
+use crate::domain::sso::provider::ProviderButton;
 use crate::domain::time::Timestamp;
 use crate::domain::token::{MfaCode, SecretToken};
 use crate::domain::user::{Realm, UserId};
@@ -35,12 +37,21 @@ use super::throttle::account_key;
 use super::{Result, ServiceError, Services};
 
 /// Which ways of stepping up the signed-in admin has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepUpOptions {
     /// Password + second factor (not for SSO-only staff, break-glass excepted).
     pub password: bool,
-    /// A fresh Microsoft sign-in (staff SSO on and the admin's account linked).
-    pub microsoft: bool,
+    /// A fresh sign-in at one of these providers: the enabled providers of the
+    /// realm at which the admin has a linked account (Microsoft or another OpenID
+    /// provider), in the realm's order.
+    pub providers: Vec<ProviderButton>,
+}
+
+impl StepUpOptions {
+    /// Whether the admin can step up by signing in at a provider.
+    pub fn by_provider(&self) -> bool {
+        !self.providers.is_empty()
+    }
 }
 
 const ADMIN_SECRET_CONTEXT: &str = "admin-secret";
@@ -85,10 +96,18 @@ impl Services {
     /// How the signed-in admin may step up.
     pub fn step_up_options(&self, me: &SignedIn) -> Result<StepUpOptions> {
         let policy = self.read(|r| Ok(realm_policy(r, me.user.realm)?))?;
-        let microsoft = self.sso_enabled(me.user.realm)? && !me.user.sso_links.is_empty();
+        let providers = self
+            .providers_linked_to(&me.user)?
+            .into_iter()
+            .map(|p| ProviderButton {
+                id: p.id,
+                name: p.name,
+                kind: p.kind,
+            })
+            .collect();
         Ok(StepUpOptions {
             password: policy.password_allowed(&me.user) && me.user.password_hash.is_some(),
-            microsoft,
+            providers,
         })
     }
 
@@ -172,23 +191,32 @@ impl Services {
         .await
     }
 
-    /// Starts a step-up by Microsoft sign-in, coming back to `next` (an admin page).
+    /// Starts a step-up by a fresh sign-in at `provider` (`None`: the first provider
+    /// at which the admin has a linked account), coming back to `next` (an admin
+    /// page). The provider's `require_mfa` rule applies as at sign-in.
     pub async fn start_sso_step_up(
         self: &Arc<Self>,
         me: &SignedIn,
         next: String,
+        provider: Option<&str>,
     ) -> Result<SsoStart> {
-        if !self.step_up_options(me)?.microsoft {
+        let options = self.step_up_options(me)?;
+        let chosen = match provider.filter(|p| !p.is_empty()) {
+            Some(id) => options.providers.iter().find(|p| p.id == id),
+            None => options.providers.first(),
+        };
+        let Some(chosen) = chosen else {
             return Err(ServiceError::Forbidden(
-                "Your account is not linked to a Microsoft account: confirm with your password and code.".to_owned(),
+                "Your account is not linked at that sign-in provider: confirm with another one or with your password and code.".to_owned(),
             ));
-        }
+        };
         let purpose = SsoPurpose::StepUp {
             user_id: me.user.id,
             session: hex::encode(me.key),
             next,
         };
-        self.start_sso(Realm::Staff, purpose).await
+        self.start_sso_via(me.user.realm, Some(&chosen.id), purpose, None)
+            .await
     }
 
     /// Finishes a step-up by Microsoft sign-in that began at `started`: the verified
@@ -210,10 +238,15 @@ impl Services {
         };
         if !authenticated_since(identity.auth_time, started.0) {
             return Ok(Err(
-                "step-up: Microsoft did not authenticate the user again (auth_time missing or too old)"
+                "step-up: the provider did not authenticate the user again (auth_time missing or too old)"
                     .to_owned(),
             ));
         }
+        let method = if identity.tenant.contains("://") {
+            format!("sign-in at {}", identity.tenant)
+        } else {
+            "Microsoft".to_owned()
+        };
         self.blocking(move |s| {
             let now = s.clock.now();
             s.write(|w| {
@@ -228,14 +261,14 @@ impl Services {
                 });
                 if !linked {
                     return Ok(Err(format!(
-                        "step-up: the Microsoft account (tid {} oid {}) is not linked to this admin",
+                        "step-up: the account (tenant/issuer {} subject {}) is not linked to this admin",
                         identity.tenant, identity.object_id
                     )));
                 }
                 let mut session = me.session.clone();
                 session.stepped_up_at = Some(now);
                 w.put_session(&key, &session)?;
-                s.audit(w, step_up_event(&me, &origin, "Microsoft"))?;
+                s.audit(w, step_up_event(&me, &origin, &method))?;
                 Ok(Ok(()))
             })
         })

@@ -148,6 +148,14 @@ impl IdentityProvider {
         p
     }
 
+    /// An `oidc` provider with issuer, client id and secret all present.
+    pub fn oidc_configured(&self) -> bool {
+        self.kind == ProviderKind::Oidc
+            && !self.issuer.is_empty()
+            && !self.client_id.is_empty()
+            && self.client_secret.is_some()
+    }
+
     /// Whether `domain` routes to this provider (email-first).
     pub fn routes(&self, domain: &str) -> bool {
         self.routing_domains

@@ -6,10 +6,12 @@ use std::sync::Arc;
 
 use super::connection::{Probe, Tested};
 use super::settings::{ConnectionTest, SECRET_CONTEXT, StaffSso, secret_expiry_item};
+use super::sso_only::StaffSsoOnlyReadiness;
 use crate::domain::audit::AuditKind;
 use crate::domain::entra::TenantRef;
 use crate::domain::session::Stage;
-use crate::domain::user::{Realm, User};
+use crate::domain::sso::provider::ENTRA_PROVIDER_ID;
+use crate::domain::user::Realm;
 use crate::service::admin::AdminActor;
 use crate::service::policy::StaffLogin;
 use crate::service::{Result, ServiceError, Services};
@@ -58,12 +60,6 @@ pub(crate) fn parse_domains(text: &str) -> Result<Vec<String>> {
         }
     }
     Ok(domains)
-}
-
-/// An active admin who can still sign in once staff SSO-only is on: one with a
-/// linked Microsoft account, or a break-glass account.
-pub(crate) fn can_sign_in_under_sso_only(user: &User) -> bool {
-    user.is_active_admin() && (!user.sso_links.is_empty() || user.break_glass)
 }
 
 impl Services {
@@ -177,7 +173,12 @@ impl Services {
                         "Enter the tenant ID, client ID and client secret first.",
                     ));
                 }
-                if !on && staff.sso_only {
+                // Under SSO-only, Microsoft may go only if another provider still
+                // lets an admin in.
+                let still_safe = !on
+                    && staff.sso_only
+                    && StaffSsoOnlyReadiness::read_without(w, Some(ENTRA_PROVIDER_ID))?.holds();
+                if !on && staff.sso_only && !still_safe {
                     return Err(ServiceError::Conflict(
                         "Turn SSO-only off first; otherwise nobody could sign in.".to_owned(),
                     ));
@@ -262,34 +263,38 @@ impl Services {
     ) -> Result<usize> {
         self.blocking(move |s| {
             s.write(|w| {
-                let sso: StaffSso = w.setting()?;
                 let mut staff: StaffLogin = w.setting()?;
                 let mut revoked = 0;
                 if on {
-                    let mut missing = Vec::new();
-                    if !(sso.enabled && sso.is_configured()) {
-                        missing.push("Microsoft sign-in must be enabled");
-                    }
-                    if !sso.tested_ok() {
-                        missing.push("the connection test must have passed since the settings last changed");
-                    }
-                    let safe_admin = w.find_user_in_realm(Realm::Staff, can_sign_in_under_sso_only)?;
-                    if safe_admin.is_none() {
-                        missing.push("at least one active admin must have a linked Microsoft account or be a break-glass account");
-                    }
+                    let missing = StaffSsoOnlyReadiness::read(w)?.missing();
                     if !missing.is_empty() {
-                        return Err(ServiceError::Conflict(format!("SSO-only cannot be turned on yet: {}.", missing.join("; "))));
+                        return Err(ServiceError::Conflict(format!(
+                            "SSO-only cannot be turned on yet: {}.",
+                            missing.join("; ")
+                        )));
                     }
                     for user in w.users_in_realm(Realm::Staff)? {
                         if !user.break_glass {
-                            revoked += w.delete_sessions_of_user(user.id, |_, session| session.auth.used_password() || session.stage != Stage::Active)?;
+                            revoked += w.delete_sessions_of_user(user.id, |_, session| {
+                                session.auth.used_password() || session.stage != Stage::Active
+                            })?;
                         }
                     }
                 }
                 staff.sso_only = on;
                 w.put_setting(&staff)?;
-                let detail = if on { format!("staff SSO-only on; {revoked} password session(s) revoked") } else { "staff SSO-only off".to_owned() };
-                s.audit(w, actor.event(AuditKind::SsoOnlyChanged).in_realm(Realm::Staff).detail(detail))?;
+                let detail = if on {
+                    format!("staff SSO-only on; {revoked} password session(s) revoked")
+                } else {
+                    "staff SSO-only off".to_owned()
+                };
+                s.audit(
+                    w,
+                    actor
+                        .event(AuditKind::SsoOnlyChanged)
+                        .in_realm(Realm::Staff)
+                        .detail(detail),
+                )?;
                 Ok(revoked)
             })
         })

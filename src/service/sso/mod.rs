@@ -8,6 +8,7 @@ pub mod email_first;
 pub mod flow;
 pub mod id_token;
 pub mod identity;
+pub mod linking;
 pub mod oidc;
 mod oidc_token;
 pub mod portal;
@@ -17,6 +18,7 @@ pub mod providers;
 pub mod registration;
 pub mod secret_expiry;
 pub mod settings;
+pub mod sso_only;
 pub mod summary;
 
 use crate::domain::entra::SsoIdentity;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::AppConfig;
 use super::settings::StaffSso;
+use super::sso_only::StaffSsoOnlyReadiness;
 use crate::domain::audit::AuditKind;
 use crate::domain::sso::SsoApp;
 use crate::domain::sso::provider::{
@@ -395,7 +396,14 @@ impl Services {
         id: &str,
     ) -> Result<()> {
         let policy = self.store.read(|r| realm_policy(r, realm))?;
-        let others = list.providers.iter().any(|p| p.id != id && p.enabled);
+        let others = match realm {
+            // Staff: another usable provider must still let an admin in.
+            Realm::Staff => self
+                .store
+                .read(|r| StaffSsoOnlyReadiness::read_without(r, Some(id)))?
+                .holds(),
+            Realm::Client(_) => list.providers.iter().any(|p| p.id != id && p.enabled),
+        };
         if policy.sso_only && !others {
             return Err(ServiceError::Conflict(
                 "Turn SSO-only off first; otherwise nobody could sign in.".to_owned(),
@@ -436,8 +444,5 @@ impl Services {
 
 /// Issuer, client id and secret are all present.
 pub fn oidc_configured(p: &IdentityProvider) -> bool {
-    p.kind == ProviderKind::Oidc
-        && !p.issuer.is_empty()
-        && !p.client_id.is_empty()
-        && p.client_secret.is_some()
+    p.oidc_configured()
 }

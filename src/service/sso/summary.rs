@@ -4,13 +4,12 @@
 
 use std::sync::Arc;
 
-use super::admin::can_sign_in_under_sso_only;
 use super::settings::{ConnectionTest, PortalApp, StaffSso, expiry_warning};
+use super::sso_only::StaffSsoOnlyReadiness;
 use crate::domain::time::Timestamp;
-use crate::domain::user::Realm;
 use crate::service::policy::StaffLogin;
 use crate::service::sso::registration::secret_status;
-use crate::service::{Result, Services};
+use crate::service::{Result, ServiceError, Services};
 use crate::store::prelude::*;
 
 /// The client secret of an app registration as admins see it.
@@ -64,9 +63,9 @@ pub struct StaffSsoSummary {
     pub tested_ok: bool,
     /// Staff SSO-only is on.
     pub sso_only: bool,
-    /// An active admin has a linked Microsoft account or is a break-glass account
-    /// (one of the conditions for SSO-only).
-    pub safe_admin: bool,
+    /// The conditions for turning SSO-only on, counted over every provider of the
+    /// staff realm (Microsoft or another OpenID provider).
+    pub sso_only_ready: StaffSsoOnlyReadiness,
     /// The redirect URI to register in Entra.
     pub redirect_uri: String,
 }
@@ -87,16 +86,14 @@ impl Services {
     /// The staff SSO settings as admins see them (reads the staff users, so off the
     /// executor).
     pub async fn staff_sso_summary(self: &Arc<Self>) -> Result<StaffSsoSummary> {
-        let (sso, staff, safe_admin) = self
+        let (sso, staff, ready) = self
             .blocking(|s| {
-                Ok(s.store.read(|r| {
+                s.store.read(|r| {
                     let sso: StaffSso = r.setting()?;
                     let staff: StaffLogin = r.setting()?;
-                    let safe_admin = r
-                        .find_user_in_realm(Realm::Staff, can_sign_in_under_sso_only)?
-                        .is_some();
-                    Ok::<_, crate::store::StoreError>((sso, staff, safe_admin))
-                })?)
+                    let ready = StaffSsoOnlyReadiness::read(r)?;
+                    Ok::<_, ServiceError>((sso, staff, ready))
+                })
             })
             .await?;
         Ok(StaffSsoSummary {
@@ -117,7 +114,7 @@ impl Services {
             revision: sso.revision,
             last_test: sso.last_test,
             sso_only: staff.sso_only,
-            safe_admin,
+            sso_only_ready: ready,
             redirect_uri: self.sso_redirect_uri(),
         })
     }

@@ -139,6 +139,9 @@ pub struct ConfirmFields {
 #[derive(Debug, Deserialize)]
 pub struct MicrosoftFields {
     next: Option<String>,
+    /// The provider to sign in at (absent: the first one the admin is linked at).
+    #[serde(default)]
+    provider: Option<String>,
 }
 
 fn render(
@@ -160,7 +163,7 @@ fn render(
             error,
             window_minutes: state.services.step_up_window_minutes(),
             password_form: options.password,
-            microsoft: options.microsoft,
+            providers: &options.providers,
         }),
     ))
 }
@@ -218,7 +221,11 @@ pub async fn confirm_with_microsoft(
 ) -> WebResult<HttpResponse> {
     let state = AppState::of(&req);
     let next = safe_admin_next(form.0.next.as_deref());
-    let start = state.services.start_sso_step_up(&admin.0, next).await?;
+    let provider = form.0.provider.filter(|p| p.len() <= 32);
+    let start = state
+        .services
+        .start_sso_step_up(&admin.0, next, provider.as_deref())
+        .await?;
     Ok(to_microsoft(state, &start))
 }
 

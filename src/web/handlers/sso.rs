@@ -224,21 +224,24 @@ pub async fn consent(
 #[derive(Debug, Deserialize)]
 pub struct NoFields {}
 
+#[derive(Debug, Deserialize)]
+pub struct LinkFields {
+    /// The provider to link an account of (absent: the realm's Microsoft provider).
+    #[serde(default)]
+    provider: Option<String>,
+}
+
 /// `POST /account/sso/link`
 pub async fn link(
     req: HttpRequest,
     current: CurrentUser,
-    _form: CsrfForm<NoFields>,
+    form: CsrfForm<LinkFields>,
 ) -> WebResult<HttpResponse> {
     let state = AppState::of(&req);
+    let provider = form.0.provider.filter(|p| p.len() <= 32);
     let start = state
         .services
-        .start_sso(
-            current.ctx.realm,
-            SsoPurpose::Link {
-                user_id: current.me.user.id,
-            },
-        )
+        .start_link(&current.me, provider.as_deref())
         .await?;
     Ok(to_microsoft(state, &start))
 }

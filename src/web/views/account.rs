@@ -5,9 +5,10 @@ use maud::{Markup, html};
 
 use super::components::{Field, code_field, csrf_input, error_banner, notice_banner};
 use super::layout::{Chrome, page};
+use crate::domain::sso::provider::ProviderButton;
 use crate::domain::time::Timestamp;
-use crate::domain::user::SsoLink;
 use crate::service::activity::{ActedBy, ActivityItem};
+use crate::service::sso::linking::LinkedAccount;
 use crate::web::paths::RealmPaths;
 
 /// One session row.
@@ -35,9 +36,10 @@ pub struct AccountView<'a> {
     /// Password changes allowed (not under SSO-only).
     pub password_allowed: bool,
     pub sessions: Vec<SessionRow>,
-    /// "Link your Microsoft account" is offered.
-    pub sso_available: bool,
-    pub sso_links: &'a [SsoLink],
+    /// One "Link a … account" button per enabled provider of the realm.
+    pub link_buttons: &'a [ProviderButton],
+    /// The accounts linked to the user, with the provider each came from.
+    pub linked: &'a [LinkedAccount],
     /// How many passkeys the user has; `None` when passkeys are not used here.
     pub passkeys: Option<usize>,
     pub error: Option<&'a str>,
@@ -110,14 +112,14 @@ pub fn account_page(vm: &AccountView) -> Markup {
                 }
             }
             section.card {
-                h2 { "Microsoft account" }
-                @if vm.sso_links.is_empty() {
-                    p { "No Microsoft account is linked." }
+                h2 { "Sign-in accounts" }
+                @if vm.linked.is_empty() {
+                    p { "No account of a sign-in provider is linked." }
                 } @else {
                     ul {
-                        @for link in vm.sso_links {
+                        @for link in vm.linked {
                             li {
-                                (link.username) " — linked " (link.linked_at.to_display()) " "
+                                (link.provider) ": " (link.username) " — linked " (link.linked_at.to_display()) " "
                                 form.inline method="post" action=(vm.paths.account_sso_unlink()) {
                                     (csrf_input(vm.csrf))
                                     input type="hidden" name="tenant" value=(link.tenant);
@@ -128,10 +130,11 @@ pub fn account_page(vm: &AccountView) -> Markup {
                         }
                     }
                 }
-                @if vm.sso_available {
+                @for button in vm.link_buttons {
                     form method="post" action=(vm.paths.account_sso_link()) {
                         (csrf_input(vm.csrf))
-                        button.secondary type="submit" { "Link a Microsoft account" }
+                        input type="hidden" name="provider" value=(button.id);
+                        button.secondary type="submit" { "Link a " (button.name) " account" }
                     }
                 }
             }

@@ -18,7 +18,7 @@ use url::Url;
 
 use super::errors::Refusal;
 use super::jwt::{self, Facts};
-use super::state::{Code, State};
+use super::state::{Code, SigningAlg, State};
 use super::{ConsentOutcome, Hostile};
 
 pub(super) type Shared = Arc<Mutex<State>>;
@@ -171,6 +171,12 @@ async fn keys(state: web::Data<Mutex<State>>, tenant: web::Path<String>) -> Http
             let mut keys = vec![jwk];
             if st.second_key {
                 keys.push(st.keys.unknown.public_jwk());
+            }
+            let options = st.issuers.get(&tid);
+            if options
+                .is_some_and(|o| o.signing == SigningAlg::Es256 || o.es256_header_with_rsa_kid)
+            {
+                keys.push(st.keys.ec.public_jwk());
             }
             HttpResponse::Ok().json(json!({ "keys": keys }))
         }
@@ -389,7 +395,10 @@ fn token_answer(
             if scope.contains(&"openid") {
                 let hostile = std::mem::replace(&mut st.hostile, Hostile::None);
                 let generic = st.issuers.contains_key(&tid);
+                let options = st.issuers.get(&tid).cloned().unwrap_or_default();
                 let facts = Facts {
+                    signing: options.signing,
+                    mismatched_kid: options.es256_header_with_rsa_kid,
                     generic,
                     extra: &st.extra_claims,
                     omit_kid: st.omit_kid,

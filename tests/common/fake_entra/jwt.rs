@@ -1,4 +1,5 @@
-//! ID tokens as Entra v2.0 issues them (claims, RS256 signature), and the hostile
+//! ID tokens as Entra v2.0 issues them (claims, RS256 signature; a generic issuer
+//! may sign PS256 or ES256), and the hostile
 //! variants, each of which changes exactly one aspect of an otherwise valid token.
 
 use base64::Engine;
@@ -8,6 +9,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::keys::KeyRing;
+use super::state::SigningAlg;
 use super::{CONSUMER_TENANT, FakeUser, Hostile};
 
 /// The app id of Microsoft Graph: the "other" audience of the extra-audience variants.
@@ -32,6 +34,10 @@ pub(super) struct Facts<'a> {
     /// Merged into the claims last (`null` removes a claim).
     pub extra: &'a Map<String, Value>,
     pub omit_kid: bool,
+    /// A generic issuer's signing algorithm (Entra: always RS256).
+    pub signing: SigningAlg,
+    /// `alg: ES256` with the RSA key's kid (see `IssuerOptions`).
+    pub mismatched_kid: bool,
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -149,13 +155,19 @@ pub(super) fn id_token(facts: &Facts<'_>, hostile: Hostile, keys: &KeyRing) -> S
     let payload = b64(&serde_json::to_vec(&claims(facts, hostile)).unwrap());
     let current = &keys.current;
     let omit_kid = facts.omit_kid;
-    let rs256 = |kid: &str| {
+    let alg = match facts.signing {
+        SigningAlg::Rs256 => "RS256",
+        SigningAlg::Ps256 => "PS256",
+        SigningAlg::Es256 => "ES256",
+    };
+    let header_for = |alg: &str, kid: &str| {
         if omit_kid {
-            json!({"typ": "JWT", "alg": "RS256"})
+            json!({"typ": "JWT", "alg": alg})
         } else {
-            json!({"typ": "JWT", "alg": "RS256", "kid": kid})
+            json!({"typ": "JWT", "alg": alg, "kid": kid})
         }
     };
+    let rs256 = |kid: &str| header_for("RS256", kid);
     let (header, signer): (Value, Signer<'_>) = match hostile {
         Hostile::AlgNone => (json!({"typ": "JWT", "alg": "none"}), Signer::Nothing),
         Hostile::Hs256WithClientSecret => (
@@ -168,13 +180,20 @@ pub(super) fn id_token(facts: &Facts<'_>, hostile: Hostile, keys: &KeyRing) -> S
             (header, Signer::Rsa(&keys.embedded))
         }
         Hostile::UnknownKid => (rs256(&keys.unknown.kid), Signer::Rsa(&keys.unknown)),
-        _ => (rs256(&current.kid), Signer::Rsa(current)),
+        _ if facts.mismatched_kid => (header_for("ES256", &current.kid), Signer::Ec(&keys.ec)),
+        _ => match facts.signing {
+            SigningAlg::Rs256 => (rs256(&current.kid), Signer::Rsa(current)),
+            SigningAlg::Ps256 => (header_for(alg, &current.kid), Signer::Pss(current)),
+            SigningAlg::Es256 => (header_for(alg, &keys.ec.kid), Signer::Ec(&keys.ec)),
+        },
     };
     let input = format!("{}.{payload}", b64(&serde_json::to_vec(&header).unwrap()));
     let mut signature = match signer {
         Signer::Nothing => Vec::new(),
         Signer::Hmac(key) => hs256(key, input.as_bytes()),
         Signer::Rsa(key) => key.sign(input.as_bytes()),
+        Signer::Pss(key) => key.sign_pss(input.as_bytes()),
+        Signer::Ec(key) => key.sign(input.as_bytes()),
     };
     if hostile == Hostile::BadSignature {
         let last = signature.len() - 1;
@@ -189,6 +208,8 @@ enum Signer<'a> {
     Nothing,
     Hmac(&'a [u8]),
     Rsa(&'a super::keys::Key),
+    Pss(&'a super::keys::Key),
+    Ec(&'a super::keys::EcKey),
 }
 
 /// HMAC-SHA256 (JWS "HS256").

@@ -1,12 +1,14 @@
-//! The fake's RSA keys: the published signing key (rotatable through four fixture
-//! keys) and the two attacker keys behind `Hostile::EmbeddedJwk` and
-//! `Hostile::UnknownKid`. Signs only; checking signatures is the relying party's job.
+//! The fake's keys: the published RSA signing key (rotatable through four fixture
+//! keys; RS256 or PS256), the P-256 key of generic issuers that sign ES256, and the
+//! two attacker keys behind `Hostile::EmbeddedJwk` and `Hostile::UnknownKid`. Signs
+//! only; checking signatures is the relying party's job.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use p256::ecdsa::signature::Signer as _;
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::traits::PublicKeyParts;
-use rsa::{Pkcs1v15Sign, RsaPrivateKey};
+use rsa::{Pkcs1v15Sign, Pss, RsaPrivateKey};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -46,6 +48,18 @@ impl Key {
             .expect("RSA signing")
     }
 
+    /// RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte random salt (JWS "PS256").
+    pub fn sign_pss(&self, input: &[u8]) -> Vec<u8> {
+        let digest = Sha256::digest(input);
+        self.private
+            .sign_with_rng(
+                &mut rsa::rand_core::OsRng,
+                Pss::new_with_salt::<rsa::sha2::Sha256>(32),
+                &digest,
+            )
+            .expect("RSA-PSS signing")
+    }
+
     /// The public key as a JWK in Entra's shape (`x5t` equals the kid, as at Entra;
     /// there is no certificate, so no `x5c`).
     pub fn public_jwk(&self) -> Value {
@@ -56,6 +70,45 @@ impl Key {
             "x5t": self.kid,
             "n": URL_SAFE_NO_PAD.encode(self.private.n().to_bytes_be()),
             "e": URL_SAFE_NO_PAD.encode(self.private.e().to_bytes_be()),
+        })
+    }
+}
+
+/// A P-256 key (JWS "ES256"), made afresh for each fake.
+pub(super) struct EcKey {
+    pub kid: String,
+    private: p256::ecdsa::SigningKey,
+}
+
+impl EcKey {
+    fn new() -> EcKey {
+        loop {
+            let mut bytes = [0u8; 32];
+            getrandom::fill(&mut bytes).expect("OS RNG");
+            if let Ok(private) = p256::ecdsa::SigningKey::from_slice(&bytes) {
+                let kid = URL_SAFE_NO_PAD.encode(&Sha256::digest(bytes)[..12]);
+                return EcKey { kid, private };
+            }
+        }
+    }
+
+    /// ECDSA P-256 with SHA-256, as JWS wants it: `r || s`, 64 bytes.
+    pub fn sign(&self, input: &[u8]) -> Vec<u8> {
+        let signature: p256::ecdsa::Signature = self.private.sign(input);
+        signature.to_bytes().to_vec()
+    }
+
+    /// The public key as a JWK.
+    pub fn public_jwk(&self) -> Value {
+        let point = self.private.verifying_key().to_sec1_point(false);
+        let bytes = point.as_bytes();
+        json!({
+            "kty": "EC",
+            "crv": "P-256",
+            "use": "sig",
+            "kid": self.kid,
+            "x": URL_SAFE_NO_PAD.encode(&bytes[1..33]),
+            "y": URL_SAFE_NO_PAD.encode(&bytes[33..65]),
         })
     }
 }
@@ -74,6 +127,8 @@ pub(super) struct KeyRing {
     pub embedded: Key,
     /// Never published at all.
     pub unknown: Key,
+    /// Published by generic issuers that sign ES256.
+    pub ec: EcKey,
 }
 
 impl KeyRing {
@@ -85,6 +140,7 @@ impl KeyRing {
             generation: 0,
             embedded: Key::new(load(EMBEDDED), "embedded"),
             unknown: Key::new(load(UNKNOWN), "unknown"),
+            ec: EcKey::new(),
         }
     }
 

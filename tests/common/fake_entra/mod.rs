@@ -43,8 +43,8 @@ use actix_web::dev::ServerHandle;
 pub use jwt::{GRAPH_APP_ID, hs256, pairwise_sub};
 
 use endpoints::lock;
-pub use state::IssuerOptions;
 use state::State;
+pub use state::{IssuerOptions, SigningAlg};
 
 /// The tenant of personal Microsoft accounts.
 pub const CONSUMER_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";

@@ -90,6 +90,21 @@ pub struct IssuerOptions {
     pub algorithms: Option<Vec<String>>,
     /// The `issuer` named in discovery, when not the real one.
     pub issuer_override: Option<String>,
+    /// How ID tokens are signed (default RS256). With ES256 the JWKS also publishes
+    /// the fake's P-256 key.
+    pub signing: SigningAlg,
+    /// ID tokens say `alg: ES256` and name the RSA key's `kid`, signed by the P-256
+    /// key (also published, under its own kid): a key/algorithm mismatch.
+    pub es256_header_with_rsa_kid: bool,
+}
+
+/// The algorithm a generic issuer signs ID tokens with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SigningAlg {
+    #[default]
+    Rs256,
+    Ps256,
+    Es256,
 }
 
 impl State {
