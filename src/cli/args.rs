@@ -87,6 +87,11 @@ pub enum Command {
         #[command(subcommand)]
         command: PortalAppCommand,
     },
+    /// The staff pages' organisation name and logo.
+    Staff {
+        #[command(subcommand)]
+        command: super::staff_args::StaffCommand,
+    },
     /// Clients (customer companies) and their portals.
     Client {
         #[command(subcommand)]
