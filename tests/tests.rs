@@ -67,6 +67,7 @@ mod sso_guests;
 mod sso_hostile;
 mod sso_only;
 mod sso_only_writes;
+mod staff_branding;
 mod store_fixture_v1;
 mod store_migration;
 mod throttle_bursts;
