@@ -213,7 +213,7 @@ pub enum ClientCommand {
         footer: Option<String>,
         /// A PNG or JPEG logo of at most 64 KiB ("" removes it).
         #[arg(long, value_name = "FILE")]
-        logo: Option<PathBuf>,
+        logo: Option<String>,
         /// Session idle timeout like 30m ("default" = the configured one).
         #[arg(long)]
         session_idle: Option<String>,

@@ -238,12 +238,13 @@ pub(super) fn idp_request(
 
 /// A logo file for the admin API: base64 of its bytes, `""` to remove it (an empty
 /// path), `None` to leave it. Files over the limit are refused before sending.
-fn logo_base64(logo: Option<std::path::PathBuf>) -> anyhow::Result<Option<String>> {
+fn logo_base64(logo: Option<String>) -> anyhow::Result<Option<String>> {
     use base64::Engine;
     Ok(match logo {
         None => None,
-        Some(path) if path.as_os_str().is_empty() => Some(String::new()),
+        Some(path) if path.is_empty() => Some(String::new()),
         Some(path) => {
+            let path = std::path::PathBuf::from(path);
             let bytes = std::fs::read(&path)
                 .with_context(|| format!("while reading the logo {}", path.display()))?;
             if bytes.len() > crate::domain::client::LOGO_LIMIT {

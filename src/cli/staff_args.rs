@@ -1,8 +1,6 @@
 //! `gatehouse staff …`: the staff pages' own look (organisation name and logo), the
 //! staff equivalent of a client's branding in `gatehouse client set`.
 
-use std::path::PathBuf;
-
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
@@ -16,7 +14,8 @@ pub enum StaffCommand {
         #[arg(long)]
         org_name: Option<String>,
         /// A PNG or JPEG logo of at most 64 KiB ("" removes it).
+        // A string, not a path: clap refuses an empty path, and "" means "remove".
         #[arg(long, value_name = "FILE")]
-        logo: Option<PathBuf>,
+        logo: Option<String>,
     },
 }
