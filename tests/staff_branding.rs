@@ -87,6 +87,8 @@ async fn without_a_setting_the_staff_pages_say_gatehouse_and_have_no_logo() {
     assert_eq!(title(&login), "Sign in · Gatehouse");
     assert!(card_logo(&login).is_none(), "{}", login.body);
     assert_eq!(visitor.get("/logo").await.status, StatusCode::NOT_FOUND);
+    let invite = visitor.get("/invite/not-a-real-token").await;
+    assert!(title(&invite).ends_with("· Gatehouse"), "{}", invite.body);
 }
 
 #[actix_web::test]
@@ -156,6 +158,15 @@ async fn an_admin_sets_the_name_and_logo_and_the_staff_pages_show_them() {
         title(&account)
     );
     assert!(account.has("src=\"/logo?v="), "logo in the top bar");
+
+    // A staff error page (a mistyped invitation link) keeps the look too.
+    let invite = visitor.get("/invite/not-a-real-token").await;
+    assert_eq!(invite.status, StatusCode::NOT_FOUND);
+    assert!(
+        title(&invite).ends_with("· Northwind Traders"),
+        "{}",
+        invite.body
+    );
 
     // Audited old → new; the logo named, never its bytes.
     let events = branding_events(&app);

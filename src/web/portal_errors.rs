@@ -3,6 +3,8 @@
 //! does not exist …) is shown in the client's branding, and its way out is the
 //! portal's own sign-in page, never the staff pages. Status and headers (such as
 //! `Retry-After`) stay as the error set them; only the page around the message changes.
+//! Staff-side HTML error pages likewise carry the organisation's name and logo when an
+//! admin set them.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -28,7 +30,7 @@ pub async fn in_portal_branding(
     let slug = portal_slug(req.path()).map(str::to_owned);
     let res = next.call(req).await?.map_into_boxed_body();
     let Some(slug) = slug else {
-        return Ok(res);
+        return Ok(in_staff_branding(res));
     };
     let shown = match res
         .response()
@@ -54,6 +56,43 @@ pub async fn in_portal_branding(
     )
     .into_string();
     Ok(res.map_body(|_, _| BoxBody::new(body)))
+}
+
+/// A staff-side HTML error page in the organisation's name and logo, when an admin
+/// set them (without them the page stays exactly as it was).
+fn in_staff_branding(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let is_html = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let shown = match res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<WebError>())
+    {
+        Some(WebError::SignInRequired { .. }) | None => return res,
+        Some(_) if !is_html => return res,
+        Some(err) => err.describe(),
+    };
+    let state = AppState::of(res.request());
+    if !state
+        .services
+        .staff_look()
+        .is_ok_and(|look| look.org_name_set || look.has_logo)
+    {
+        return res;
+    }
+    let ctx = RealmCtx::staff(state);
+    let (_, title, message) = shown;
+    let body = views::errors::page_in(
+        chrome(&ctx, title, None, ""),
+        &message,
+        "Go to the start page",
+        "/",
+    )
+    .into_string();
+    res.map_body(|_, _| BoxBody::new(body))
 }
 
 #[cfg(test)]
