@@ -6,6 +6,7 @@
 use actix_web::http::StatusCode;
 use gatehouse::domain::audit::AuditKind;
 use gatehouse::service::admin::AdminActor;
+use gatehouse::service::branding::StaffBrandingUpdate;
 
 use crate::common::smtp::SmtpServer;
 use crate::common::staff::admin;
@@ -321,4 +322,53 @@ async fn staff_emails_carry_the_organisation_name() {
     let mail = smtp.wait_subject("ops@example.com", "Reset your", 1).await;
     assert_eq!(mail.subject, "Reset your Northwind Traders password");
     assert!(mail.html.contains("Northwind Traders"));
+}
+
+#[actix_web::test]
+async fn authenticator_apps_and_the_code_steps_show_the_organisation_name() {
+    let app = TestApp::new().await;
+    app.services
+        .set_staff_branding(
+            AdminActor::cli(),
+            StaffBrandingUpdate {
+                org_name: Some("Northwind Traders".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    app.create_admin("kim@example.com", "a long passphrase")
+        .await;
+    let mut b = app.browser();
+    b.sign_in(&app, "kim@example.com", "a long passphrase", None)
+        .await;
+    let setup = b.get("/mfa/setup").await;
+    assert!(
+        title(&setup).ends_with("· Northwind Traders"),
+        "{}",
+        title(&setup)
+    );
+    let uri = setup.input_value("otpauth").expect("otpauth link");
+    assert!(
+        uri.starts_with("otpauth://totp/Northwind%20Traders:"),
+        "{uri}"
+    );
+    assert!(uri.contains("issuer=Northwind%20Traders"), "{uri}");
+    assert!(!uri.contains("Gatehouse"), "{uri}");
+
+    b.enrol(&app).await;
+    b.post("/logout", &[]).await;
+    b.get("/login").await;
+    let step = b
+        .post(
+            "/login",
+            &[
+                ("email", "kim@example.com"),
+                ("password", "a long passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(step.location(), "/login/mfa");
+    let code = b.follow(&step).await;
+    assert_eq!(title(&code), "Enter your code · Northwind Traders");
 }
