@@ -278,3 +278,88 @@ fn doctor_reports_the_schema_version_and_restore_migrates_a_version_1_backup() {
             .unwrap();
     assert_eq!(acme[0]["email"], "bob@acme.example");
 }
+
+/// `users` staff users and `sessions` sessions written with `layout` into a new store
+/// at `path`, left at schema version 1 when `layout` is version 1's.
+fn bulk_store(path: &Path, layout: Layout, users: usize, sessions: usize) {
+    let mut store = Store::open(path).unwrap();
+    let now = SystemClock.now();
+    let users: Vec<User> = (0..users)
+        .map(|i| {
+            User::new(
+                Realm::Staff,
+                Email::parse(&format!("user{i}@example.com")).unwrap(),
+                format!("User {i}"),
+                Role::Member,
+                UserStatus::Active,
+                now,
+            )
+        })
+        .collect();
+    store.bulk_insert_users_as(layout, &users).unwrap();
+    let lifetimes = Lifetimes {
+        idle_secs: 3600,
+        absolute_secs: 36_000,
+    };
+    let origin = Origin {
+        ip: "192.0.2.9".into(),
+        user_agent: "Firefox on Linux".into(),
+    };
+    let batch: Vec<(SessionKey, Session)> = (0..sessions)
+        .map(|i| {
+            let mut key = [0u8; 32];
+            key[..8].copy_from_slice(&(i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15).to_le_bytes());
+            let session = Session::start(
+                users[i % users.len()].id,
+                Realm::Staff,
+                Stage::Active,
+                AuthMethod::PasswordTotp,
+                lifetimes,
+                &origin,
+                now,
+            );
+            (key, session)
+        })
+        .collect();
+    store.bulk_insert_sessions_as(layout, &batch).unwrap();
+    store.bulk_finish().unwrap();
+    if layout == Layout::V1 {
+        store.rewrite_as_v1().unwrap();
+    }
+}
+
+#[test]
+fn a_migrated_store_is_as_small_as_one_written_compact() {
+    const USERS: usize = 1_000;
+    const SESSIONS: usize = 30_000;
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old.redb");
+    let new = dir.path().join("new.redb");
+    bulk_store(&old, Layout::V1, USERS, SESSIONS);
+    bulk_store(&new, Layout::Current, USERS, SESSIONS);
+    let size = |p: &Path| std::fs::metadata(p).unwrap().len();
+    let v1_bytes = size(&old);
+    // Opening migrates it (and compacts what the migration freed).
+    drop(Store::open(&old).unwrap());
+    let (version, records) = facts(&old);
+    assert_eq!(version, 3);
+    assert_eq!(
+        records,
+        [
+            ("users-1".to_owned(), 2, USERS as u64),
+            ("sessions-1".to_owned(), 2, SESSIONS as u64)
+        ]
+    );
+    let (migrated, written) = (size(&old), size(&new));
+    eprintln!(
+        "{SESSIONS} sessions: version 1 {v1_bytes} bytes, migrated {migrated}, written compact {written}"
+    );
+    assert!(
+        migrated * 4 <= written * 5,
+        "migrated {migrated} bytes vs {written} written compact"
+    );
+    assert!(
+        migrated * 2 < v1_bytes,
+        "migrated {migrated} bytes vs {v1_bytes} at version 1"
+    );
+}

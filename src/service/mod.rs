@@ -25,6 +25,7 @@ pub mod devices;
 pub mod email_change;
 pub mod enrolment;
 pub mod forward_auth;
+mod forward_auth_cache;
 pub mod forwarding;
 pub mod hashing;
 pub mod health;
@@ -198,6 +199,7 @@ pub struct Services {
     pub(in crate::service) hashing: Hashing,
     pub(in crate::service) throttle: Throttle,
     pub(in crate::service) activity: Activity,
+    pub(in crate::service) forward_auth_cache: forward_auth_cache::ForwardAuthCache,
     pub(in crate::service) entra: sso::client::EntraClient,
     pub(in crate::service) oidc: sso::oidc::OidcClient,
     pub(in crate::service) metrics: Metrics,
@@ -256,6 +258,7 @@ impl Services {
             graph,
             passkeys,
             activity: Activity::default(),
+            forward_auth_cache: Default::default(),
             metrics,
             mail,
         };

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::forwarding::UntrustedForwarding;
 use super::policy::realm_policy;
-use super::sso::settings::{PortalApp, StaffSso};
+use super::sso::secret_expiry::stored_secrets;
+use super::sso::settings::StaffSso;
 use super::{Result, Services};
 use crate::domain::user::{Realm, Role, UserStatus};
 use crate::store::migrations::CURRENT_VERSION;
@@ -73,10 +74,11 @@ pub struct SweepStatus {
     pub summary: String,
 }
 
-/// A stored client secret of an Entra app registration.
+/// A stored client secret: of an Entra app registration or of an `oidc` provider.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecretExpiry {
-    /// "staff sign-in app" or "portal app".
+    /// "staff sign-in app", "portal app", or "identity provider N (id) of staff" /
+    /// "… of client N (slug)".
     pub app: String,
     /// `YYYY-MM-DD`, when the admin recorded one.
     pub expires: Option<String>,
@@ -109,20 +111,13 @@ impl Services {
                 .collect();
             let newest = r.audit_events(1, None)?;
             let staff_app: StaffSso = r.setting()?;
-            let portal_app: PortalApp = r.setting()?;
-            let mut secrets = Vec::new();
-            if staff_app.client_secret.is_some() {
-                secrets.push(SecretExpiry {
-                    app: "staff sign-in app".to_owned(),
-                    expires: staff_app.secret_expires.clone(),
-                });
-            }
-            if portal_app.client_secret.is_some() {
-                secrets.push(SecretExpiry {
-                    app: "portal app".to_owned(),
-                    expires: portal_app.secret_expires.clone(),
-                });
-            }
+            let secrets = stored_secrets(r)?
+                .into_iter()
+                .map(|s| SecretExpiry {
+                    app: s.owner.describe(),
+                    expires: s.expires,
+                })
+                .collect();
             let staff_sso = staff_app.enabled.then(|| SsoTestState {
                 tested_ok: staff_app.tested_ok(),
                 last_test: staff_app.last_test.as_ref().map(|t| (t.at.0, t.passed)),

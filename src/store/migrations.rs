@@ -45,7 +45,9 @@ const MIGRATIONS: &[Migration] = &[
 ];
 
 /// Brings the store to [`CURRENT_VERSION`], refusing a store written by a newer build.
-pub fn run(store: &Store) -> Result<()> {
+/// Returns whether tables were rebuilt (the file then has free pages worth giving
+/// back with a compaction).
+pub fn run(store: &Store) -> Result<bool> {
     let found = store.write(|w| {
         // Tables that later versions add are created here too, so opening them never
         // fails on an older file; creating an existing table is a no-op.
@@ -64,8 +66,9 @@ pub fn run(store: &Store) -> Result<()> {
     // steps there are.
     let pending: Vec<&Migration> = MIGRATIONS.iter().filter(|m| m.version > found).collect();
     if pending.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
+    let rebuilt = found > 0 && pending.iter().any(|m| m.version == 2);
     let started = Instant::now();
     if found > 0 {
         for migration in &pending {
@@ -91,7 +94,7 @@ pub fn run(store: &Store) -> Result<()> {
             "store migrated"
         );
     }
-    Ok(())
+    Ok(rebuilt)
 }
 
 /// The schema version recorded in the store (0 for a new file).
@@ -193,20 +196,20 @@ fn entra_settings_become_providers(w: &mut Writer) -> Result<()> {
     Ok(())
 }
 
-/// Records rewritten per step of a migration; each step reads a batch of rows, then
-/// writes them back (a redb table cannot be written while it is being iterated).
-const BATCH: usize = 10_000;
-
 /// Version 2: user and session records go from JSON (version byte 1) to the compact
-/// layout of `store::compact` (version byte 2). Records already compact are left as
-/// they are, so running it twice changes nothing.
+/// layout of `store::compact` (version byte 2). Each table is rebuilt: every row is
+/// copied, in key order, into a new table (converted when it is at version 1, as it
+/// is otherwise), the old table is deleted and the new one takes its name. Rewriting
+/// the rows in place would keep every B-tree page the larger JSON rows needed, half
+/// empty, and no compaction gives those back; a table filled in key order is dense.
+/// Running it twice changes nothing.
 fn compact_users_and_sessions(w: &mut Writer) -> Result<()> {
     let started = Instant::now();
-    let users = rewrite_v1_records(w, USERS, |bytes| {
+    let users = rebuild_table(w, USERS, "users-1-rebuilt", |bytes| {
         let user: User = super::codec::decode_v1(compact::USER, bytes)?;
         compact::encode_user(&user)
     })?;
-    let sessions = rewrite_v1_records(w, SESSIONS, |bytes| {
+    let sessions = rebuild_table(w, SESSIONS, "sessions-1-rebuilt", |bytes| {
         let session: Session = super::codec::decode_v1(compact::SESSION, bytes)?;
         compact::encode_session(&session)
     })?;
@@ -219,48 +222,38 @@ fn compact_users_and_sessions(w: &mut Writer) -> Result<()> {
     Ok(())
 }
 
-/// Rewrites every value of `table` whose version byte is 1 with `convert`; returns
-/// how many were rewritten.
-fn rewrite_v1_records<K>(
+/// Rebuilds `table` under its own name with every value whose version byte is 1
+/// replaced by `convert`'s; returns how many were converted. `scratch` is the name
+/// the new table has until the old one is gone (within this one transaction).
+fn rebuild_table<K>(
     w: &mut Writer,
     table: TableDefinition<K, &[u8]>,
+    scratch: &str,
     convert: impl Fn(&[u8]) -> Result<Vec<u8>>,
 ) -> Result<u64>
 where
     K: redb::Key + 'static,
     for<'a> K: redb::Value<SelfType<'a> = K> + Copy,
 {
-    let mut rewritten = 0;
-    let mut after: Option<K> = None;
-    loop {
-        let mut batch: Vec<(K, Vec<u8>)> = Vec::with_capacity(BATCH);
-        let mut last = None;
-        {
-            let t = w.table_mut(table)?;
-            let range = match after {
-                Some(key) => {
-                    t.range::<K>((std::ops::Bound::Excluded(key), std::ops::Bound::Unbounded))?
-                }
-                None => t.range::<K>(..)?,
-            };
-            for entry in range.take(BATCH) {
-                let (k, v) = entry?;
-                let key = k.value();
-                last = Some(key);
-                if v.value().first() == Some(&1) {
-                    batch.push((key, convert(v.value())?));
-                }
+    let scratch: TableDefinition<K, &[u8]> = TableDefinition::new(scratch);
+    let mut converted = 0;
+    {
+        let source = w.txn.open_table(table)?;
+        let mut target = w.txn.open_table(scratch)?;
+        for entry in source.iter()? {
+            let (k, v) = entry?;
+            let bytes = v.value();
+            if bytes.first() == Some(&1) {
+                target.insert(k.value(), convert(bytes)?.as_slice())?;
+                converted += 1;
+            } else {
+                target.insert(k.value(), bytes)?;
             }
         }
-        let Some(last) = last else { break };
-        let mut t = w.table_mut(table)?;
-        for (key, bytes) in &batch {
-            t.insert(*key, bytes.as_slice())?;
-        }
-        rewritten += batch.len() as u64;
-        after = Some(last);
     }
-    Ok(rewritten)
+    w.txn.delete_table(table)?;
+    w.txn.rename_table(scratch, table)?;
+    Ok(converted)
 }
 
 /// Passkeys (new tables, no version bump: an older file simply has none yet).

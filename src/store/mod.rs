@@ -28,6 +28,7 @@ pub mod tokens;
 pub mod users;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use redb::{
@@ -89,6 +90,8 @@ pub struct Store {
     handle: Handle,
     /// Told how long each commit took (the metrics' store commit histogram).
     on_commit: Option<CommitObserver>,
+    /// Counts write transactions (see [`Store::generation`]).
+    generation: AtomicU64,
 }
 
 /// Why an operation failed while the store file cannot be opened at all.
@@ -122,6 +125,7 @@ impl Store {
         Ok(Store {
             handle: Handle::new(db, None),
             on_commit: None,
+            generation: AtomicU64::new(0),
         })
     }
 
@@ -142,17 +146,52 @@ impl Store {
     }
 
     fn from_database(db: Database, opener: Option<Opener>) -> Result<Store> {
-        let store = Store {
+        let mut store = Store {
             handle: Handle::new(db, opener),
             on_commit: None,
+            generation: AtomicU64::new(0),
         };
-        migrations::run(&store)?;
+        if migrations::run(&store)? {
+            store.compact_after_migration();
+        }
         Ok(store)
+    }
+
+    /// Gives back the pages a migration freed. A failure is logged, not fatal: the
+    /// store is complete either way, only larger.
+    fn compact_after_migration(&mut self) {
+        let started = Instant::now();
+        let compacted = match self.handle.get_mut() {
+            Some(Db::ReadWrite(db)) => db.compact().map_err(|e| e.to_string()),
+            _ => Err("the store is not open for writing".to_owned()),
+        };
+        match compacted {
+            Ok(_) => tracing::info!(
+                millis = started.elapsed().as_millis() as u64,
+                "store compacted after its migration"
+            ),
+            Err(e) => tracing::warn!(error = %e, "store not compacted after its migration"),
+        }
     }
 
     /// Reports the duration of every later commit to `observer`.
     pub fn observe_commits(&mut self, observer: CommitObserver) {
         self.on_commit = Some(observer);
+    }
+
+    /// The store's generation: a number that grows after every write transaction
+    /// (committed, failed or abandoned) and after every reopen. Anything derived from
+    /// a read is still what the store holds as long as the generation read *before*
+    /// that read transaction began is unchanged — the rule the forward-auth cache
+    /// keeps (`service::forward_auth_cache`). It lives in this process only: one
+    /// process owns a store file.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Moves the generation on; after a commit is visible, never before.
+    fn next_generation(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Runs `f` over one read transaction (a consistent snapshot).
@@ -200,6 +239,10 @@ impl Store {
         txn.set_durability(durability)
             .map_err(|e| StoreError::Io(e.to_string()))?;
         let mut writer = Writer { txn };
+        // Whatever happens below (commit, failure, `f` refusing), the generation
+        // moves on once the transaction is over: readers never keep a result across
+        // a write.
+        let _moves_generation = GenerationOnDrop(self);
         let value = f(&mut writer)?;
         let started = Instant::now();
         writer.txn.commit().map_err(|e| self.failure(e.into()))?;
@@ -267,6 +310,16 @@ impl Store {
                 "the store is not open for writing; cannot check it".to_owned(),
             )),
         }
+    }
+}
+
+/// Moves the store's generation on when dropped: when [`Store::write_with`] returns,
+/// after its commit (or after `f` failed, when nothing became visible).
+struct GenerationOnDrop<'a>(&'a Store);
+
+impl Drop for GenerationOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.next_generation();
     }
 }
 

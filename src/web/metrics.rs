@@ -59,8 +59,7 @@ pub fn app(
 > {
     App::new()
         .app_data(state)
-        .wrap(from_fn(super::protocol::head_as_get))
-        .wrap(from_fn(super::protocol::header_limit))
+        .wrap(from_fn(super::protocol::checks))
         .route(METRICS, web::get().to(on_metrics_listener))
 }
 

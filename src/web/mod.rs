@@ -22,9 +22,10 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::cookie::Cookie;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, web};
 use maud::Markup;
@@ -103,20 +104,14 @@ pub fn app(
         .app_data(web::QueryConfig::default().error_handler(|_, _| {
             error::WebError::BadForm("the address has a malformed query".to_owned()).into()
         }))
-        .wrap(from_fn(portal_errors::in_portal_branding))
-        .wrap(from_fn(protocol::head_as_get))
-        .wrap(from_fn(protocol::notice_untrusted_forwarding))
-        .wrap(from_fn(protocol::header_limit))
-        .wrap(from_fn(csrf_cookie))
-        .wrap(from_fn(security_headers))
-        .wrap(from_fn(request_log))
+        .wrap(from_fn(envelope))
         .configure(configure)
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(error::WebError::NotFound)
         }))
 }
 
-/// The route table. Every `GET` route also answers `HEAD` (`protocol::head_as_get`).
+/// The route table. Every `GET` route also answers `HEAD` (`protocol::checks`).
 /// `/metrics` is here for `metrics.public = true` only; otherwise it is a 404 and
 /// served on the separate `metrics.listen` address (`metrics::app`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -155,15 +150,81 @@ fn route_pattern(req: &HttpRequest) -> Cow<'static, str> {
     }
 }
 
-/// Security headers on every response (DESIGN §9).
-async fn security_headers(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let state = req.app_data::<web::Data<AppState>>().cloned();
+/// What every request gets, in one middleware (each layer of middleware costs a boxed
+/// future per request, and forward-auth checks are most requests), outside in:
+/// one log line and the duration metric, by route pattern (never the raw path, which
+/// may hold a setup or invitation token); the security headers on every response
+/// (DESIGN §9); the protocol checks (`protocol`: oversized heads refused, `HEAD` as
+/// `GET`); a CSRF cookie for browsers opening a page; and error pages under
+/// `/p/{slug}/` in the client's branding (`portal_errors`).
+async fn envelope(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    // Machine paths (forward-auth checks, health, assets) are the bulk of requests;
+    // they are logged at debug level to keep the hot path and the log lean.
+    let machine = is_machine_path(req.path());
     let is_asset = req.path().starts_with("/assets/");
-    let mut res = next.call(req).await?;
-    let headers = res.headers_mut();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let mut res = match protocol::refusal(&req) {
+        Some(refusal) => req.into_response(refusal),
+        None => {
+            protocol::admit(&mut req);
+            let csrf_cookie = match &state {
+                Some(state) if !machine => issue_csrf_cookie(&req, state),
+                _ => None,
+            };
+            let portal = portal_errors::portal_slug(req.path()).map(str::to_owned);
+            let mut res = next.call(req).await?.map_into_boxed_body();
+            if let Some(slug) = portal {
+                res = portal_errors::in_portal_branding(res, &slug);
+            } else if !machine {
+                res = portal_errors::in_staff_branding(res);
+            }
+            if let Some(cookie) = csrf_cookie {
+                res.response_mut().add_cookie(&cookie).ok();
+            }
+            res
+        }
+    };
+    security_headers(
+        res.headers_mut(),
+        state.as_ref().map(|s| s.get_ref()),
+        is_asset,
+    );
+    let status = res.status().as_u16();
+    let took = started.elapsed();
+    let ms = took.as_secs_f64() * 1000.0;
+    let route = route_pattern(res.request());
+    if machine {
+        tracing::debug!(target: "gatehouse::http", %method, route = %route, status, ms, "request");
+    } else {
+        tracing::info!(target: "gatehouse::http", %method, route = %route, status, ms, "request");
+    }
+    if let Some(state) = state {
+        state
+            .services
+            .metrics()
+            .http_request(route, method.as_str(), status, took);
+    }
+    Ok(res)
+}
+
+/// A CSRF cookie for a browser that opens a page without one (the token is also
+/// handed to the page being answered).
+fn issue_csrf_cookie(req: &ServiceRequest, state: &AppState) -> Option<Cookie<'static>> {
+    if req.cookie(state.cookies.csrf_name()).is_some() {
+        return None;
+    }
+    let value = csrf::new_cookie_value();
+    req.extensions_mut().insert(csrf::IssuedCsrf(value.clone()));
+    Some(state.cookies.csrf(value))
+}
+
+/// The security headers of every response (DESIGN §9).
+fn security_headers(headers: &mut HeaderMap, state: Option<&AppState>, is_asset: bool) {
     if let Some(state) = state {
         headers.insert(header::CONTENT_SECURITY_POLICY, state.csp.clone());
         if state.config.is_https() {
@@ -193,60 +254,6 @@ async fn security_headers(
     if !is_asset {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    Ok(res)
-}
-
-/// Gives every browser that opens a page a CSRF cookie.
-async fn csrf_cookie(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let mut issued = None;
-    if let Some(state) = &state
-        && !is_machine_path(req.path())
-        && req.cookie(state.cookies.csrf_name()).is_none()
-    {
-        let value = csrf::new_cookie_value();
-        req.extensions_mut().insert(csrf::IssuedCsrf(value.clone()));
-        issued = Some(state.cookies.csrf(value));
-    }
-    let mut res = next.call(req).await?;
-    if let Some(cookie) = issued {
-        res.response_mut().add_cookie(&cookie).ok();
-    }
-    Ok(res)
-}
-
-/// One log line per request: method, route pattern (never the raw path, which may hold
-/// a setup or invitation token), status and duration.
-async fn request_log(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let started = Instant::now();
-    let method = req.method().clone();
-    // Machine paths (forward-auth checks, health, assets) are the bulk of requests;
-    // they are logged at debug level to keep the hot path and the log lean.
-    let machine = is_machine_path(req.path());
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let res = next.call(req).await?;
-    let status = res.status().as_u16();
-    let took = started.elapsed();
-    let ms = took.as_secs_f64() * 1000.0;
-    let route = route_pattern(res.request());
-    if machine {
-        tracing::debug!(target: "gatehouse::http", %method, route = %route, status, ms, "request");
-    } else {
-        tracing::info!(target: "gatehouse::http", %method, route = %route, status, ms, "request");
-    }
-    if let Some(state) = state {
-        state
-            .services
-            .metrics()
-            .http_request(route, method.as_str(), status, took);
-    }
-    Ok(res)
 }
 
 /// An HTML response with `status`.

@@ -66,6 +66,11 @@ pub const ADMIN_SSO_TEST_SIGN_IN: &str = "/admin/sso/test-sign-in";
 pub const ADMIN_SSO_ONLY: &str = "/admin/sso/sso-only";
 pub const ADMIN_SSO_PROVIDERS: &str = "/admin/sso/providers";
 pub const ADMIN_SSO_PROVIDER_ACTION: &str = "/admin/sso/providers/{provider}/{action}";
+/// A realm's switches outside its providers: `…/email-first`, `…/portal-discovery`
+/// (clients only); field `state` (`on` | `off`).
+pub const ADMIN_SSO_SIGN_IN_OPTIONS: &str = "/admin/sso/sign-in-options";
+pub const ADMIN_SSO_SIGN_IN_OPTION: &str = "/admin/sso/sign-in-options/{switch}";
+pub const ADMIN_CLIENT_SIGN_IN_OPTION: &str = "/admin/clients/{client}/sign-in-options/{switch}";
 pub const ADMIN_CLIENT_PROVIDERS: &str = "/admin/clients/{client}/providers";
 pub const ADMIN_CLIENT_PROVIDER_ACTION: &str =
     "/admin/clients/{client}/providers/{provider}/{action}";

@@ -6,9 +6,8 @@
 //! Staff-side HTML error pages likewise carry the organisation's name and logo when an
 //! admin set them.
 
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
+use actix_web::body::BoxBody;
+use actix_web::dev::ServiceResponse;
 
 use super::AppState;
 use super::error::WebError;
@@ -17,33 +16,27 @@ use super::request::RealmCtx;
 use super::views;
 
 /// The slug of a portal path (`/p/{slug}` or below it).
-fn portal_slug(path: &str) -> Option<&str> {
+pub fn portal_slug(path: &str) -> Option<&str> {
     let rest = path.strip_prefix("/p/")?;
     let slug = rest.split('/').next().unwrap_or_default();
     (!slug.is_empty()).then_some(slug)
 }
 
-pub async fn in_portal_branding(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let slug = portal_slug(req.path()).map(str::to_owned);
-    let res = next.call(req).await?.map_into_boxed_body();
-    let Some(slug) = slug else {
-        return Ok(in_staff_branding(res));
-    };
+/// `res`, an answer under the portal of `slug`, with its error page (if it is one)
+/// shown in the client's branding. Runs inside `web::envelope`.
+pub fn in_portal_branding(res: ServiceResponse<BoxBody>, slug: &str) -> ServiceResponse<BoxBody> {
     let shown = match res
         .response()
         .error()
         .and_then(|e| e.as_error::<WebError>())
     {
-        Some(WebError::SignInRequired { .. }) | None => return Ok(res),
+        Some(WebError::SignInRequired { .. }) | None => return res,
         Some(err) => err.describe(),
     };
     let state = AppState::of(res.request());
     // A slug that names no client keeps the plain page: there is no branding to use.
-    let Ok(Some(portal)) = state.services.portal(&slug) else {
-        return Ok(res);
+    let Ok(Some(portal)) = state.services.portal(slug) else {
+        return res;
     };
     let ctx = RealmCtx::portal(state, &portal);
     let (_, title, message) = shown;
@@ -55,12 +48,13 @@ pub async fn in_portal_branding(
         &login,
     )
     .into_string();
-    Ok(res.map_body(|_, _| BoxBody::new(body)))
+    res.map_body(|_, _| BoxBody::new(body))
 }
 
 /// A staff-side HTML error page in the organisation's name and logo, when an admin
-/// set them (without them the page stays exactly as it was).
-fn in_staff_branding(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+/// set them (without them the page stays exactly as it was). Runs inside
+/// `web::envelope` for every staff-side (non-portal, non-machine) request.
+pub fn in_staff_branding(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     let is_html = res
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)

@@ -15,31 +15,38 @@ use super::AppState;
 /// honest client and more work per request than a login appliance should accept.
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 
-/// Runs a `HEAD` request as the `GET` it mirrors. The status and headers are the
-/// `GET`'s; the HTTP codec, which saw the request's own method, sends no body (and
-/// keeps the `GET`'s `Content-Length`). Uptime monitors and `curl -I` use `HEAD`.
-pub async fn head_as_get(
+/// The protocol checks of every request (the main app runs them inside
+/// `web::envelope`; the metrics listener as this middleware).
+pub async fn checks(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    if let Some(refusal) = refusal(&req) {
+        return Ok(req.into_response(refusal).map_into_right_body());
+    }
+    admit(&mut req);
+    Ok(next.call(req).await?.map_into_left_body())
+}
+
+/// The answer for a request refused before any handler: request heads over
+/// [`MAX_HEADER_BYTES`] get 431.
+pub fn refusal(req: &ServiceRequest) -> Option<HttpResponse> {
+    (header_bytes(req) > MAX_HEADER_BYTES).then(|| {
+        HttpResponse::build(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+            .content_type("text/plain; charset=utf-8")
+            .body("Request headers too large.\n")
+    })
+}
+
+/// Prepares a request that was not refused: `X-Forwarded-For` from an untrusted
+/// peer is noticed, and `HEAD` runs as the `GET` it mirrors (the status and headers
+/// are the `GET`'s; the HTTP codec, which saw the request's own method, sends no body
+/// and keeps the `GET`'s `Content-Length`; uptime monitors and `curl -I` use `HEAD`).
+pub fn admit(req: &mut ServiceRequest) {
+    notice_untrusted_forwarding(req);
     if req.method() == Method::HEAD {
         req.head_mut().method = Method::GET;
     }
-    next.call(req).await
-}
-
-/// Refuses a request whose headers total more than [`MAX_HEADER_BYTES`] with 431.
-pub async fn header_limit(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    if header_bytes(&req) > MAX_HEADER_BYTES {
-        let response = HttpResponse::build(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
-            .content_type("text/plain; charset=utf-8")
-            .body("Request headers too large.\n");
-        return Ok(req.into_response(response).map_into_right_body());
-    }
-    Ok(next.call(req).await?.map_into_left_body())
 }
 
 /// The size of the request's headers as sent: `name: value\r\n` each.
@@ -53,10 +60,7 @@ fn header_bytes(req: &ServiceRequest) -> usize {
 /// Notes a request that carries `X-Forwarded-For` from a peer outside
 /// `trusted_proxies`: the header is ignored then, which is wrong when the peer is a
 /// proxy someone forgot to trust.
-pub async fn notice_untrusted_forwarding(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+fn notice_untrusted_forwarding(req: &ServiceRequest) {
     if req.headers().contains_key("x-forwarded-for")
         && let Some(peer) = req.peer_addr().map(|a| a.ip())
     {
@@ -65,5 +69,4 @@ pub async fn notice_untrusted_forwarding(
             state.services.note_untrusted_forwarding(peer);
         }
     }
-    next.call(req).await
 }

@@ -1,5 +1,6 @@
-//! The doctor's Microsoft sign-in checks: client secrets about to expire (or expired)
-//! and a staff connection test that failed or no longer matches the settings.
+//! The doctor's sign-in checks: client secrets about to expire (or expired) — of the
+//! Entra app registrations and of every realm's OpenID Connect providers — and a staff
+//! connection test that failed or no longer matches the settings.
 
 use super::{Context, Finding};
 use crate::service::sso::settings::expiry_warning;
@@ -21,7 +22,7 @@ pub fn check_sso_secrets_expiring(ctx: &Context) -> Vec<Finding> {
             Some(date) => match expiry_warning(date, ctx.now) {
                 Some(days) if days < 0 => Finding::error(
                     "secret expiry",
-                    format!("{} client secret EXPIRED on {date}: Microsoft sign-in fails until a new secret is entered", secret.app),
+                    format!("{} client secret EXPIRED on {date}: sign-in through it fails until a new secret is entered", secret.app),
                 ),
                 Some(days) => Finding::warn("secret expiry", format!("{} client secret expires on {date}, in {days} day(s): create a new one", secret.app)),
                 None => Finding::ok("secret expiry", format!("{} client secret expires on {date}", secret.app)),

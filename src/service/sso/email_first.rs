@@ -26,6 +26,10 @@ pub enum Identified {
     Organisation,
 }
 
+fn on_off(on: bool) -> &'static str {
+    if on { "on" } else { "off" }
+}
+
 fn routed(list: &ProviderList, domain: &str) -> Option<String> {
     list.providers
         .iter()
@@ -75,12 +79,10 @@ impl Services {
         realm: Realm,
         on: bool,
     ) -> Result<()> {
-        self.save_switches(
-            actor,
-            realm,
-            move |list| list.email_first = on,
-            format!("email-first {}", if on { "on" } else { "off" }),
-        )
+        self.save_switches(actor, realm, move |list| {
+            let old = std::mem::replace(&mut list.email_first, on);
+            format!("email-first: {} → {}", on_off(old), on_off(on))
+        })
         .await
     }
 
@@ -97,26 +99,28 @@ impl Services {
                 "Portal discovery is a client's setting (use --client).".to_owned(),
             ));
         }
-        self.save_switches(
-            actor,
-            realm,
-            move |list| list.discoverable = on,
-            format!("portal discovery {}", if on { "on" } else { "off" }),
-        )
+        self.save_switches(actor, realm, move |list| {
+            let old = std::mem::replace(&mut list.discoverable, on);
+            format!(
+                "portal discovery from the staff login: {} → {}",
+                on_off(old),
+                on_off(on)
+            )
+        })
         .await
     }
 
+    /// Applies `change` (which says what it changed, as old → new) and audits it.
     async fn save_switches(
         self: &Arc<Self>,
         actor: AdminActor,
         realm: Realm,
-        change: impl FnOnce(&mut ProviderList) + Send + 'static,
-        detail: String,
+        change: impl FnOnce(&mut ProviderList) -> String + Send + 'static,
     ) -> Result<()> {
         self.blocking(move |s| {
             s.write(|w| {
                 let mut list = w.providers(realm)?;
-                change(&mut list);
+                let detail = change(&mut list);
                 w.put_providers(realm, &list)?;
                 s.audit(
                     w,

@@ -15,6 +15,7 @@ pub mod provider_flow;
 pub mod provider_test;
 pub mod providers;
 pub mod registration;
+pub mod secret_expiry;
 pub mod settings;
 pub mod summary;
 

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::oidc::OidcError;
-use super::settings::{ConnectionTest, TestItem};
+use super::settings::{ConnectionTest, TestItem, secret_expiry_item};
 use crate::domain::audit::AuditKind;
 use crate::domain::sso::provider::{ProviderKind, ProviderTest};
 use crate::domain::user::Realm;
@@ -95,7 +95,11 @@ impl Services {
                 });
             }
         }
-        let passed = items.len() == 3 && items.iter().all(|i| i.passed);
+        let probed = items.len();
+        if let Some(item) = secret_expiry_item(p.secret_expires.as_deref(), now) {
+            items.push(item);
+        }
+        let passed = probed == 3 && items.iter().all(|i| i.passed);
         let test = ConnectionTest {
             at: now,
             revision: p.revision,

@@ -142,6 +142,8 @@ fn render_client(
     let login_url = state.services.portal_login_url(&client.slug);
     let portal_app_ready = state.services.portal_app_summary()?.configured;
     let (status, error, notice) = split(page.said);
+    let back = format!("{}/{}", crate::web::paths::ADMIN_CLIENTS, client.slug);
+    let options = super::sign_in_options::options_view(req, page.csrf, &back)?;
     Ok(html(
         status,
         client_page(&ClientView {
@@ -155,6 +157,7 @@ fn render_client(
             portal_app_ready,
             error: error.as_deref(),
             notice: notice.as_deref(),
+            options: &options,
         }),
     ))
 }

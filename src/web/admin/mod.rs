@@ -9,6 +9,7 @@ mod logo;
 mod portal_app;
 mod providers;
 mod provisioning;
+mod sign_in_options;
 mod sso;
 mod step_up;
 mod users;
@@ -28,6 +29,7 @@ use super::{AppState, html, see_other};
 use crate::domain::audit_filter::AuditFilter;
 use crate::domain::user::Realm;
 use crate::service::admin::AdminActor;
+use crate::service::sso::secret_expiry::{ExpiringSecret, SecretOwner};
 
 /// The admin console's routes, in one scope behind the step-up [`step_up::gate`]:
 /// every state-changing request under `/admin` passes it, so no admin form can skip
@@ -108,6 +110,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::post().to(crate::web::handlers::sso::test_sign_in),
             )
             .route(at(paths::ADMIN_SSO_ONLY), web::post().to(sso::sso_only))
+            .route(
+                at(paths::ADMIN_SSO_SIGN_IN_OPTION),
+                web::post().to(sign_in_options::switch),
+            )
+            .route(
+                at(paths::ADMIN_CLIENT_SIGN_IN_OPTION),
+                web::post().to(sign_in_options::switch),
+            )
             .route(
                 at(paths::ADMIN_SSO_PROVIDERS),
                 web::get().to(providers::page),
@@ -249,13 +259,9 @@ async fn dashboard(
         });
     }
     let sso = state.services.staff_sso_summary().await?;
-    if let (Some(date), Some(days)) = (sso.secret.expires.as_deref(), sso.secret.expiry_warning) {
+    for secret in state.services.expiring_secrets()? {
         warnings.push(Warning {
-            text: if days < 0 {
-                format!("The Microsoft sign-in client secret expired on {date}. Create a new one in Entra and enter it under Microsoft sign-in.")
-            } else {
-                format!("The Microsoft sign-in client secret expires on {date} (in {days} days). Create a new one in Entra and enter it under Microsoft sign-in.")
-            },
+            text: expiry_text(&secret),
         });
     }
     let mail = state.services.mail_status();
@@ -301,6 +307,42 @@ async fn dashboard(
             csrf: &csrf.0,
         }),
     ))
+}
+
+/// A dashboard warning about a client secret that expires soon or has expired,
+/// naming whose it is and where to enter a new one.
+fn expiry_text(secret: &ExpiringSecret) -> String {
+    let (whose, fix) = match &secret.owner {
+        SecretOwner::StaffApp => (
+            "The Microsoft sign-in client secret".to_owned(),
+            "Create a new one in Entra and enter it under Microsoft sign-in.".to_owned(),
+        ),
+        SecretOwner::PortalApp => (
+            "The portal app client secret (every client's Microsoft sign-in uses it)".to_owned(),
+            "Create a new one in Entra and enter it under Portal app.".to_owned(),
+        ),
+        SecretOwner::Provider { client, id, name } => {
+            let (realm, page) = match client {
+                None => ("Staff".to_owned(), paths::ADMIN_SSO_PROVIDERS.to_owned()),
+                Some((slug, client)) => (
+                    format!("Client {client}"),
+                    format!("{}/{slug}/providers", paths::ADMIN_CLIENTS),
+                ),
+            };
+            (
+                format!("{realm}: the client secret of identity provider {name} ({id})"),
+                format!(
+                    "Create a new one at the provider and enter it in the provider's settings at {page}."
+                ),
+            )
+        }
+    };
+    let date = &secret.expires;
+    if secret.days < 0 {
+        format!("{whose} expired on {date}. {fix}")
+    } else {
+        format!("{whose} expires on {date} (in {} days). {fix}", secret.days)
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -17,6 +17,7 @@ use crate::service::sso::providers::ProviderInput;
 use crate::service::sso::settings::ConnectionTest;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::{WebError, WebResult};
+use crate::web::flash::Flash;
 use crate::web::handlers::sso::to_microsoft;
 use crate::web::request::{ClientOrigin, StaffAdmin};
 use crate::web::views::providers::{ProvidersView, providers_page};
@@ -64,6 +65,8 @@ fn render(
     let sso_only = state.services.login_options(realm)?.sso_only;
     let redirect_uri = state.services.sso_redirect_uri();
     let title = format!("Identity providers — {name}");
+    let options = super::sign_in_options::options_view(req, csrf, &base)?;
+    let secrets = state.services.provider_secrets(realm)?;
     Ok(html(
         said.status,
         providers_page(&ProvidersView {
@@ -74,6 +77,8 @@ fn render(
             list: &list,
             sso_only,
             redirect_uri: &redirect_uri,
+            options: &options,
+            secrets: &secrets,
             test: said.test.as_ref().map(|(id, t)| (*id, t)),
             error: said.error.as_deref(),
             notice: said.notice.as_deref(),
@@ -114,8 +119,13 @@ fn after<T>(
     }
 }
 
-/// `GET …/providers`
-pub async fn page(req: HttpRequest, admin: StaffAdmin, csrf: CsrfToken) -> WebResult<HttpResponse> {
+/// `GET …/providers` (with the notice of a switch just flipped, once).
+pub async fn page(
+    req: HttpRequest,
+    admin: StaffAdmin,
+    csrf: CsrfToken,
+    flash: Flash,
+) -> WebResult<HttpResponse> {
     render(
         &req,
         &admin,
@@ -123,7 +133,7 @@ pub async fn page(req: HttpRequest, admin: StaffAdmin, csrf: CsrfToken) -> WebRe
         Said {
             status: StatusCode::OK,
             error: None,
-            notice: None,
+            notice: flash.notice,
             test: None,
         },
     )

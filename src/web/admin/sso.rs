@@ -48,6 +48,7 @@ async fn render(
         ),
     ];
     let test = outcome.test.as_ref().or(settings.last_test.as_ref());
+    let options = super::sign_in_options::options_view(req, csrf, crate::web::paths::ADMIN_SSO)?;
     Ok(html(
         outcome.status.unwrap_or(StatusCode::OK),
         sso_admin_page(&SsoAdminView {
@@ -58,6 +59,7 @@ async fn render(
             test,
             error: outcome.error,
             notice: outcome.notice,
+            options: &options,
         }),
     ))
 }

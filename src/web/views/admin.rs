@@ -68,7 +68,7 @@ pub fn dashboard_page(vm: &DashboardView) -> Markup {
             h1 { "Dashboard" }
             (notice_banner(vm.notice.as_deref()))
             @for w in vm.warnings {
-                div.banner.warn role="status" { (w.text) }
+                div.banner.warn role="status" { "⚠ " (w.text) }
             }
             div.stats {
                 @for (number, what) in &vm.figures {

@@ -153,6 +153,8 @@ pub struct ClientView<'a> {
     pub portal_app_ready: bool,
     pub error: Option<&'a str>,
     pub notice: Option<&'a str>,
+    /// The client's email-first and portal-discovery switches.
+    pub options: &'a super::sign_in_options::SignInOptionsView,
 }
 
 fn duration_text(secs: Option<i64>) -> String {
@@ -192,6 +194,7 @@ pub fn client_page(vm: &ClientView) -> Markup {
             (error_banner(vm.error))
             (notice_banner(vm.notice))
             p { a href=(format!("/admin/clients/{}/providers", c.slug)) { "Identity providers (Microsoft, OpenID Connect) →" } }
+            (super::sign_in_options::sign_in_options_card(vm.options))
             section.card {
                 (copy_field("login-url", "Portal sign-in address (give this to the client's users)", vm.login_url))
                 dl.facts {

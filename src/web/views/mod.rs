@@ -17,5 +17,6 @@ pub mod onboarding;
 pub mod passkeys;
 pub mod providers;
 pub mod provisioning;
+pub mod sign_in_options;
 pub mod sso;
 pub mod step_up;

@@ -7,7 +7,9 @@ use maud::{Markup, html};
 
 use super::components::{Field, csrf_input, error_banner, notice_banner};
 use super::layout::{Chrome, page};
+use super::sign_in_options::{SignInOptionsView, sign_in_options_card};
 use crate::domain::sso::provider::{IdentityProvider, ProviderKind, ProviderList};
+use crate::service::sso::secret_expiry::ProviderSecret;
 use crate::service::sso::settings::ConnectionTest;
 
 pub struct ProvidersView<'a> {
@@ -20,6 +22,10 @@ pub struct ProvidersView<'a> {
     pub list: &'a ProviderList,
     pub sso_only: bool,
     pub redirect_uri: &'a str,
+    /// Email-first and (for a client) portal discovery.
+    pub options: &'a SignInOptionsView,
+    /// The client secrets of the `oidc` providers.
+    pub secrets: &'a [ProviderSecret],
     pub test: Option<(&'a str, &'a ConnectionTest)>,
     pub error: Option<&'a str>,
     pub notice: Option<&'a str>,
@@ -105,7 +111,17 @@ pub fn providers_page(vm: &ProvidersView) -> Markup {
                             tr {
                                 td { strong { (p.name) } br; code { (p.id) } }
                                 td { (p.kind.as_str()) }
-                                td { @if p.enabled { strong.ok { "on" } } @else { "off" } }
+                                td {
+                                    @if p.enabled { strong.ok { "on" } } @else { "off" }
+                                    @if let Some(secret) = vm.secrets.iter().find(|s| s.id == p.id) {
+                                        br;
+                                        @if secret.warn {
+                                            strong.warn { "⚠ Secret " (secret.status) }
+                                        } @else {
+                                            span.small { "Secret " (secret.status) }
+                                        }
+                                    }
+                                }
                                 td { @if p.require_mfa { "required" } @else { "—" } }
                                 td {
                                     @if p.enabled { (post(&p.id, "disable", "Turn off")) } @else { (post(&p.id, "enable", "Turn on")) }
@@ -131,6 +147,7 @@ pub fn providers_page(vm: &ProvidersView) -> Markup {
                     }
                 }
             }
+            (sign_in_options_card(vm.options))
             section.card {
                 h2 { "Add an OpenID Connect provider" }
                 p { "Okta, Google Workspace, Keycloak, JumpCloud… Register a web application at the provider with the redirect URI " code { (vm.redirect_uri) } ", then enter its issuer (discovery is read from the issuer's " code { "/.well-known/openid-configuration" } " and must name exactly that issuer), client ID and secret." }
@@ -141,6 +158,7 @@ pub fn providers_page(vm: &ProvidersView) -> Markup {
                     (Field::new("issuer", "Issuer URL", "url", "off").render())
                     (Field::new("client_id", "Client ID", "text", "off").render())
                     (Field::new("client_secret", "Client secret", "password", "new-password").render())
+                    (Field::new("secret_expires", "Secret expires on", "date", "off").optional().hint("Gatehouse warns on the dashboard from 30 days before.").render())
                     (Field::new("allowed_domains", "Allowed email domains for new accounts", "text", "off").optional().render())
                     div.field.checkbox {
                         input #new-jit type="checkbox" name="jit" value="on";

@@ -4,6 +4,7 @@ use maud::{Markup, html};
 
 use super::components::{Field, copy_field, csrf_input, error_banner, notice_banner};
 use super::layout::{Chrome, page};
+use super::sign_in_options::{SignInOptionsView, sign_in_options_card};
 use crate::domain::entra::SsoIdentity;
 use crate::service::sso::settings::ConnectionTest;
 use crate::service::sso::summary::StaffSsoSummary;
@@ -47,6 +48,8 @@ pub struct SsoAdminView<'a> {
     pub test: Option<&'a ConnectionTest>,
     pub error: Option<&'a str>,
     pub notice: Option<&'a str>,
+    /// The staff email-first switch.
+    pub options: &'a SignInOptionsView,
 }
 
 fn test_report(test: &ConnectionTest, current: bool) -> Markup {
@@ -88,6 +91,7 @@ pub fn sso_admin_page(vm: &SsoAdminView) -> Markup {
                 p { "Microsoft is one of the staff realm's identity providers; OpenID Connect providers (Okta, Google Workspace, Keycloak…) can be added, ordered, tested and required to prove MFA on the providers page." }
                 p { a.button.secondary href="/admin/sso/providers" { "Manage identity providers" } }
             }
+            (sign_in_options_card(vm.options))
             section.card {
                 h2 { "Status" }
                 dl.facts {
