@@ -73,6 +73,8 @@ mod sso_guests;
 mod sso_hostile;
 mod sso_only;
 mod sso_only_writes;
+mod staff_branding;
+mod staff_branding_cli;
 mod store_fixture_v1;
 mod store_migration;
 mod throttle_bursts;

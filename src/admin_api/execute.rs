@@ -391,6 +391,11 @@ async fn run(
             super::clients::portal_app_set(services, client_id, client_secret, secret_expires)
                 .await?
         }
+        AdminRequest::StaffShow => super::branding::show(services)?,
+        AdminRequest::StaffSet {
+            org_name,
+            logo_base64,
+        } => super::branding::set(services, org_name, logo_base64).await?,
         AdminRequest::ClientList => super::clients::list(services).await?,
         AdminRequest::ClientAdd { slug, name } => super::clients::add(services, slug, name).await?,
         AdminRequest::ClientShow { slug } => super::clients::show(services, &slug).await?,

@@ -4,6 +4,7 @@
 //! built here from `service` use cases; nothing here uses `ops` (the CLI's side).
 
 mod backup;
+mod branding;
 mod clients;
 pub mod execute;
 mod idp;
@@ -200,6 +201,13 @@ pub enum AdminRequest {
         client_id: Option<String>,
         client_secret: Option<String>,
         secret_expires: Option<String>,
+    },
+    /// The staff pages' organisation name and logo.
+    StaffShow,
+    StaffSet {
+        org_name: Option<String>,
+        /// A PNG or JPEG, base64; `Some("")` removes the logo.
+        logo_base64: Option<String>,
     },
     ClientList,
     ClientAdd {

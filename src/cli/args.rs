@@ -87,6 +87,11 @@ pub enum Command {
         #[command(subcommand)]
         command: PortalAppCommand,
     },
+    /// The staff pages' organisation name and logo.
+    Staff {
+        #[command(subcommand)]
+        command: super::staff_args::StaffCommand,
+    },
     /// Clients (customer companies) and their portals.
     Client {
         #[command(subcommand)]
@@ -208,7 +213,7 @@ pub enum ClientCommand {
         footer: Option<String>,
         /// A PNG or JPEG logo of at most 64 KiB ("" removes it).
         #[arg(long, value_name = "FILE")]
-        logo: Option<PathBuf>,
+        logo: Option<String>,
         /// Session idle timeout like 30m ("default" = the configured one).
         #[arg(long)]
         session_idle: Option<String>,

@@ -4,6 +4,7 @@
 
 mod args;
 mod requests;
+mod staff_args;
 
 pub use args::*;
 use requests::{
@@ -117,6 +118,7 @@ fn dispatch(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             },
         },
         Command::Client { command } => client_request(command)?,
+        Command::Staff { command } => requests::staff_request(command)?,
         Command::Mail {
             command: MailCommand::Test { to },
         } => AdminRequest::MailTest { to },

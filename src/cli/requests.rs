@@ -8,6 +8,7 @@ use super::args::{
     ClientCommand, IdpCommand, IdpOptions, OnOff, ScimCommand, ScimTokenCommand, SessionsCommand,
     SsoCommand, UpDown, UserCommand,
 };
+use super::staff_args::StaffCommand;
 use crate::admin_api::{AdminRequest, ClientSettings};
 
 pub(super) fn user_request(command: UserCommand) -> AdminRequest {
@@ -112,7 +113,6 @@ fn on(value: Option<OnOff>) -> Option<bool> {
 }
 
 pub(super) fn client_request(command: ClientCommand) -> anyhow::Result<AdminRequest> {
-    use base64::Engine;
     Ok(match command {
         ClientCommand::List => AdminRequest::ClientList,
         ClientCommand::Add { slug, name } => AdminRequest::ClientAdd { slug, name },
@@ -138,18 +138,7 @@ pub(super) fn client_request(command: ClientCommand) -> anyhow::Result<AdminRequ
             session_absolute,
             enabled,
         } => {
-            let logo_base64 = match logo {
-                None => None,
-                Some(path) if path.as_os_str().is_empty() => Some(String::new()),
-                Some(path) => {
-                    let bytes = std::fs::read(&path)
-                        .with_context(|| format!("while reading the logo {}", path.display()))?;
-                    if bytes.len() > crate::domain::client::LOGO_LIMIT {
-                        anyhow::bail!("the logo {} is larger than 64 KiB", path.display());
-                    }
-                    Some(base64::engine::general_purpose::STANDARD.encode(bytes))
-                }
-            };
+            let logo_base64 = logo_base64(logo)?;
             AdminRequest::ClientSet {
                 slug,
                 settings: ClientSettings {
@@ -245,4 +234,33 @@ pub(super) fn idp_request(
         },
     };
     Ok(AdminRequest::Idp { client, action })
+}
+
+/// A logo file for the admin API: base64 of its bytes, `""` to remove it (an empty
+/// path), `None` to leave it. Files over the limit are refused before sending.
+fn logo_base64(logo: Option<String>) -> anyhow::Result<Option<String>> {
+    use base64::Engine;
+    Ok(match logo {
+        None => None,
+        Some(path) if path.is_empty() => Some(String::new()),
+        Some(path) => {
+            let path = std::path::PathBuf::from(path);
+            let bytes = std::fs::read(&path)
+                .with_context(|| format!("while reading the logo {}", path.display()))?;
+            if bytes.len() > crate::domain::client::LOGO_LIMIT {
+                anyhow::bail!("the logo {} is larger than 64 KiB", path.display());
+            }
+            Some(base64::engine::general_purpose::STANDARD.encode(bytes))
+        }
+    })
+}
+
+pub(super) fn staff_request(command: StaffCommand) -> anyhow::Result<AdminRequest> {
+    Ok(match command {
+        StaffCommand::Show => AdminRequest::StaffShow,
+        StaffCommand::Set { org_name, logo } => AdminRequest::StaffSet {
+            org_name,
+            logo_base64: logo_base64(logo)?,
+        },
+    })
 }

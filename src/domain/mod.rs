@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod audit_filter;
+pub mod branding;
 pub mod client;
 pub mod colour;
 pub mod entra;

@@ -51,10 +51,15 @@ pub struct Enrolled {
 pub const TOTP_ISSUER: &str = "Gatehouse";
 
 /// The name a realm's TOTP links carry as issuer, which authenticator apps show: the
-/// client's chosen name (or its display name) on a portal, "Gatehouse" for staff.
+/// client's chosen name (or its display name) on a portal; for staff the organisation
+/// name an admin set (see `service::branding`), else "Gatehouse". A colon separates
+/// issuer and account in those links, so it becomes a space.
 fn authenticator_name(r: &impl Tables, realm: Realm) -> Result<String> {
     Ok(match realm {
-        Realm::Staff => TOTP_ISSUER.to_owned(),
+        Realm::Staff => r
+            .setting::<crate::domain::branding::StaffBranding>()?
+            .org_name
+            .map_or_else(|| TOTP_ISSUER.to_owned(), |name| name.replace(':', " ")),
         Realm::Client(id) => r
             .client(id)?
             .map(|c| c.authenticator_name())

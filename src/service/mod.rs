@@ -19,6 +19,7 @@ pub mod account;
 pub mod activity;
 pub mod admin;
 pub mod backup;
+pub mod branding;
 pub mod clients;
 pub mod devices;
 pub mod email_change;

@@ -96,7 +96,7 @@ impl WebError {
             WebError::AdminOnly => shown(
                 StatusCode::FORBIDDEN,
                 "Admins only",
-                "This page is for Gatehouse administrators.",
+                "This page is for administrators.",
             ),
             WebError::Service(e) => match e {
                 ServiceError::LoginFailed => shown(

@@ -180,6 +180,8 @@ async fn envelope(
             let mut res = next.call(req).await?.map_into_boxed_body();
             if let Some(slug) = portal {
                 res = portal_errors::in_portal_branding(res, &slug);
+            } else if !machine {
+                res = portal_errors::in_staff_branding(res);
             }
             if let Some(cookie) = csrf_cookie {
                 res.response_mut().add_cookie(&cookie).ok();

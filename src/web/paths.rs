@@ -33,6 +33,10 @@ pub const MFA_SETUP_PASSKEY: &str = "/mfa/setup/passkey";
 pub const PORTAL_SCOPE: &str = "/p/{slug}";
 pub const PORTAL_BRAND_CSS: &str = "/brand.css";
 pub const PORTAL_LOGO: &str = "/logo";
+/// The staff pages' organisation logo (the portal's is `/p/{slug}/logo`).
+pub const STAFF_LOGO: &str = "/logo";
+pub const ADMIN_BRANDING: &str = "/admin/branding";
+pub const ADMIN_BRANDING_LOGO: &str = "/admin/branding/logo";
 pub const SSO_CONSENT: &str = "/sso/consent";
 pub const FORWARD_AUTH: &str = "/api/authz/forward-auth";
 pub const AUTH_REQUEST: &str = "/api/authz/auth-request";

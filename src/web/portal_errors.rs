@@ -3,6 +3,8 @@
 //! does not exist …) is shown in the client's branding, and its way out is the
 //! portal's own sign-in page, never the staff pages. Status and headers (such as
 //! `Retry-After`) stay as the error set them; only the page around the message changes.
+//! Staff-side HTML error pages likewise carry the organisation's name and logo when an
+//! admin set them.
 
 use actix_web::body::BoxBody;
 use actix_web::dev::ServiceResponse;
@@ -44,6 +46,44 @@ pub fn in_portal_branding(res: ServiceResponse<BoxBody>, slug: &str) -> ServiceR
         &message,
         "Go to the sign-in page",
         &login,
+    )
+    .into_string();
+    res.map_body(|_, _| BoxBody::new(body))
+}
+
+/// A staff-side HTML error page in the organisation's name and logo, when an admin
+/// set them (without them the page stays exactly as it was). Runs inside
+/// `web::envelope` for every staff-side (non-portal, non-machine) request.
+pub fn in_staff_branding(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let is_html = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let shown = match res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<WebError>())
+    {
+        Some(WebError::SignInRequired { .. }) | None => return res,
+        Some(_) if !is_html => return res,
+        Some(err) => err.describe(),
+    };
+    let state = AppState::of(res.request());
+    if !state
+        .services
+        .staff_look()
+        .is_ok_and(|look| look.org_name_set || look.has_logo)
+    {
+        return res;
+    }
+    let ctx = RealmCtx::staff(state);
+    let (_, title, message) = shown;
+    let body = views::errors::page_in(
+        chrome(&ctx, title, None, ""),
+        &message,
+        "Go to the start page",
+        "/",
     )
     .into_string();
     res.map_body(|_, _| BoxBody::new(body))

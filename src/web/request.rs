@@ -16,6 +16,7 @@ use super::paths::RealmPaths;
 use crate::domain::session::{Origin, Stage};
 use crate::domain::user::{Realm, Role};
 use crate::service::ServiceError;
+use crate::service::branding::StaffLook;
 use crate::service::portal::Portal;
 use crate::service::sessions::SignedIn;
 
@@ -99,6 +100,24 @@ fn describe_agent(agent: &str) -> String {
     }
 }
 
+/// The staff pages' name and logo; the plain "Gatehouse" look if they cannot be read
+/// (branding never stops a sign-in).
+fn staff_look(state: &AppState) -> StaffLook {
+    state.services.staff_look().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "staff branding unreadable; using the default look");
+        StaffLook::default()
+    })
+}
+
+/// The text alternative of the staff logo: it names the organisation.
+fn staff_logo_alt(look: &StaffLook) -> String {
+    if look.org_name_set {
+        format!("{} logo", look.name)
+    } else {
+        "Organisation logo".to_owned()
+    }
+}
+
 /// The realm whose pages a request is on: staff at the root, a client under
 /// `/p/{slug}`.
 #[derive(Debug, Clone)]
@@ -112,19 +131,29 @@ pub struct RealmCtx {
     /// A client's accent stylesheet and logo, when it has them.
     pub style_url: Option<String>,
     pub logo_url: Option<String>,
+    /// The logo's text alternative where it stands alone (the sign-in card).
+    pub logo_alt: String,
+    /// The logo is also shown on the sign-in card (the staff side's organisation logo).
+    pub logo_on_card: bool,
     /// The footer line (none on a portal unless its admin set one).
     pub footer: Option<String>,
 }
 
 impl RealmCtx {
+    /// The staff pages, with the organisation name and logo when an admin set them.
     pub fn staff(state: &AppState) -> RealmCtx {
+        let look = staff_look(state);
         RealmCtx {
             realm: Realm::Staff,
             paths: RealmPaths::staff(),
-            brand: "Gatehouse".to_owned(),
             cookie: state.cookies.session_name(None),
             style_url: None,
-            logo_url: None,
+            logo_url: look
+                .has_logo
+                .then(|| format!("{}?v={}", super::paths::STAFF_LOGO, look.version)),
+            logo_alt: staff_logo_alt(&look),
+            logo_on_card: true,
+            brand: look.name,
             footer: Some(crate::web::views::layout::STAFF_FOOTER.to_owned()),
         }
     }
@@ -141,6 +170,8 @@ impl RealmCtx {
             logo_url: portal
                 .has_logo
                 .then(|| format!("{}/logo?v={version}", paths.prefix())),
+            logo_alt: format!("{} logo", portal.name),
+            logo_on_card: false,
             footer: portal.footer.clone(),
             paths,
             brand: portal.name.clone(),
@@ -246,7 +277,25 @@ fn current_user(req: &HttpRequest, payload: &mut Payload) -> Result<CurrentUser,
 /// A signed-in staff admin whose browser holds the session's admin cookie (the
 /// session cookie alone, which protected apps may see, never opens the console).
 #[derive(Debug, Clone)]
-pub struct StaffAdmin(pub SignedIn);
+pub struct StaffAdmin(pub AdminSession);
+
+/// A staff admin's session, with what the console's top bar shows: the
+/// organisation's name (or "Gatehouse") and logo. Reads as the [`SignedIn`] it holds.
+#[derive(Debug, Clone)]
+pub struct AdminSession {
+    pub signed_in: SignedIn,
+    /// "Acme Ltd admin", or "Gatehouse admin" without an organisation name.
+    pub console_name: String,
+    pub logo_url: Option<String>,
+}
+
+impl std::ops::Deref for AdminSession {
+    type Target = SignedIn;
+
+    fn deref(&self) -> &SignedIn {
+        &self.signed_in
+    }
+}
 
 /// Shown when the session is right but the admin cookie is missing or wrong.
 const NO_ADMIN_COOKIE: &str = "This browser's session does not open the admin console. Sign out, then sign in again at this address.";
@@ -261,7 +310,11 @@ impl StaffAdmin {
                 let admin_cookie = req.cookie(state.cookies.admin_name());
                 let secret = admin_cookie.as_ref().map(|c| c.value());
                 if state.services.admin_secret_matches(&me.session, secret) {
-                    Ok(StaffAdmin(me))
+                    Ok(StaffAdmin(AdminSession {
+                        signed_in: me,
+                        console_name: format!("{} admin", ctx.brand),
+                        logo_url: ctx.logo_url.clone(),
+                    }))
                 } else {
                     Err(WebError::Service(ServiceError::Forbidden(
                         NO_ADMIN_COOKIE.to_owned(),

@@ -7,7 +7,7 @@ use maud::{Markup, html};
 /// The look of an email: whose name it carries and its accent colour.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Branding {
-    /// "Gatehouse" for staff, the client's display name for a portal.
+    /// "Gatehouse" (or the organisation's name) for staff, the client's display name for a portal.
     pub name: String,
     /// `#rrggbb` (validated when a client's accent is saved).
     pub accent: String,
@@ -21,6 +21,14 @@ impl Branding {
         Branding {
             name: "Gatehouse".to_owned(),
             accent: DEFAULT_ACCENT.to_owned(),
+        }
+    }
+
+    /// The staff emails' look: the organisation's name when the admin set one.
+    pub fn staff_of(branding: &crate::domain::branding::StaffBranding) -> Branding {
+        Branding {
+            name: branding.name().to_owned(),
+            ..Branding::staff()
         }
     }
 }

@@ -361,7 +361,8 @@ impl Services {
             email: email.as_str().to_owned(),
             name: String::new(),
         };
-        self.send_mail(compose::test_message(&Branding::staff(), &recipient))
+        let branding = self.read(|r| self.branding(r, Realm::Staff))?;
+        self.send_mail(compose::test_message(&branding, &recipient))
             .ok_or_else(|| {
                 ServiceError::Forbidden(
                     "Email is not set up: add an [smtp] section to the configuration.".to_owned(),
@@ -372,7 +373,7 @@ impl Services {
     /// The look of `realm`'s emails: the client's name and accent for a portal.
     pub(crate) fn branding(&self, r: &impl Tables, realm: Realm) -> Result<Branding> {
         Ok(match realm {
-            Realm::Staff => Branding::staff(),
+            Realm::Staff => Branding::staff_of(&r.setting()?),
             Realm::Client(id) => match r.client(id)? {
                 Some(client) => Branding {
                     name: client.name,

@@ -35,17 +35,11 @@ async fn read_part(field: &mut actix_multipart::Field, limit: usize) -> WebResul
     Ok(bytes)
 }
 
-/// `POST /admin/clients/{client}/logo`
-pub async fn upload(
-    req: HttpRequest,
-    admin: StaffAdmin,
-    csrf: CsrfToken,
-    origin: ClientOrigin,
-    path: web::Path<LogoPath>,
-    mut parts: Multipart,
-) -> WebResult<HttpResponse> {
-    let state = AppState::of(&req);
-    if !origin_allowed(&req, state) {
+/// Reads a logo upload (`csrf_token` and `logo` parts), checking the origin and the
+/// CSRF token before anything is stored; the image itself is checked by the service.
+pub(super) async fn read_upload(req: &HttpRequest, mut parts: Multipart) -> WebResult<Vec<u8>> {
+    let state = AppState::of(req);
+    if !origin_allowed(req, state) {
         return Err(WebError::Csrf);
     }
     let mut token = String::new();
@@ -64,12 +58,24 @@ pub async fn upload(
         }
     }
     // The token is checked before anything is stored.
-    if !request_token_matches(&req, state, &token) {
+    if !request_token_matches(req, state, &token) {
         return Err(WebError::Csrf);
     }
-    let Some(logo) = logo.filter(|l| !l.is_empty()) else {
-        return Err(WebError::BadForm("choose an image file".to_owned()));
-    };
+    logo.filter(|l| !l.is_empty())
+        .ok_or_else(|| WebError::BadForm("choose an image file".to_owned()))
+}
+
+/// `POST /admin/clients/{client}/logo`
+pub async fn upload(
+    req: HttpRequest,
+    admin: StaffAdmin,
+    csrf: CsrfToken,
+    origin: ClientOrigin,
+    path: web::Path<LogoPath>,
+    parts: Multipart,
+) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    let logo = read_upload(&req, parts).await?;
     let update = ClientUpdate {
         logo: Some(Some(logo)),
         ..ClientUpdate::default()

@@ -1,6 +1,7 @@
 //! The admin console (staff admins only): dashboard, staff users, audit log. Every
 //! change needs a recent authentication (the step-up gate around the whole scope).
 
+mod branding;
 mod clients;
 mod confirmations;
 mod email;
@@ -21,14 +22,13 @@ use serde::Deserialize;
 use super::csrf::{CsrfForm, CsrfToken};
 use super::error::{WebError, WebResult};
 use super::paths;
-use super::request::{ClientOrigin, StaffAdmin};
+use super::request::{AdminSession, ClientOrigin, StaffAdmin};
 use super::views::admin::{AuditView, DashboardView, Warning, audit_page, dashboard_page};
 use super::views::layout::{Chrome, Nav};
 use super::{AppState, html, see_other};
 use crate::domain::audit_filter::AuditFilter;
 use crate::domain::user::Realm;
 use crate::service::admin::AdminActor;
-use crate::service::sessions::SignedIn;
 use crate::service::sso::secret_expiry::{ExpiringSecret, SecretOwner};
 
 /// The admin console's routes, in one scope behind the step-up [`step_up::gate`]:
@@ -77,6 +77,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::post().to(clients::action),
             )
             .route(at(paths::ADMIN_CLIENT_LOGO), web::post().to(logo::upload))
+            .route(at(paths::ADMIN_BRANDING), web::get().to(branding::page))
+            .route(at(paths::ADMIN_BRANDING), web::post().to(branding::save))
+            .route(
+                at(paths::ADMIN_BRANDING_LOGO),
+                web::post().to(branding::upload_logo),
+            )
             .route(at(paths::ADMIN_CLIENT_USERS), web::get().to(users::list))
             .route(at(paths::ADMIN_CLIENT_USERS), web::post().to(users::invite))
             .route(at(paths::ADMIN_CLIENT_USER), web::get().to(users::detail))
@@ -176,13 +182,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// The page frame of admin pages.
-fn admin_chrome<'a>(title: &'a str, me: &'a SignedIn, csrf: &'a str) -> Chrome<'a> {
+fn admin_chrome<'a>(title: &'a str, me: &'a AdminSession, csrf: &'a str) -> Chrome<'a> {
     let staff = super::paths::RealmPaths::staff();
     Chrome {
         title,
-        brand: "Gatehouse admin",
+        brand: &me.console_name,
         style_url: None,
-        logo_url: None,
+        logo_url: me.logo_url.as_deref(),
+        card_logo: None,
         footer: Some(crate::web::views::layout::STAFF_FOOTER),
         nav: Some(Nav {
             user_name: me.user.name_or_email(),

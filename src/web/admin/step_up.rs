@@ -196,7 +196,12 @@ pub async fn confirm(
     let next = safe_admin_next(next.as_deref());
     match state
         .services
-        .step_up_with_password(admin.0.clone(), Password::new(password), code, origin.0)
+        .step_up_with_password(
+            admin.0.signed_in.clone(),
+            Password::new(password),
+            code,
+            origin.0,
+        )
         .await
     {
         Ok(()) => Ok(see_other(&next)),

@@ -22,7 +22,7 @@ use super::cookies::CookieSettings;
 use super::error::WebResult;
 use super::paths;
 use super::request::RealmCtx;
-use super::views::layout::{Chrome, Nav};
+use super::views::layout::{CardLogo, Chrome, Nav};
 use crate::domain::user::Role;
 use crate::service::NewSession;
 use crate::service::login::LoginStep;
@@ -48,6 +48,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .route(paths::HOME, web::get().to(home))
     .route(paths::HEALTHZ, web::get().to(health::healthz))
+    .route(paths::STAFF_LOGO, web::get().to(portal::staff_logo))
     .route(paths::ASSETS, web::get().to(assets::serve))
     .route(paths::SETUP, web::get().to(onboarding::setup_form))
     .route(paths::SETUP, web::post().to(onboarding::setup_submit))
@@ -148,6 +149,14 @@ pub fn chrome<'a>(
         brand: &ctx.brand,
         style_url: ctx.style_url.as_deref(),
         logo_url: ctx.logo_url.as_deref(),
+        card_logo: ctx
+            .logo_url
+            .as_deref()
+            .filter(|_| ctx.logo_on_card)
+            .map(|url| CardLogo {
+                url,
+                alt: &ctx.logo_alt,
+            }),
         footer: ctx.footer.as_deref(),
         nav: me.map(|me| Nav {
             user_name: me.user.name_or_email(),

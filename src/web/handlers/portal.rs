@@ -1,4 +1,5 @@
-//! A client portal's branding: its accent stylesheet and its logo. Both are derived
+//! A client portal's branding: its accent stylesheet and its logo (and the staff
+//! pages' organisation logo, served the same way). Both are derived
 //! from stored settings and served from our own origin, so the CSP can stay strict.
 
 use actix_web::http::header;
@@ -49,9 +50,22 @@ pub async fn logo(req: HttpRequest) -> WebResult<HttpResponse> {
         .services
         .portal_logo(slug(&req))?
         .ok_or(WebError::NotFound)?;
-    Ok(HttpResponse::Ok()
+    Ok(logo_response(logo))
+}
+
+/// `GET /logo`: the staff pages' organisation logo.
+pub async fn staff_logo(req: HttpRequest) -> WebResult<HttpResponse> {
+    let state = AppState::of(&req);
+    let logo = state.services.staff_logo()?.ok_or(WebError::NotFound)?;
+    Ok(logo_response(logo))
+}
+
+/// A stored logo (PNG or JPEG, checked by content when saved) with its own content
+/// type; `nosniff` and the strict CSP come with every response.
+fn logo_response(logo: crate::domain::client::Logo) -> HttpResponse {
+    HttpResponse::Ok()
         .content_type(logo.content_type)
         .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
         .insert_header((header::CONTENT_DISPOSITION, "inline"))
-        .body(logo.bytes))
+        .body(logo.bytes)
 }

@@ -9,13 +9,14 @@ use crate::domain::text::neutralise;
 use crate::web::paths;
 
 /// The admin sections, in the order the navigation shows them.
-const SECTIONS: [(&str, &str); 8] = [
+const SECTIONS: [(&str, &str); 9] = [
     (paths::ADMIN, "Dashboard"),
     (paths::ADMIN_USERS, "Staff users"),
     (paths::ADMIN_SSO, "Microsoft sign-in"),
     (paths::ADMIN_CLIENTS, "Clients"),
     (paths::ADMIN_PORTAL, "Portal app"),
     (paths::ADMIN_EMAIL, "Email"),
+    (paths::ADMIN_BRANDING, "Branding"),
     (paths::ADMIN_PROVISIONING, "Provisioning"),
     (paths::ADMIN_AUDIT, "Audit log"),
 ];

@@ -25,11 +25,20 @@ pub struct Chrome<'a> {
     pub nav: Option<Nav<'a>>,
     /// A client portal's accent stylesheet.
     pub style_url: Option<&'a str>,
-    /// A client portal's logo.
+    /// A client portal's logo, or the staff side's organisation logo.
     pub logo_url: Option<&'a str>,
+    /// The logo shown large on a sign-in card (staff pages with a logo).
+    pub card_logo: Option<CardLogo<'a>>,
     /// The line at the foot of the page: "Protected by Gatehouse" on staff pages, the
     /// client's own line (or nothing) on its portal.
     pub footer: Option<&'a str>,
+}
+
+/// A logo standing on its own above a card's heading, so with a text alternative.
+#[derive(Clone, Copy)]
+pub struct CardLogo<'a> {
+    pub url: &'a str,
+    pub alt: &'a str,
 }
 
 /// The footer of staff pages.
@@ -44,6 +53,7 @@ impl<'a> Chrome<'a> {
             nav: None,
             style_url: None,
             logo_url: None,
+            card_logo: None,
             footer: Some(STAFF_FOOTER),
         }
     }

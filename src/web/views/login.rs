@@ -51,6 +51,9 @@ pub fn login_page(vm: &LoginView) -> Markup {
         &vm.chrome,
         html! {
             section.card.narrow {
+                @if let Some(logo) = vm.chrome.card_logo {
+                    img.card-logo src=(logo.url) alt=(logo.alt);
+                }
                 h1 { "Sign in" }
                 (error_banner_counting(vm.error, vm.retry_after_secs))
                 (notice_banner(vm.notice))

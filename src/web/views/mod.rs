@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod admin_email;
 pub mod admin_users;
+pub mod branding;
 pub mod clients;
 pub mod components;
 pub mod confirm;
