@@ -90,6 +90,11 @@ async fn a_logo_is_uploaded_checked_served_and_removed() {
     assert_eq!(logo.status, StatusCode::OK);
     assert_eq!(logo.header("content-type"), Some("image/png"));
     assert_eq!(logo.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(
+        logo.header("cache-control"),
+        Some("public, max-age=86400"),
+        "a versioned logo URL may be cached"
+    );
 
     ops.get("/admin/clients/acme").await;
     ops.post("/admin/clients/acme/do/remove-logo", &[]).await;

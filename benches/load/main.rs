@@ -318,7 +318,13 @@ fn progress(message: &str) {
 }
 
 /// Closes a store opened in this process (the spawned server needs it to itself).
+/// actix's worker threads drop their copy of the app state after the server thread
+/// has ended, so this waits (up to ten seconds) for them.
 fn close(services: Arc<Services>) {
+    let waited = Instant::now();
+    while Arc::strong_count(&services) > 1 && waited.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     match Arc::try_unwrap(services) {
         Ok(services) => drop(services),
         Err(_) => panic!("a stopped bench server still holds its store"),

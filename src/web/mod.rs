@@ -251,7 +251,9 @@ fn security_headers(headers: &mut HeaderMap, state: Option<&AppState>, is_asset:
         HeaderName::from_static("permissions-policy"),
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
     );
-    if !is_asset {
+    // Pages are never cached; what a handler marked cacheable itself (assets, a
+    // logo or accent stylesheet behind a versioned URL) keeps its own header.
+    if !is_asset && !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
 }
