@@ -32,6 +32,7 @@ mod forward_auth_proxy;
 mod graph_sweep;
 mod idp_admin;
 mod idp_admin_options;
+mod idp_admin_redirects;
 mod idp_conformance;
 mod idp_email_first;
 mod idp_identities;
