@@ -21,6 +21,9 @@ const NOTICE: &str = "class=\"banner notice\"";
 const ERROR: &str = "class=\"banner error\"";
 const REPORT: &str = "class=\"testreport\"";
 
+/// A button or form of a provider: (its path under the list, fields, the notice).
+type Step<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+
 fn count(app: &TestApp, kind: AuditKind) -> usize {
     app.services
         .audit_log(100_000, None)
@@ -121,7 +124,7 @@ async fn every_action_redirects(
     assert_eq!(count(app, tested), before + 1);
 
     // Turn on and off, reorder, save, remove: each notice once, each change once.
-    let steps: [(&str, Vec<(&str, &str)>, &str); 6] = [
+    let steps: [Step; 6] = [
         ("okta/enable", vec![], "Turned on."),
         ("kc/enable", vec![], "Turned on."),
         ("kc/disable", vec![], "Turned off."),
