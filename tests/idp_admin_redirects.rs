@@ -3,7 +3,7 @@
 //! `/admin/clients/{client}/providers` answers `303 See Other` to its list; what it
 //! must show (a notice, the connection test's lines, a refusal) arrives once as a
 //! flash; reloading shows it no more and repeats nothing. A form refused for what was
-//! entered shows again with the reason, and nothing is saved.
+//! entered shows again with the reason and the values entered, and nothing is saved.
 
 use actix_web::http::StatusCode;
 
@@ -230,14 +230,22 @@ async fn a_form_refused_for_its_fields_shows_again_with_the_reason_and_saves_not
             page,
             &[
                 ("id", "bad"),
+                ("name", "Bad Provider"),
                 ("issuer", "ftp://x"),
-                ("client_id", "c"),
-                ("client_secret", "s"),
+                ("client_id", "bad-client-id"),
+                ("client_secret", OIDC_SECRET),
+                ("jit", "on"),
             ],
         )
         .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
     assert!(refused.has(ERROR) && refused.has("https"));
+    for value in ["bad", "Bad Provider", "ftp://x", "bad-client-id"] {
+        let shown = format!("value=\"{value}\"");
+        assert!(refused.has(&shown), "the entered {value} is kept");
+    }
+    assert!(refused.has("id=\"new-jit\" type=\"checkbox\" name=\"jit\" value=\"on\" checked"));
+    assert!(!refused.has(OIDC_SECRET), "the secret is never shown");
     assert_eq!(count(&app, settings), before);
     assert!(providers(&app, Realm::Staff).iter().all(|p| p.id != "bad"));
 }

@@ -21,7 +21,7 @@ use crate::web::error::{WebError, WebResult};
 use crate::web::flash::{self, Flash};
 use crate::web::handlers::sso::to_microsoft;
 use crate::web::request::{ClientOrigin, StaffAdmin};
-use crate::web::views::providers::{ProvidersView, providers_page};
+use crate::web::views::providers::{NewProvider, ProvidersView, providers_page};
 use crate::web::{AppState, html};
 
 /// The realm of the page (staff, or the `{client}` in the path) and its list's URL.
@@ -53,6 +53,7 @@ struct Said<'a> {
     error: Option<String>,
     notice: Option<String>,
     test: Option<(&'a str, ConnectionTest)>,
+    entered: Option<NewProvider>,
 }
 
 fn render(
@@ -84,18 +85,21 @@ fn render(
             test: said.test.as_ref().map(|(id, t)| (*id, t)),
             error: said.error.as_deref(),
             notice: said.notice.as_deref(),
+            entered: said.entered.as_ref(),
         }),
     ))
 }
 
 /// After a form with fields (add, save): back to the list (POST-redirect-GET) with the
-/// notice once; refused for what was entered, the page again with the reason.
+/// notice once; refused for what was entered, the page again with the reason (and the
+/// add form's values, `entered`).
 fn after_form<T>(
     req: &HttpRequest,
     admin: &StaffAdmin,
     csrf: &str,
     result: Result<T, ServiceError>,
     notice: &str,
+    entered: Option<NewProvider>,
 ) -> WebResult<HttpResponse> {
     let (status, error) = match result {
         Ok(_) => return back(req, Flash::notice(notice)),
@@ -108,6 +112,7 @@ fn after_form<T>(
         error: Some(error),
         notice: None,
         test: None,
+        entered,
     };
     render(req, admin, csrf, said)
 }
@@ -169,6 +174,7 @@ pub async fn page(
             error,
             notice,
             test: test.map(|t| (tested.as_str(), t)),
+            entered: None,
         },
     )
 }
@@ -194,6 +200,21 @@ pub struct ProviderFields {
 }
 
 impl ProviderFields {
+    /// The add form's values to show again if it is refused (the secret is not).
+    fn entered(&self) -> NewProvider {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        NewProvider {
+            id: self.id.clone(),
+            name: text(&self.name),
+            issuer: text(&self.issuer),
+            client_id: text(&self.client_id),
+            secret_expires: text(&self.secret_expires),
+            allowed_domains: text(&self.allowed_domains),
+            jit: self.jit.is_some(),
+            require_mfa: self.require_mfa.is_some(),
+        }
+    }
+
     /// What the form changes. Ticked boxes are on, unticked off; an empty secret keeps
     /// the stored one.
     fn input(self, kind: ProviderKind, adding: bool) -> ProviderInput {
@@ -228,6 +249,7 @@ pub async fn add(
     let (realm, _, _) = realm_of(&req)?;
     let fields = form.0;
     let id = fields.id.clone();
+    let entered = fields.entered();
     let result = state
         .services
         .add_provider(
@@ -244,6 +266,7 @@ pub async fn add(
         &csrf.0,
         result,
         "Provider added. Test its connection, then turn it on.",
+        Some(entered),
     )
 }
 
@@ -277,7 +300,7 @@ pub async fn action(
             let result = services
                 .update_provider(who, realm, &id, form.0.input(provider.kind, false))
                 .await;
-            after_form(&req, &admin, &csrf.0, result, "Saved.")
+            after_form(&req, &admin, &csrf.0, result, "Saved.", None)
         }
         "enable" | "disable" => {
             let on = action == "enable";
