@@ -9,6 +9,7 @@ use actix_web::http::StatusCode;
 
 use crate::common::fake_entra::FakeEntra;
 use crate::common::idp::{OIDC_CLIENT, OIDC_SECRET, app_with_issuers};
+use crate::common::post_redirect::audit_count as count;
 use crate::common::sso::configure_staff_sso;
 use crate::common::staff::admin;
 use crate::common::{Browser, Page, TestApp};
@@ -23,15 +24,6 @@ const REPORT: &str = "class=\"testreport\"";
 
 /// A button or form of a provider: (its path under the list, fields, the notice).
 type Step<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
-
-fn count(app: &TestApp, kind: AuditKind) -> usize {
-    app.services
-        .audit_log(100_000, None)
-        .unwrap()
-        .iter()
-        .filter(|(_, e)| e.kind == kind)
-        .count()
-}
 
 fn providers(app: &TestApp, realm: Realm) -> Vec<IdentityProvider> {
     app.services.identity_providers(realm).unwrap().providers
@@ -48,20 +40,7 @@ async fn post_then_reload(
     page: &str,
     kind: AuditKind,
 ) -> (Page, Page) {
-    let answer = b.post(path, fields).await;
-    assert_eq!(
-        answer.status,
-        StatusCode::SEE_OTHER,
-        "{path}: {}",
-        answer.body
-    );
-    assert!(
-        answer.location().starts_with(&format!("{page}?done=")),
-        "{path} → {}",
-        answer.location()
-    );
-    let shown = b.follow(&answer).await;
-    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    let (answer, shown) = b.post_redirect(path, fields, page).await;
     let before = count(app, kind);
     let reloaded = b.get(answer.location()).await;
     assert_eq!(reloaded.status, StatusCode::OK);
