@@ -19,7 +19,7 @@ async fn staff_and_client_providers_are_managed_on_their_pages() {
     assert!(page.has("Add an OpenID Connect provider"));
     let issuer = fake.generic_issuer("okta");
     let page = browser
-        .post(
+        .submit(
             "/admin/sso/providers",
             &[
                 ("id", "okta"),
@@ -35,9 +35,11 @@ async fn staff_and_client_providers_are_managed_on_their_pages() {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.has("Provider added"));
     assert!(!page.has(OIDC_SECRET), "the secret is never shown");
-    let page = browser.post("/admin/sso/providers/okta/test", &[]).await;
+    let page = browser.submit("/admin/sso/providers/okta/test", &[]).await;
     assert!(page.has("Connection test passed"), "{}", page.body);
-    let page = browser.post("/admin/sso/providers/okta/enable", &[]).await;
+    let page = browser
+        .submit("/admin/sso/providers/okta/enable", &[])
+        .await;
     assert!(page.has("Turned on"));
     assert!(app.browser().get("/login").await.has("Sign in with Okta"));
 
@@ -90,7 +92,7 @@ async fn staff_and_client_providers_are_managed_on_their_pages() {
 
     // Edit: require MFA; the next sign-in without amr mfa is refused.
     let page = browser
-        .post(
+        .submit(
             "/admin/sso/providers/okta/save",
             &[
                 ("name", "Okta"),
@@ -126,7 +128,7 @@ async fn staff_and_client_providers_are_managed_on_their_pages() {
     );
 
     // Remove.
-    let page = browser.post("/admin/sso/providers/kc/remove", &[]).await;
+    let page = browser.submit("/admin/sso/providers/kc/remove", &[]).await;
     assert!(page.has("Provider removed"));
     assert!(!app.browser().get("/login").await.has("Keycloak"));
 
@@ -142,7 +144,7 @@ async fn staff_and_client_providers_are_managed_on_their_pages() {
     let page = browser.get("/admin/clients/acme").await;
     assert!(page.has("/admin/clients/acme/providers"));
     let page = browser
-        .post(
+        .submit(
             "/admin/clients/acme/providers",
             &[
                 ("id", "okta"),

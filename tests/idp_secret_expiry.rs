@@ -113,7 +113,7 @@ async fn the_dashboard_warns_about_every_realms_provider_secret() {
 
     // A new date from the provider's edit form ends the warning.
     let saved = ops
-        .post(
+        .submit(
             "/admin/sso/providers/okta/save",
             &[
                 ("name", "Okta"),
@@ -139,7 +139,7 @@ async fn the_add_form_takes_an_expiry_date_and_the_connection_test_warns() {
     let form = ops.get("/admin/sso/providers").await;
     assert!(form.has("name=\"secret_expires\""));
     let added = ops
-        .post(
+        .submit(
             "/admin/sso/providers",
             &[
                 ("id", "okta"),
@@ -167,7 +167,7 @@ async fn the_add_form_takes_an_expiry_date_and_the_connection_test_warns() {
         list.body
     );
 
-    let test = ops.post("/admin/sso/providers/okta/test", &[]).await;
+    let test = ops.submit("/admin/sso/providers/okta/test", &[]).await;
     assert!(
         test.has("<li class=\"warn\"><strong>⚠ Secret expiry"),
         "{}",
@@ -191,7 +191,7 @@ async fn the_add_form_takes_an_expiry_date_and_the_connection_test_warns() {
     )
     .await;
     let test = ops
-        .post("/admin/clients/acme/providers/okta/test", &[])
+        .submit("/admin/clients/acme/providers/okta/test", &[])
         .await;
     assert!(
         test.has("<li class=\"fail\"><strong>✗ Secret expiry"),

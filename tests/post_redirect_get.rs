@@ -8,8 +8,9 @@
 use actix_web::http::StatusCode;
 
 use crate::common::portal::portals;
+use crate::common::post_redirect::audit_count as count;
 use crate::common::sso::{app_with_entra, configure_staff_sso};
-use crate::common::{Browser, Page, TestApp};
+use crate::common::{Browser, TestApp};
 use gatehouse::domain::audit::AuditKind;
 use gatehouse::domain::user::Realm;
 
@@ -24,15 +25,6 @@ fn audit_len(app: &TestApp) -> usize {
     app.services.audit_log(100_000, None).unwrap().len()
 }
 
-fn count(app: &TestApp, kind: AuditKind) -> usize {
-    app.services
-        .audit_log(100_000, None)
-        .unwrap()
-        .iter()
-        .filter(|(_, e)| e.kind == kind)
-        .count()
-}
-
 /// A staff admin with an authenticator, signed in; returns the browser and secret.
 async fn staff(app: &TestApp, email: &str) -> (Browser, String) {
     app.create_admin(email, PASSWORD).await;
@@ -40,31 +32,6 @@ async fn staff(app: &TestApp, email: &str) -> (Browser, String) {
     b.sign_in(app, email, PASSWORD, None).await;
     let (secret, _) = b.enrol(app).await;
     (b, secret)
-}
-
-/// Posts `fields` to `path`, checks the answer is a 303 to `page` with a flash, and
-/// opens it; returns (the redirect, the page).
-async fn post_redirect(
-    b: &mut Browser,
-    path: &str,
-    fields: &[(&str, &str)],
-    page: &str,
-) -> (Page, Page) {
-    let answer = b.post(path, fields).await;
-    assert_eq!(
-        answer.status,
-        StatusCode::SEE_OTHER,
-        "{path}: {}",
-        answer.body
-    );
-    assert!(
-        answer.location().starts_with(&format!("{page}?done=")),
-        "{path} → {}",
-        answer.location()
-    );
-    let shown = b.follow(&answer).await;
-    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
-    (answer, shown)
 }
 
 #[actix_web::test]
@@ -76,13 +43,13 @@ async fn reloading_the_invitation_page_keeps_the_link_alive_and_invites_nobody()
         ("/admin/clients/acme/users", "/p/acme"),
     ] {
         ann.get(list).await;
-        let (answer, shown) = post_redirect(
-            &mut ann,
-            list,
-            &[("email", "bob@example.com"), ("role", "member")],
-            list,
-        )
-        .await;
+        let (answer, shown) = ann
+            .post_redirect(
+                list,
+                &[("email", "bob@example.com"), ("role", "member")],
+                list,
+            )
+            .await;
         let link = shown.input_value("invite-link").expect("link shown");
         let before = audit_len(&app);
         let reloaded = ann.get(answer.location()).await;
@@ -142,18 +109,18 @@ async fn reloading_after_a_password_change_changes_nothing_and_keeps_the_session
     app.next_step();
     let code = app.code(&secret, 0);
     let old_session = ann.session();
-    let (answer, shown) = post_redirect(
-        &mut ann,
-        "/account/password",
-        &[
-            ("current_password", PASSWORD),
-            ("code", &code),
-            ("new_password", "a brand new long passphrase"),
-            ("new_password_confirm", "a brand new long passphrase"),
-        ],
-        "/account",
-    )
-    .await;
+    let (answer, shown) = ann
+        .post_redirect(
+            "/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("code", &code),
+                ("new_password", "a brand new long passphrase"),
+                ("new_password_confirm", "a brand new long passphrase"),
+            ],
+            "/account",
+        )
+        .await;
     assert!(shown.has("Your password was changed"));
     assert_ne!(
         ann.session(),
@@ -175,13 +142,13 @@ async fn reloading_the_recovery_codes_page_makes_no_new_codes() {
     ann.get("/account").await;
     app.next_step();
     let code = app.code(&secret, 0);
-    let (answer, shown) = post_redirect(
-        &mut ann,
-        "/account/recovery-codes",
-        &[("current_password", PASSWORD), ("code", &code)],
-        "/account/recovery-codes",
-    )
-    .await;
+    let (answer, shown) = ann
+        .post_redirect(
+            "/account/recovery-codes",
+            &[("current_password", PASSWORD), ("code", &code)],
+            "/account/recovery-codes",
+        )
+        .await;
     let codes = shown.codes();
     assert_eq!(codes.len(), 10);
     let stored = app
@@ -216,13 +183,13 @@ async fn reloading_after_enrolment_enrols_nothing_again() {
     ann.sign_in(&app, "ann@example.com", PASSWORD, None).await;
     let page = ann.get("/mfa/setup").await;
     let secret = page.input_value("secret").unwrap();
-    let (answer, shown) = post_redirect(
-        &mut ann,
-        "/mfa/setup",
-        &[("code", &app.code(&secret, 0))],
-        "/account/recovery-codes",
-    )
-    .await;
+    let (answer, shown) = ann
+        .post_redirect(
+            "/mfa/setup",
+            &[("code", &app.code(&secret, 0))],
+            "/account/recovery-codes",
+        )
+        .await;
     assert_eq!(shown.codes().len(), 10);
     assert!(shown.has("/account"), "continue to the account page");
     let before = audit_len(&app);
@@ -293,7 +260,7 @@ async fn reloading_admin_results_repeats_no_action() {
         ),
     ];
     for (path, fields, page, notice) in forms {
-        let (answer, shown) = post_redirect(&mut ann, path, &fields, page).await;
+        let (answer, shown) = ann.post_redirect(path, &fields, page).await;
         assert!(
             shown.has(notice) && shown.has(BANNER),
             "{path}: {}",
@@ -313,13 +280,13 @@ async fn reloading_client_and_portal_app_results_makes_no_new_link_or_change() {
     let (app, _fake) = portals().await;
     let (mut ann, _) = staff(&app, "ann@example.com").await;
     ann.get("/admin/clients/acme").await;
-    let (answer, shown) = post_redirect(
-        &mut ann,
-        "/admin/clients/acme/do/consent-link",
-        &[],
-        "/admin/clients/acme",
-    )
-    .await;
+    let (answer, shown) = ann
+        .post_redirect(
+            "/admin/clients/acme/do/consent-link",
+            &[],
+            "/admin/clients/acme",
+        )
+        .await;
     assert!(shown.has("/v2.0/adminconsent?client_id="), "{}", shown.body);
     let before = audit_len(&app);
     let reloaded = ann.get(answer.location()).await;
@@ -329,13 +296,13 @@ async fn reloading_client_and_portal_app_results_makes_no_new_link_or_change() {
 
     // The portal app form, and an email change on a portal user, the same way.
     ann.get("/admin/portal").await;
-    let (answer, shown) = post_redirect(
-        &mut ann,
-        "/admin/portal",
-        &[("secret_expires", "2027-02-28")],
-        "/admin/portal",
-    )
-    .await;
+    let (answer, shown) = ann
+        .post_redirect(
+            "/admin/portal",
+            &[("secret_expires", "2027-02-28")],
+            "/admin/portal",
+        )
+        .await;
     assert!(shown.has("Portal app saved") && shown.has(BANNER));
     let before = audit_len(&app);
     let reloaded = ann.get(answer.location()).await;
@@ -352,13 +319,13 @@ async fn reloading_client_and_portal_app_results_makes_no_new_link_or_change() {
         .id;
     let page = format!("/admin/clients/acme/users/{pat_id}");
     ann.get(&page).await;
-    let (answer, shown) = post_redirect(
-        &mut ann,
-        &format!("{page}/set-email"),
-        &[("new_email", "patricia@acme.test")],
-        &page,
-    )
-    .await;
+    let (answer, shown) = ann
+        .post_redirect(
+            &format!("{page}/set-email"),
+            &[("new_email", "patricia@acme.test")],
+            &page,
+        )
+        .await;
     assert!(shown.has("Email changed to patricia@acme.test"));
     let before = audit_len(&app);
     let reloaded = ann.get(answer.location()).await;

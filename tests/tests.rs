@@ -33,6 +33,7 @@ mod graph_sweep;
 mod idp_admin;
 mod idp_admin_options;
 mod idp_algorithms;
+mod idp_admin_redirects;
 mod idp_conformance;
 mod idp_email_first;
 mod idp_identities;

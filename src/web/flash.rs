@@ -49,6 +49,10 @@ pub struct Flash {
     pub consent_link: Option<String>,
     /// A connection test just run.
     pub test: Option<ConnectionTest>,
+    /// What the test just run was of (an identity provider's id), when a page lists several.
+    pub tested: Option<String>,
+    /// Why an action was refused (not a form's field error: those show on the form).
+    pub error: Option<String>,
     /// A link an admin just made for a user, to copy: (what it is, the link).
     pub shown_link: Option<(String, String)>,
 }
@@ -61,6 +65,8 @@ impl std::fmt::Debug for Flash {
             .field("recovery_codes", &self.recovery_codes.len())
             .field("consent_link", &self.consent_link.is_some())
             .field("test", &self.test)
+            .field("tested", &self.tested)
+            .field("error", &self.error)
             .field(
                 "shown_link",
                 &self.shown_link.as_ref().map(|(what, _)| what),

@@ -9,6 +9,7 @@ pub mod forward_auth;
 pub mod idp;
 pub mod passkey;
 pub mod portal;
+pub mod post_redirect;
 pub mod scim;
 pub mod smtp;
 pub mod sso;

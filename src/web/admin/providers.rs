@@ -1,7 +1,8 @@
 //! `/admin/sso/providers` and `/admin/clients/{client}/providers`: a realm's identity
 //! providers (add, edit, reorder, enable/disable, test connection, test sign-in,
-//! remove). Each handler makes one service call and renders the list again with what
-//! happened.
+//! remove). Each handler makes one service call and answers `303 See Other` to the list,
+//! which shows what happened once (a flash); a form refused for what was entered shows
+//! again with the reason.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
@@ -17,10 +18,10 @@ use crate::service::sso::providers::ProviderInput;
 use crate::service::sso::settings::ConnectionTest;
 use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::error::{WebError, WebResult};
-use crate::web::flash::Flash;
+use crate::web::flash::{self, Flash};
 use crate::web::handlers::sso::to_microsoft;
 use crate::web::request::{ClientOrigin, StaffAdmin};
-use crate::web::views::providers::{ProvidersView, providers_page};
+use crate::web::views::providers::{NewProvider, ProvidersView, providers_page};
 use crate::web::{AppState, html};
 
 /// The realm of the page (staff, or the `{client}` in the path) and its list's URL.
@@ -46,11 +47,13 @@ fn realm_of(req: &HttpRequest) -> WebResult<(Realm, String, String)> {
     }
 }
 
+/// What the page shows besides the list.
 struct Said<'a> {
     status: StatusCode,
     error: Option<String>,
     notice: Option<String>,
     test: Option<(&'a str, ConnectionTest)>,
+    entered: Option<NewProvider>,
 }
 
 fn render(
@@ -82,59 +85,96 @@ fn render(
             test: said.test.as_ref().map(|(id, t)| (*id, t)),
             error: said.error.as_deref(),
             notice: said.notice.as_deref(),
+            entered: said.entered.as_ref(),
         }),
     ))
 }
 
-fn after<T>(
+/// After a form with fields (add, save): back to the list (POST-redirect-GET) with the
+/// notice once; refused for what was entered, the page again with the reason (and the
+/// add form's values, `entered`).
+fn after_form<T>(
     req: &HttpRequest,
     admin: &StaffAdmin,
     csrf: &str,
     result: Result<T, ServiceError>,
     notice: &str,
+    entered: Option<NewProvider>,
 ) -> WebResult<HttpResponse> {
-    let said = |status, error: Option<String>, notice: Option<String>| Said {
-        status,
-        error,
-        notice,
-        test: None,
+    let (status, error) = match result {
+        Ok(_) => return back(req, Flash::notice(notice)),
+        Err(ServiceError::Invalid(m)) => (StatusCode::BAD_REQUEST, m),
+        Err(ServiceError::Conflict(m)) => (StatusCode::CONFLICT, m),
+        Err(e) => return Err(e.into()),
     };
+    let said = Said {
+        status,
+        error: Some(error),
+        notice: None,
+        test: None,
+        entered,
+    };
+    render(req, admin, csrf, said)
+}
+
+/// After a button (turn on/off, reorder, remove, test): back to the list
+/// (POST-redirect-GET) with what happened, or why it was refused, shown once.
+fn after_button<T>(
+    req: &HttpRequest,
+    result: Result<T, ServiceError>,
+    notice: &str,
+) -> WebResult<HttpResponse> {
     match result {
-        Ok(_) => render(
-            req,
-            admin,
-            csrf,
-            said(StatusCode::OK, None, Some(notice.to_owned())),
-        ),
-        Err(ServiceError::Invalid(m)) => render(
-            req,
-            admin,
-            csrf,
-            said(StatusCode::BAD_REQUEST, Some(m), None),
-        ),
-        Err(ServiceError::Conflict(m)) => {
-            render(req, admin, csrf, said(StatusCode::CONFLICT, Some(m), None))
-        }
-        Err(e) => Err(e.into()),
+        Ok(_) => back(req, Flash::notice(notice)),
+        Err(e) => refused(req, e),
     }
 }
 
-/// `GET …/providers` (with the notice of a switch just flipped, once).
+/// A refusal told on the list once; other failures are error pages.
+fn refused(req: &HttpRequest, e: ServiceError) -> WebResult<HttpResponse> {
+    match e {
+        ServiceError::Invalid(m) | ServiceError::Conflict(m) => back(
+            req,
+            Flash {
+                error: Some(m),
+                ..Flash::default()
+            },
+        ),
+        e => Err(e.into()),
+    }
+}
+
+/// `303 See Other` to the realm's list, carrying `flash` to it.
+fn back(req: &HttpRequest, flash: Flash) -> WebResult<HttpResponse> {
+    let (_, _, base) = realm_of(req)?;
+    Ok(flash::redirect(req, &base, flash))
+}
+
+/// `GET …/providers` (with what the last action on it must show, once).
 pub async fn page(
     req: HttpRequest,
     admin: StaffAdmin,
     csrf: CsrfToken,
     flash: Flash,
 ) -> WebResult<HttpResponse> {
+    let Flash {
+        notice,
+        error,
+        test,
+        tested,
+        ..
+    } = flash;
+    let tested = tested.unwrap_or_default();
     render(
         &req,
         &admin,
         &csrf.0,
         Said {
             status: StatusCode::OK,
-            error: None,
-            notice: flash.notice,
-            test: None,
+            error,
+            notice,
+            test: test.map(|t| (tested.as_str(), t)),
+            entered: None,
         },
     )
 }
@@ -160,6 +200,21 @@ pub struct ProviderFields {
 }
 
 impl ProviderFields {
+    /// The add form's values to show again if it is refused (the secret is not).
+    fn entered(&self) -> NewProvider {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        NewProvider {
+            id: self.id.clone(),
+            name: text(&self.name),
+            issuer: text(&self.issuer),
+            client_id: text(&self.client_id),
+            secret_expires: text(&self.secret_expires),
+            allowed_domains: text(&self.allowed_domains),
+            jit: self.jit.is_some(),
+            require_mfa: self.require_mfa.is_some(),
+        }
+    }
+
     /// What the form changes. Ticked boxes are on, unticked off; an empty secret keeps
     /// the stored one.
     fn input(self, kind: ProviderKind, adding: bool) -> ProviderInput {
@@ -194,6 +249,7 @@ pub async fn add(
     let (realm, _, _) = realm_of(&req)?;
     let fields = form.0;
     let id = fields.id.clone();
+    let entered = fields.entered();
     let result = state
         .services
         .add_provider(
@@ -204,12 +260,13 @@ pub async fn add(
             fields.input(ProviderKind::Oidc, true),
         )
         .await;
-    after(
+    after_form(
         &req,
         &admin,
         &csrf.0,
         result,
         "Provider added. Test its connection, then turn it on.",
+        Some(entered),
     )
 }
 
@@ -243,44 +300,36 @@ pub async fn action(
             let result = services
                 .update_provider(who, realm, &id, form.0.input(provider.kind, false))
                 .await;
-            after(&req, &admin, &csrf.0, result, "Saved.")
+            after_form(&req, &admin, &csrf.0, result, "Saved.", None)
         }
         "enable" | "disable" => {
             let on = action == "enable";
             let result = services.set_provider_enabled(who, realm, &id, on).await;
-            after(
-                &req,
-                &admin,
-                &csrf.0,
-                result,
-                if on { "Turned on." } else { "Turned off." },
-            )
+            after_button(&req, result, if on { "Turned on." } else { "Turned off." })
         }
         "up" | "down" => {
             let result = services
                 .move_provider(who, realm, &id, action == "up")
                 .await;
-            after(&req, &admin, &csrf.0, result, "Order saved.")
+            after_button(&req, result, "Order saved.")
         }
         "remove" => {
             let result = services.remove_provider(who, realm, &id).await;
-            after(&req, &admin, &csrf.0, result, "Provider removed.")
+            after_button(&req, result, "Provider removed.")
         }
         "test" => match services.test_provider(who, realm, &id).await {
-            Ok(test) => render(
+            Ok(test) => back(
                 &req,
-                &admin,
-                &csrf.0,
-                Said {
-                    status: StatusCode::OK,
-                    error: None,
-                    notice: None,
-                    test: Some((&id, test)),
+                Flash {
+                    test: Some(test),
+                    tested: Some(id),
+                    ..Flash::default()
                 },
             ),
-            Err(e) => after(&req, &admin, &csrf.0, Err::<(), _>(e), ""),
+            Err(e) => refused(&req, e),
         },
         "test-sign-in" => {
+            // Off to the provider (a 303 too); a refusal comes back to the list.
             let start = services
                 .start_sso_via(
                     realm,
@@ -290,8 +339,11 @@ pub async fn action(
                     },
                     None,
                 )
-                .await?;
-            Ok(to_microsoft(state, &start))
+                .await;
+            match start {
+                Ok(start) => Ok(to_microsoft(state, &start)),
+                Err(e) => refused(&req, e),
+            }
         }
         _ => Err(WebError::NotFound),
     }

@@ -29,6 +29,21 @@ pub struct ProvidersView<'a> {
     pub test: Option<(&'a str, &'a ConnectionTest)>,
     pub error: Option<&'a str>,
     pub notice: Option<&'a str>,
+    /// What was entered in the add form when it was refused (never the secret).
+    pub entered: Option<&'a NewProvider>,
+}
+
+/// The add form's values, shown again when it was refused.
+#[derive(Debug, Default)]
+pub struct NewProvider {
+    pub id: String,
+    pub name: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub secret_expires: String,
+    pub allowed_domains: String,
+    pub jit: bool,
+    pub require_mfa: bool,
 }
 
 fn edit_form(vm: &ProvidersView, p: &IdentityProvider) -> Markup {
@@ -81,6 +96,8 @@ fn edit_form(vm: &ProvidersView, p: &IdentityProvider) -> Markup {
 }
 
 pub fn providers_page(vm: &ProvidersView) -> Markup {
+    let empty = NewProvider::default();
+    let new = vm.entered.unwrap_or(&empty);
     let post = |id: &str, action: &str, label: &str| {
         html! {
             form.inline method="post" action=(format!("{}/{id}/{action}", vm.base)) {
@@ -153,19 +170,19 @@ pub fn providers_page(vm: &ProvidersView) -> Markup {
                 p { "Okta, Google Workspace, Keycloak, JumpCloud… Register a web application at the provider with the redirect URI " code { (vm.redirect_uri) } ", then enter its issuer (discovery is read from the issuer's " code { "/.well-known/openid-configuration" } " and must name exactly that issuer), client ID and secret." }
                 form method="post" action=(vm.base) {
                     (csrf_input(vm.csrf))
-                    (Field::new("id", "Id (in /login/sso/{id})", "text", "off").hint("Lower-case letters, digits and '-', e.g. okta.").render())
-                    (Field::new("name", "Button name", "text", "off").hint("The button reads “Sign in with {name}”.").render())
-                    (Field::new("issuer", "Issuer URL", "url", "off").render())
-                    (Field::new("client_id", "Client ID", "text", "off").render())
+                    (Field::new("id", "Id (in /login/sso/{id})", "text", "off").value(&new.id).hint("Lower-case letters, digits and '-', e.g. okta.").render())
+                    (Field::new("name", "Button name", "text", "off").value(&new.name).hint("The button reads “Sign in with {name}”.").render())
+                    (Field::new("issuer", "Issuer URL", "url", "off").value(&new.issuer).render())
+                    (Field::new("client_id", "Client ID", "text", "off").value(&new.client_id).render())
                     (Field::new("client_secret", "Client secret", "password", "new-password").render())
-                    (Field::new("secret_expires", "Secret expires on", "date", "off").optional().hint("Gatehouse warns on the dashboard from 30 days before.").render())
-                    (Field::new("allowed_domains", "Allowed email domains for new accounts", "text", "off").optional().render())
+                    (Field::new("secret_expires", "Secret expires on", "date", "off").value(&new.secret_expires).optional().hint("Gatehouse warns on the dashboard from 30 days before.").render())
+                    (Field::new("allowed_domains", "Allowed email domains for new accounts", "text", "off").value(&new.allowed_domains).optional().render())
                     div.field.checkbox {
-                        input #new-jit type="checkbox" name="jit" value="on";
+                        input #new-jit type="checkbox" name="jit" value="on" checked[new.jit];
                         label for="new-jit" { "Create accounts on first sign-in (just-in-time)" }
                     }
                     div.field.checkbox {
-                        input #new-mfa type="checkbox" name="require_mfa" value="on";
+                        input #new-mfa type="checkbox" name="require_mfa" value="on" checked[new.require_mfa];
                         label for="new-mfa" { "Require MFA at the provider (amr “mfa”)" }
                     }
                     button.primary type="submit" { "Add provider" }
