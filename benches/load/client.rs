@@ -352,11 +352,15 @@ pub async fn login_storm(addr: SocketAddr, users: usize, clients: usize) -> Vec<
     let mut tasks = Vec::with_capacity(clients);
     for c in 0..clients {
         let barrier = Arc::clone(&barrier);
+        // Each client from its own address behind the (trusted) proxy, as a crowd of
+        // staff would come: from one address, sign-in throttling per address would
+        // refuse all but the first few concurrent attempts, by design.
+        let from = format!("10.0.{}.{}", c / 250, c % 250 + 1);
         tasks.push(tokio::spawn(async move {
             let mut result = LoopResult::new(window);
             let prepared = async {
                 let mut connection = Connection::open(addr).await?;
-                let form = login_form(&mut connection).await?;
+                let form = login_form(&mut connection, Some(&from)).await?;
                 Ok::<_, String>((connection, form))
             }
             .await;
@@ -364,7 +368,13 @@ pub async fn login_storm(addr: SocketAddr, users: usize, clients: usize) -> Vec<
             let began = Instant::now();
             let outcome = match prepared {
                 Ok((mut connection, form)) => {
-                    post_password(&mut connection, &form, &common::email(c % users)).await
+                    post_password(
+                        &mut connection,
+                        &form,
+                        &common::email(c % users),
+                        Some(&from),
+                    )
+                    .await
                 }
                 Err(e) => Err(e),
             };
@@ -382,13 +392,20 @@ struct LoginForm {
 }
 
 async fn sign_in(connection: &mut Connection, email: &str) -> Result<(), String> {
-    let form = login_form(connection).await?;
-    post_password(connection, &form, email).await
+    let form = login_form(connection, None).await?;
+    post_password(connection, &form, email, None).await
 }
 
-async fn login_form(connection: &mut Connection) -> Result<LoginForm, String> {
+/// The `X-Forwarded-For` header of a visitor `from` an address behind the proxy.
+fn forwarded(from: Option<&str>) -> Vec<(header::HeaderName, &str)> {
+    from.map(|ip| (header::HeaderName::from_static("x-forwarded-for"), ip))
+        .into_iter()
+        .collect()
+}
+
+async fn login_form(connection: &mut Connection, from: Option<&str>) -> Result<LoginForm, String> {
     let page = connection
-        .send(Method::GET, "/login", &[], Bytes::new())
+        .send(Method::GET, "/login", &forwarded(from), Bytes::new())
         .await?;
     expect_status(&page, StatusCode::OK)?;
     let cookie = page
@@ -409,6 +426,7 @@ async fn post_password(
     connection: &mut Connection,
     form: &LoginForm,
     email: &str,
+    from: Option<&str>,
 ) -> Result<(), String> {
     let body: String = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("email", email)
@@ -420,9 +438,13 @@ async fn post_password(
             Method::POST,
             "/login",
             &[
-                (header::COOKIE, &form.cookie),
-                (header::CONTENT_TYPE, "application/x-www-form-urlencoded"),
-            ],
+                vec![
+                    (header::COOKIE, form.cookie.as_str()),
+                    (header::CONTENT_TYPE, "application/x-www-form-urlencoded"),
+                ],
+                forwarded(from),
+            ]
+            .concat(),
             Bytes::from(body),
         )
         .await?;

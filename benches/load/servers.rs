@@ -62,7 +62,7 @@ pub fn config(install: &Install, port: u16) -> Config {
 /// The `gatehouse.toml` of `install` on `port`.
 pub fn config_toml(install: &Install, port: u16) -> String {
     format!(
-        "listen = '127.0.0.1:{port}'\npublic_url = 'http://127.0.0.1:{port}'\ndata_dir = '{}'\n",
+        "listen = '127.0.0.1:{port}'\npublic_url = 'http://127.0.0.1:{port}'\ndata_dir = '{}'\ntrusted_proxies = ['127.0.0.1']\n",
         install.dir.display()
     )
 }
