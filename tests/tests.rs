@@ -48,6 +48,7 @@ mod ops_crash;
 mod ops_disk;
 mod ops_doctor;
 mod ops_metrics;
+mod passkey_refusals;
 mod passkeys;
 mod persistence;
 mod portal_admin;

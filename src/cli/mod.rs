@@ -3,13 +3,17 @@
 //! the same `admin_api` requests. Secrets are read from standard input, never argv.
 
 mod args;
+mod provider_args;
 mod requests;
 mod staff_args;
+mod values;
 
 pub use args::*;
+pub use provider_args::*;
 use requests::{
     client_request, read_secret, scim_request, sessions_request, sso_request, user_request,
 };
+pub use values::*;
 
 use std::process::ExitCode;
 use std::time::Duration;

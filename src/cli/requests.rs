@@ -4,11 +4,12 @@ use std::io::Read;
 
 use anyhow::Context;
 
-use super::args::{
-    ClientCommand, IdpCommand, IdpOptions, OnOff, ScimCommand, ScimTokenCommand, SessionsCommand,
-    SsoCommand, UpDown, UserCommand,
+use super::args::{ClientCommand, SessionsCommand, UserCommand};
+use super::provider_args::{
+    IdpCommand, IdpOptions, ScimCommand, ScimTokenCommand, SsoCommand, UpDown,
 };
 use super::staff_args::StaffCommand;
+use super::values::OnOff;
 use crate::admin_api::{AdminRequest, ClientSettings};
 
 pub(super) fn user_request(command: UserCommand) -> AdminRequest {
