@@ -5,6 +5,7 @@
 //! are cached per tenant; an unknown key id triggers at most one key re-fetch per
 //! minute (key rotation).
 
+use super::outbound::{self, ReadFailure};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,8 +22,6 @@ const DISCOVERY_TTL_SECS: i64 = 24 * 3600;
 /// At most one key re-fetch per tenant in this many seconds.
 const JWKS_REFETCH_SECS: i64 = 60;
 /// The largest response read from Microsoft.
-const RESPONSE_LIMIT: usize = 1024 * 1024;
-
 /// Why talking to Entra failed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum EntraError {
@@ -128,23 +127,13 @@ impl EntraClient {
     }
 
     async fn read(&self, response: reqwest::Response) -> Result<(u16, Vec<u8>), EntraError> {
-        let status = response.status().as_u16();
-        if (300..400).contains(&status) {
-            return Err(EntraError::Redirected);
-        }
-        let mut response = response;
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
+        outbound::read_bounded(response)
             .await
-            .map_err(|e| EntraError::Unreachable(e.to_string()))?
-        {
-            if body.len() + chunk.len() > RESPONSE_LIMIT {
-                return Err(EntraError::BadResponse("answer too large".to_owned()));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok((status, body))
+            .map_err(|failure| match failure {
+                ReadFailure::Redirected => EntraError::Redirected,
+                ReadFailure::CutOff(why) => EntraError::Unreachable(why),
+                ReadFailure::TooLarge => EntraError::BadResponse("answer too large".to_owned()),
+            })
     }
 
     async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, EntraError> {
@@ -154,7 +143,7 @@ impl EntraClient {
             .get(url)
             .send()
             .await
-            .map_err(|e| EntraError::Unreachable(describe_reqwest(&e)))?;
+            .map_err(|e| EntraError::Unreachable(outbound::describe(&e)))?;
         let (status, body) = self.read(response).await?;
         if status != 200 {
             return Err(refusal(status, &body));
@@ -270,7 +259,7 @@ impl EntraClient {
             .form(form)
             .send()
             .await
-            .map_err(|e| EntraError::Unreachable(describe_reqwest(&e)))?;
+            .map_err(|e| EntraError::Unreachable(outbound::describe(&e)))?;
         let (status, body) = self.read(response).await?;
         if status != 200 {
             return Err(refusal(status, &body));
@@ -413,15 +402,5 @@ fn refusal(status: u16, body: &[u8]) -> EntraError {
         code,
         error: parsed.error,
         description,
-    }
-}
-
-fn describe_reqwest(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timed out".to_owned()
-    } else if e.is_connect() {
-        "connection failed".to_owned()
-    } else {
-        "request failed".to_owned()
     }
 }

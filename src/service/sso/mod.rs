@@ -2,6 +2,7 @@
 //! identity resolution and the admin operations (test connection, SSO-only).
 
 pub mod admin;
+mod callback;
 pub mod client;
 pub mod connection;
 pub mod email_first;
@@ -11,6 +12,7 @@ pub mod identity;
 pub mod linking;
 pub mod oidc;
 mod oidc_token;
+mod outbound;
 pub mod portal;
 pub mod provider_flow;
 pub mod provider_test;

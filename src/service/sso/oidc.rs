@@ -7,6 +7,7 @@
 //! `kid` is accepted only when exactly one published key fits its algorithm: with
 //! several, it is refused rather than tried against each key.
 
+use super::outbound::{self, ReadFailure};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,8 +22,6 @@ use crate::domain::time::Timestamp;
 
 const DISCOVERY_TTL_SECS: i64 = 24 * 3600;
 const JWKS_REFETCH_SECS: i64 = 60;
-const RESPONSE_LIMIT: usize = 1024 * 1024;
-
 /// Why talking to the provider failed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum OidcError {
@@ -146,23 +145,13 @@ impl OidcClient {
     }
 
     async fn read(&self, response: reqwest::Response) -> Result<(u16, Vec<u8>), OidcError> {
-        let status = response.status().as_u16();
-        if (300..400).contains(&status) {
-            return Err(OidcError::Redirected);
-        }
-        let mut response = response;
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
+        outbound::read_bounded(response)
             .await
-            .map_err(|e| OidcError::Unreachable(describe(&e)))?
-        {
-            if body.len() + chunk.len() > RESPONSE_LIMIT {
-                return Err(OidcError::BadResponse("answer too large".to_owned()));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok((status, body))
+            .map_err(|failure| match failure {
+                ReadFailure::Redirected => OidcError::Redirected,
+                ReadFailure::CutOff(why) => OidcError::Unreachable(why),
+                ReadFailure::TooLarge => OidcError::BadResponse("answer too large".to_owned()),
+            })
     }
 
     async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, OidcError> {
@@ -172,7 +161,7 @@ impl OidcClient {
             .get(url)
             .send()
             .await
-            .map_err(|e| OidcError::Unreachable(describe(&e)))?;
+            .map_err(|e| OidcError::Unreachable(outbound::describe(&e)))?;
         let (status, body) = self.read(response).await?;
         if status != 200 {
             return Err(refusal(status, &body));
@@ -328,7 +317,7 @@ impl OidcClient {
             .form(&fields)
             .send()
             .await
-            .map_err(|e| OidcError::Unreachable(describe(&e)))?;
+            .map_err(|e| OidcError::Unreachable(outbound::describe(&e)))?;
         let (status, body) = self.read(response).await?;
         if status != 200 {
             return Err(refusal(status, &body));
@@ -458,15 +447,5 @@ fn refusal(status: u16, body: &[u8]) -> OidcError {
     OidcError::Refused {
         status,
         error: error.chars().take(100).collect(),
-    }
-}
-
-fn describe(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timed out".to_owned()
-    } else if e.is_connect() {
-        "connection failed".to_owned()
-    } else {
-        "request failed".to_owned()
     }
 }

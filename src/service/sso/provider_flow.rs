@@ -6,10 +6,8 @@
 
 use std::sync::Arc;
 
-use url::Url;
-
 use super::client::EntraError;
-use super::flow::{Begun, FlowSecrets, SsoStart};
+use super::flow::{FlowSecrets, SsoStart};
 use super::oidc::OidcError;
 use super::{AppConfig, SsoFailure};
 use crate::domain::entra::SsoIdentity;
@@ -49,12 +47,7 @@ impl Services {
                 tracing::warn!(provider = %provider.id, reason = %e.reason(), "sign-in could not start");
                 ServiceError::Sso(SsoFailure::Unreachable)
             })?;
-        let Begun {
-            state,
-            nonce,
-            challenge,
-            binding,
-        } = self
+        let begun = self
             .begin_transaction(
                 realm,
                 purpose,
@@ -63,32 +56,17 @@ impl Services {
                 Some(provider.id.clone()),
             )
             .await?;
-        let mut url = Url::parse(&found.authorization_endpoint)
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        url.query_pairs_mut()
-            .append_pair("client_id", &app.client_id)
-            .append_pair("response_type", "code")
-            .append_pair("redirect_uri", &self.sso_redirect_uri())
-            .append_pair("scope", &provider.scope_list())
-            .append_pair("state", state.expose())
-            .append_pair("nonce", nonce.expose())
-            .append_pair("code_challenge", challenge.as_str())
-            .append_pair("code_challenge_method", "S256");
-        if testing {
-            url.query_pairs_mut()
-                .append_pair("prompt", "select_account");
-        }
-        if step_up {
-            url.query_pairs_mut()
-                .append_pair("prompt", "login")
-                .append_pair("max_age", "0");
-        }
-        if let Some(hint) = login_hint {
-            url.query_pairs_mut().append_pair("login_hint", hint);
-        }
+        let url = self.authorize_url(
+            &found.authorization_endpoint,
+            &app.client_id,
+            &provider.scope_list(),
+            &begun,
+            (testing, step_up),
+            login_hint,
+        )?;
         Ok(SsoStart {
             authorize_url: url.to_string(),
-            binding,
+            binding: begun.binding,
         })
     }
 
