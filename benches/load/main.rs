@@ -144,6 +144,7 @@ fn main() {
     progress("migrating the large store from schema version 1 to 2");
     let migration_secs = common::migrate(&large);
     store_rows(&large, v1_bytes, migration_secs, &mut rows);
+    notes.push(table_shares(&large));
     notes.push(format!(
         "Large store: {} staff users and {} active sessions, seeded through `store::bulk` as schema version 1 (JSON records) in {:.1} s ({} MiB file), then migrated to version 2 by opening it and compacted ({} MiB file); small store: {} users, {} sessions.",
         thousands(large.population.users as f64),
@@ -289,6 +290,30 @@ fn store_rows(large: &common::Install, v1_bytes: u64, migration_secs: f64, rows:
         )
         .ratio(per_session / SESSION_BYTES_BUDGET, Goal::AtMost(1.0)),
     );
+}
+
+/// Row 9's detail: each table's share of the large store, per session.
+fn table_shares(large: &common::Install) -> String {
+    let store = gatehouse::store::Store::open(&large.store_path()).expect("open the large store");
+    let sizes = store.bulk_table_sizes().expect("table sizes");
+    let sessions = large.population.sessions.max(1) as f64;
+    let shares: Vec<String> = sizes
+        .iter()
+        .filter(|t| t.pages > 0)
+        .take(6)
+        .map(|t| {
+            format!(
+                "`{}` {:.0} B ({} entries; stored {:.0} B, offsets and branch keys {:.0} B, free in its pages {:.0} B)",
+                t.name,
+                (t.pages * 4096) as f64 / sessions,
+                thousands(t.entries as f64),
+                t.stored_bytes as f64 / sessions,
+                t.metadata_bytes as f64 / sessions,
+                t.fragmented_bytes as f64 / sessions,
+            )
+        })
+        .collect();
+    format!("Row 9 by table, per session: {}.", shares.join("; "))
 }
 
 /// Row 9's goal: bytes of store per session at a million sessions.

@@ -12,7 +12,7 @@
 //! It can also write the records as schema version 1 wrote them (JSON), and mark the
 //! store as version 1, to build old stores whose migration is measured and tested.
 
-use redb::{Durability, ReadableTable};
+use redb::{Durability, ReadableTable, ReadableTableMetadata, TableHandle};
 
 use super::codec;
 use super::compact;
@@ -193,6 +193,32 @@ impl Store {
         })
     }
 
+    /// Where the store's bytes are: one [`TableSize`] per table, largest first. For
+    /// the benchmark's store-size row.
+    pub fn bulk_table_sizes(&self) -> Result<Vec<TableSize>> {
+        self.read(|r| {
+            let io = |e: redb::Error| StoreError::Io(e.to_string());
+            let mut sizes = Vec::new();
+            for handle in r.txn.list_tables().map_err(|e| io(e.into()))? {
+                let table = r
+                    .txn
+                    .open_untyped_table(handle.clone())
+                    .map_err(|e| io(e.into()))?;
+                let stats = table.stats().map_err(|e| io(e.into()))?;
+                sizes.push(TableSize {
+                    name: handle.name().to_owned(),
+                    entries: table.len().map_err(|e| io(e.into()))?,
+                    pages: stats.leaf_pages() + stats.branch_pages(),
+                    stored_bytes: stats.stored_bytes(),
+                    metadata_bytes: stats.metadata_bytes(),
+                    fragmented_bytes: stats.fragmented_bytes(),
+                });
+            }
+            sizes.sort_by_key(|s| std::cmp::Reverse(s.pages));
+            Ok(sizes)
+        })
+    }
+
     fn write_unsynced(&self, f: impl FnOnce(&mut Writer) -> Result<()>) -> Result<()> {
         self.write_with(Durability::None, f)
     }
@@ -267,4 +293,19 @@ mod tests {
             .unwrap();
         assert_eq!(purged, 50);
     }
+}
+
+/// One table's share of the store file (redb's own accounting).
+#[derive(Clone, Debug)]
+pub struct TableSize {
+    pub name: String,
+    pub entries: u64,
+    /// Leaf and branch pages (4 KiB each).
+    pub pages: u64,
+    /// Keys and values as stored, without redb's per-entry offsets.
+    pub stored_bytes: u64,
+    /// Branch keys and per-entry offsets.
+    pub metadata_bytes: u64,
+    /// Unused space inside the table's pages.
+    pub fragmented_bytes: u64,
 }
