@@ -104,7 +104,8 @@ fn email(i: usize) -> gatehouse::domain::user::Email {
 
 fn session_lookup(c: &mut Criterion, services: &Services) {
     let tokens: Vec<String> = (0..LOOKUP_SESSIONS).map(common::session_token).collect();
-    let keys: Vec<[u8; 32]> = tokens.iter().map(|t| services.session_key(t)).collect();
+    let keys: Vec<gatehouse::store::sessions::SessionKey> =
+        tokens.iter().map(|t| services.session_key(t)).collect();
     let mut group = c.benchmark_group("session_lookup");
     let mut i = 0;
     group.bench_function("gatehouse", |b| {

@@ -51,14 +51,14 @@ fn a_v1_store_opens_with_its_entra_settings_as_providers() {
     let beta = json(&install, &["idp", "list", "--client", "beta"]);
     assert_eq!(beta["providers"].as_array().unwrap().len(), 0, "{beta}");
 
-    // The store is at version 3 now, and the list was written by the migration
+    // The store is at the current version now, and the list was written by the migration
     // (not only computed): it is in the store file's providers table.
     let store = gatehouse::store::Store::open(&install.data_dir().join("gatehouse.redb")).unwrap();
     assert_eq!(
         store
             .write(gatehouse::store::migrations::stored_version)
             .unwrap(),
-        3
+        gatehouse::store::migrations::CURRENT_VERSION
     );
     let list = store
         .read(|r| {

@@ -3,7 +3,7 @@
 //! everything intact: every user and session record decodes to exactly what its JSON
 //! said (factors, recovery codes, SSO links, timestamps…), every other table (clients,
 //! settings, tokens, audit, indexes, metadata but the schema version) is byte for byte
-//! what it was, and the real binary lists what the fixture's `contents.json` says.
+//! what it was (the session indexes entry for entry, under version 4's shorter keys), and the real binary lists what the fixture's `contents.json` says.
 //! Always on a copy: the fixture itself is never opened for writing.
 //!
 //! A later migration that rewrites records of another table (version 3 rewrites the
@@ -19,6 +19,7 @@ use gatehouse::domain::session::Session;
 use gatehouse::domain::user::{User, UserId};
 use gatehouse::store::migrations::CURRENT_VERSION;
 use gatehouse::store::prelude::*;
+use gatehouse::store::sessions::{SessionKey, session_key};
 use gatehouse::store::snapshot::{check_file, record_versions};
 use gatehouse::store::tables::*;
 use gatehouse::store::{STORE_FILE_NAME, Store};
@@ -67,8 +68,6 @@ fn other_tables(path: &Path) -> BTreeMap<&'static str, Vec<String>> {
         ("meta", meta),
         ("users-by-email", rows(&txn, USERS_BY_EMAIL)),
         ("sso-identities", rows(&txn, SSO_IDENTITIES)),
-        ("sessions-by-user", rows(&txn, SESSIONS_BY_USER)),
-        ("sessions-by-expiry", rows(&txn, SESSIONS_BY_EXPIRY)),
         ("one-time-tokens", rows(&txn, ONE_TIME_TOKENS)),
         ("audit", rows(&txn, AUDIT)),
         ("settings", rows(&txn, SETTINGS)),
@@ -77,9 +76,46 @@ fn other_tables(path: &Path) -> BTreeMap<&'static str, Vec<String>> {
     ])
 }
 
+/// The two session indexes, read from the tables the file has (those of versions 1
+/// to 3, or those of version 4 on), each entry as its (user or purge time, session
+/// key): version 4 keys a session by the first half of its token hash, and its
+/// per-user index no longer holds the expiry.
+fn session_indexes(path: &Path) -> (Vec<(u128, SessionKey)>, Vec<(i64, SessionKey)>) {
+    use gatehouse::store::retired_tables::{SESSIONS_BY_EXPIRY_V1, SESSIONS_BY_USER_V1};
+    let db = redb::Builder::new().open_read_only(path).unwrap();
+    let txn = db.begin_read().unwrap();
+    if let Ok(old) = txn.open_table(SESSIONS_BY_USER_V1) {
+        let by_user = old.iter().unwrap().map(|e| {
+            let (user, hash) = e.unwrap().0.value();
+            (user, session_key(&hash))
+        });
+        let by_expiry = txn.open_table(SESSIONS_BY_EXPIRY_V1).unwrap();
+        let by_expiry = by_expiry.iter().unwrap().map(|e| {
+            let (at, hash) = e.unwrap().0.value();
+            (at, session_key(&hash))
+        });
+        return (by_user.collect(), by_expiry.collect());
+    }
+    let by_user = txn.open_table(SESSIONS_BY_USER).unwrap();
+    let by_expiry = txn.open_table(SESSIONS_BY_EXPIRY).unwrap();
+    (
+        by_user
+            .iter()
+            .unwrap()
+            .map(|e| e.unwrap().0.value())
+            .collect(),
+        by_expiry
+            .iter()
+            .unwrap()
+            .map(|e| e.unwrap().0.value())
+            .collect(),
+    )
+}
+
 /// The version-1 user and session records, decoded from their JSON as version 1
 /// wrote them.
 fn v1_records(path: &Path) -> (Vec<User>, Vec<([u8; 32], Session)>) {
+    use gatehouse::store::retired_tables::SESSIONS_V1;
     let db = redb::Builder::new().open_read_only(path).unwrap();
     let txn = db.begin_read().unwrap();
     let json = |bytes: &[u8]| {
@@ -99,7 +135,7 @@ fn v1_records(path: &Path) -> (Vec<User>, Vec<([u8; 32], Session)>) {
         })
         .collect();
     let sessions = txn
-        .open_table(SESSIONS)
+        .open_table(SESSIONS_V1)
         .unwrap()
         .iter()
         .unwrap()
@@ -118,6 +154,9 @@ fn the_v1_fixture_opens_as_the_current_version_with_every_record_intact() {
     assert_eq!(check_file(&path).unwrap(), Some(1));
     let (users, sessions) = v1_records(&path);
     let before = other_tables(&path);
+    let indexes_before = session_indexes(&path);
+    assert_eq!(indexes_before.0.len(), 5);
+    assert_eq!(indexes_before.1.len(), 5);
     // The fixture holds what its README says: 7 users, 5 sessions, two clients.
     assert_eq!(users.len(), 7);
     assert_eq!(sessions.len(), 5);
@@ -139,7 +178,10 @@ fn the_v1_fixture_opens_as_the_current_version_with_every_record_intact() {
     }
     for (key, session) in &sessions {
         assert_eq!(
-            store.read(|r| r.session(key)).unwrap().as_ref(),
+            store
+                .read(|r| r.session(&session_key(key)))
+                .unwrap()
+                .as_ref(),
             Some(session)
         );
     }
@@ -152,13 +194,14 @@ fn the_v1_fixture_opens_as_the_current_version_with_every_record_intact() {
         record_versions(&path).unwrap(),
         [
             ("users-1".to_owned(), 2, 7),
-            ("sessions-1".to_owned(), 2, 5)
+            ("sessions-2".to_owned(), 2, 5)
         ]
     );
     let after = other_tables(&path);
     for (table, rows) in &before {
         assert_eq!(&after[table], rows, "{table} changed");
     }
+    assert_eq!(session_indexes(&path), indexes_before);
 }
 
 /// Users as `user list --json` prints them, without what depends on the port.

@@ -13,7 +13,7 @@ use gatehouse::domain::time::{Clock, SystemClock};
 use gatehouse::domain::user::{Email, Realm, Role, User, UserStatus};
 use gatehouse::keys::Keys;
 use gatehouse::store::bulk::Layout;
-use gatehouse::store::sessions::SessionKey;
+use gatehouse::store::migrations::CURRENT_VERSION;
 use gatehouse::store::snapshot::{check_file, record_versions};
 use gatehouse::store::{STORE_FILE_NAME, Store};
 
@@ -87,7 +87,7 @@ fn fill_as_v1(install: &Install, users: usize, sessions: usize) {
         user_agent: "Firefox on Linux".into(),
     };
     for start in (0..sessions).step_by(50_000) {
-        let batch: Vec<(SessionKey, Session)> = (start..(start + 50_000).min(sessions))
+        let batch: Vec<([u8; 32], Session)> = (start..(start + 50_000).min(sessions))
             .map(|i| {
                 let session = Session::start(
                     users[i % users.len()].id,
@@ -191,10 +191,10 @@ fn kill_9_during_the_migration_leaves_version_1_and_the_next_start_completes_it(
     assert_eq!(
         facts(&store_path(&install)),
         (
-            3,
+            CURRENT_VERSION,
             vec![
                 ("users-1".to_owned(), 2, USERS as u64 + 1),
-                ("sessions-1".to_owned(), 2, SESSIONS as u64),
+                ("sessions-2".to_owned(), 2, SESSIONS as u64),
             ]
         )
     );
@@ -248,21 +248,32 @@ fn doctor_reports_the_schema_version_and_restore_migrates_a_version_1_backup() {
         .unwrap();
     assert_eq!(
         doctor_schema(&install),
-        "warn: version 1; the next start migrates it to 3 (take a backup first)"
+        format!(
+            "warn: version 1; the next start migrates it to {CURRENT_VERSION} (take a backup first)"
+        )
     );
     install.start().stop();
-    assert_eq!(doctor_schema(&install), "ok: version 3 (current)");
+    assert_eq!(
+        doctor_schema(&install),
+        format!("ok: version {CURRENT_VERSION} (current)")
+    );
 
     install.cli_ok(&["user", "invite", "--email", "carol@example.com"], "");
     let out = install.cli_ok(&["restore", file.to_str().unwrap()], "");
-    assert!(out.contains("schema version 3"), "{out}");
+    assert!(
+        out.contains(&format!("schema version {CURRENT_VERSION}")),
+        "{out}"
+    );
     assert!(
         out.contains("The backup had schema version 1 and was brought up to date."),
         "{out}"
     );
-    assert_eq!(doctor_schema(&install), "ok: version 3 (current)");
+    assert_eq!(
+        doctor_schema(&install),
+        format!("ok: version {CURRENT_VERSION} (current)")
+    );
     let (version, records) = facts(&store_path(&install));
-    assert_eq!(version, 3);
+    assert_eq!(version, CURRENT_VERSION);
     assert!(records.iter().all(|(_, v, _)| *v == 2), "{records:?}");
     let list: serde_json::Value =
         serde_json::from_str(&install.cli_ok(&["--json", "user", "list"], "")).unwrap();
@@ -305,7 +316,7 @@ fn bulk_store(path: &Path, layout: Layout, users: usize, sessions: usize) {
         ip: "192.0.2.9".into(),
         user_agent: "Firefox on Linux".into(),
     };
-    let batch: Vec<(SessionKey, Session)> = (0..sessions)
+    let batch: Vec<([u8; 32], Session)> = (0..sessions)
         .map(|i| {
             let mut key = [0u8; 32];
             key[..8].copy_from_slice(&(i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15).to_le_bytes());
@@ -342,12 +353,12 @@ fn a_migrated_store_is_as_small_as_one_written_compact() {
     // Opening migrates it (and compacts what the migration freed).
     drop(Store::open(&old).unwrap());
     let (version, records) = facts(&old);
-    assert_eq!(version, 3);
+    assert_eq!(version, CURRENT_VERSION);
     assert_eq!(
         records,
         [
             ("users-1".to_owned(), 2, USERS as u64),
-            ("sessions-1".to_owned(), 2, SESSIONS as u64)
+            ("sessions-2".to_owned(), 2, SESSIONS as u64)
         ]
     );
     let (migrated, written) = (size(&old), size(&new));

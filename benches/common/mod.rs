@@ -21,7 +21,6 @@ use gatehouse::domain::user::{Email, Realm, Role, TotpFactor, User, UserStatus};
 use gatehouse::keys::{Keys, write_key_file};
 use gatehouse::service::secrets::totp_context;
 use gatehouse::store::bulk::Layout;
-use gatehouse::store::sessions::SessionKey;
 use gatehouse::store::{STORE_FILE_NAME, Store};
 
 /// Every seeded user's password.
@@ -133,7 +132,7 @@ pub fn seed_as(dir: &Path, population: Population, layout: Layout) -> Install {
     };
     for start in (0..population.sessions).step_by(BATCH) {
         let end = (start + BATCH).min(population.sessions);
-        let sessions: Vec<(SessionKey, Session)> = (start..end)
+        let sessions: Vec<([u8; 32], Session)> = (start..end)
             .map(|i| {
                 let key = keys.token_hash("session", &session_token(i));
                 let session = Session::start(

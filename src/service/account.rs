@@ -12,6 +12,7 @@ use crate::domain::token::{MfaCode, RecoveryCode, SecretToken};
 use crate::domain::user::User;
 use crate::store::Writer;
 use crate::store::prelude::*;
+use crate::store::sessions::SessionKey;
 
 use super::login::FailedAttempt;
 use super::notify::SecurityNotice;
@@ -169,7 +170,12 @@ impl Services {
     ) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Services, &mut Writer, &mut User, &SignedIn) -> Result<(AuditKind, [u8; 32], T)>
+        F: FnOnce(
+                &Services,
+                &mut Writer,
+                &mut User,
+                &SignedIn,
+            ) -> Result<(AuditKind, SessionKey, T)>
             + Send
             + 'static,
     {

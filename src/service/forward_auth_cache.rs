@@ -112,7 +112,7 @@ impl Hasher for KeyHasher {
         }
     }
 
-    // The slice's length prefix carries nothing: every key is 32 bytes.
+    // The slice's length prefix carries nothing: every key is 16 bytes.
     fn write_usize(&mut self, _: usize) {}
 }
 
@@ -153,29 +153,29 @@ mod tests {
     #[test]
     fn an_entry_serves_only_its_generation_and_realm() {
         let cache = ForwardAuthCache::default();
-        cache.put([1; 32], Arc::new(checked(7, None)));
-        assert!(cache.get(&[1; 32], None, 7).is_some());
+        cache.put([1; 16], Arc::new(checked(7, None)));
+        assert!(cache.get(&[1; 16], None, 7).is_some());
         assert!(
-            cache.get(&[1; 32], None, 8).is_none(),
+            cache.get(&[1; 16], None, 8).is_none(),
             "a write happened since"
         );
         assert!(
-            cache.get(&[1; 32], Some("acme"), 7).is_none(),
+            cache.get(&[1; 16], Some("acme"), 7).is_none(),
             "another realm"
         );
-        assert!(cache.get(&[2; 32], None, 7).is_none());
+        assert!(cache.get(&[2; 16], None, 7).is_none());
     }
 
     #[test]
     fn it_stays_bounded() {
         let cache = ForwardAuthCache::default();
         for i in 0..(MAX_ENTRIES + 10) {
-            let mut key = [0u8; 32];
+            let mut key = [0u8; 16];
             key[..8].copy_from_slice(&(i as u64).to_le_bytes());
             cache.put(key, Arc::new(checked(1, None)));
         }
         assert!(cache.len() <= MAX_ENTRIES);
-        let mut last = [0u8; 32];
+        let mut last = [0u8; 16];
         last[..8].copy_from_slice(&((MAX_ENTRIES + 9) as u64).to_le_bytes());
         assert!(
             cache.get(&last, None, 1).is_some(),

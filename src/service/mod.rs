@@ -381,8 +381,8 @@ impl Services {
     }
 
     /// The stored key of a session token.
-    pub fn session_key(&self, token: &str) -> [u8; 32] {
-        self.keys.token_hash("session", token)
+    pub fn session_key(&self, token: &str) -> crate::store::sessions::SessionKey {
+        crate::store::sessions::session_key(&self.keys.token_hash("session", token))
     }
 
     /// Creates a session for `user` in the open transaction.

@@ -18,7 +18,8 @@ use super::codec;
 use super::compact;
 use super::handle::Db;
 use super::migrations::VERSION_KEY;
-use super::sessions::SessionKey;
+use super::retired_tables::{SESSIONS_BY_EXPIRY_V1, SESSIONS_BY_USER_V1, SESSIONS_V1};
+use super::sessions::session_key;
 use super::tables::{META, SESSIONS, SESSIONS_BY_EXPIRY, SESSIONS_BY_USER, USERS, USERS_BY_EMAIL};
 use super::{Result, Store, StoreError, Writer};
 use crate::domain::session::Session;
@@ -56,9 +57,10 @@ impl Store {
         self.bulk_insert_users_as(Layout::Current, users)
     }
 
-    /// Inserts sessions with their per-user and per-expiry index rows, in one
-    /// transaction that is not yet durable.
-    pub fn bulk_insert_sessions(&self, sessions: &[(SessionKey, Session)]) -> Result<()> {
+    /// Inserts sessions, each given with its token's whole keyed hash
+    /// (`Keys::token_hash("session", token)`), with their per-user and per-expiry
+    /// index rows, in one transaction that is not yet durable.
+    pub fn bulk_insert_sessions(&self, sessions: &[([u8; 32], Session)]) -> Result<()> {
         self.bulk_insert_sessions_as(Layout::Current, sessions)
     }
 
@@ -93,39 +95,63 @@ impl Store {
         })
     }
 
-    /// [`Self::bulk_insert_sessions`] in `layout`.
+    /// [`Self::bulk_insert_sessions`] in `layout`: at [`Layout::V1`] into the
+    /// session tables of schema versions 1 to 3, keyed by the whole token hash.
     pub fn bulk_insert_sessions_as(
         &self,
         layout: Layout,
-        sessions: &[(SessionKey, Session)],
+        sessions: &[([u8; 32], Session)],
     ) -> Result<()> {
         // Rows in key order fill B-tree pages front to back: faster, and a denser file.
-        let mut by_key: Vec<&(SessionKey, Session)> = sessions.iter().collect();
-        by_key.sort_by_key(|(key, _)| *key);
-        let mut by_user: Vec<(u128, SessionKey, i64)> = sessions
-            .iter()
-            .map(|(key, s)| (s.user_id.as_u128(), *key, s.expires_at.0))
-            .collect();
-        by_user.sort_unstable();
-        let mut by_expiry: Vec<(i64, SessionKey)> = sessions
-            .iter()
-            .map(|(key, s)| (s.purge_after().0, *key))
-            .collect();
-        by_expiry.sort_unstable();
+        let mut rows = Vec::with_capacity(sessions.len());
+        for (hash, session) in sessions {
+            rows.push(Loaded {
+                hash: *hash,
+                user: session.user_id.as_u128(),
+                expires_at: session.expires_at.0,
+                purge_after: session.purge_after().0,
+                record: layout.session(session)?,
+            });
+        }
         self.write_unsynced(|w| {
-            let mut table = w.table_mut(SESSIONS)?;
-            for (key, session) in &by_key {
-                table.insert(key, layout.session(session)?.as_slice())?;
-            }
-            drop(table);
-            let mut index = w.table_mut(SESSIONS_BY_USER)?;
-            for (user, key, expires) in &by_user {
-                index.insert((*user, *key), *expires)?;
-            }
-            drop(index);
-            let mut index = w.table_mut(SESSIONS_BY_EXPIRY)?;
-            for entry in &by_expiry {
-                index.insert(*entry, ())?;
+            rows.sort_unstable_by_key(|r| r.hash);
+            match layout {
+                Layout::Current => {
+                    let mut table = w.txn.open_table(SESSIONS)?;
+                    for r in &rows {
+                        table.insert(session_key(&r.hash), r.record.as_slice())?;
+                    }
+                    drop(table);
+                    let mut index = w.txn.open_table(SESSIONS_BY_USER)?;
+                    rows.sort_unstable_by_key(|r| (r.user, r.hash));
+                    for r in &rows {
+                        index.insert((r.user, session_key(&r.hash)), ())?;
+                    }
+                    drop(index);
+                    let mut index = w.txn.open_table(SESSIONS_BY_EXPIRY)?;
+                    rows.sort_unstable_by_key(|r| (r.purge_after, r.hash));
+                    for r in &rows {
+                        index.insert((r.purge_after, session_key(&r.hash)), ())?;
+                    }
+                }
+                Layout::V1 => {
+                    let mut table = w.txn.open_table(SESSIONS_V1)?;
+                    for r in &rows {
+                        table.insert(r.hash, r.record.as_slice())?;
+                    }
+                    drop(table);
+                    let mut index = w.txn.open_table(SESSIONS_BY_USER_V1)?;
+                    rows.sort_unstable_by_key(|r| (r.user, r.hash));
+                    for r in &rows {
+                        index.insert((r.user, r.hash), r.expires_at)?;
+                    }
+                    drop(index);
+                    let mut index = w.txn.open_table(SESSIONS_BY_EXPIRY_V1)?;
+                    rows.sort_unstable_by_key(|r| (r.purge_after, r.hash));
+                    for r in &rows {
+                        index.insert((r.purge_after, r.hash), ())?;
+                    }
+                }
             }
             Ok(())
         })
@@ -148,9 +174,14 @@ impl Store {
     }
 
     /// Turns the store back into what schema version 1 wrote: every user and session
-    /// record as JSON, the schema version 1, durably. Everything else (settings,
-    /// clients, keys, indexes) was already stored as version 1 stores it. For tests
-    /// and benchmarks of the migration to version 2.
+    /// record as JSON, the sessions in the tables of versions 1 to 3, the schema
+    /// version 1, durably. Everything else (settings, clients, keys, other indexes)
+    /// was already stored as version 1 stores it. For tests and benchmarks of the
+    /// migrations.
+    ///
+    /// A session of the current tables is keyed by half its token hash and the other
+    /// half is not stored; it goes back under that half followed by 16 zero bytes,
+    /// which the migration cuts back to the same key, so its token still finds it.
     pub fn rewrite_as_v1(&self) -> Result<()> {
         self.write(|w| {
             let users: Vec<(u128, Vec<u8>)> = {
@@ -170,8 +201,18 @@ impl Store {
                 table.insert(*k, v.as_slice())?;
             }
             drop(table);
-            let sessions: Vec<(SessionKey, Vec<u8>)> = {
-                let table = w.table_mut(SESSIONS)?;
+            let mut moved = Vec::new();
+            for entry in w.txn.open_table(SESSIONS)?.iter()? {
+                let (key, record) = entry?;
+                let mut hash = [0u8; 32];
+                hash[..16].copy_from_slice(&key.value());
+                moved.push((hash, compact::decode_session(record.value())?));
+            }
+            w.txn.delete_table(SESSIONS)?;
+            w.txn.delete_table(SESSIONS_BY_USER)?;
+            w.txn.delete_table(SESSIONS_BY_EXPIRY)?;
+            let older: Vec<([u8; 32], Vec<u8>)> = {
+                let table = w.txn.open_table(SESSIONS_V1)?;
                 let mut out = Vec::new();
                 for entry in table.iter()? {
                     let (k, v) = entry?;
@@ -182,11 +223,20 @@ impl Store {
                 }
                 out
             };
-            let mut table = w.table_mut(SESSIONS)?;
-            for (k, v) in &sessions {
+            let mut table = w.txn.open_table(SESSIONS_V1)?;
+            for (k, v) in &older {
                 table.insert(k, v.as_slice())?;
             }
             drop(table);
+            let mut table = w.txn.open_table(SESSIONS_V1)?;
+            let mut by_user = w.txn.open_table(SESSIONS_BY_USER_V1)?;
+            let mut by_expiry = w.txn.open_table(SESSIONS_BY_EXPIRY_V1)?;
+            for (hash, session) in &moved {
+                table.insert(hash, Layout::V1.session(session)?.as_slice())?;
+                by_user.insert((session.user_id.as_u128(), *hash), session.expires_at.0)?;
+                by_expiry.insert((session.purge_after().0, *hash), ())?;
+            }
+            drop((table, by_user, by_expiry));
             w.table_mut(META)?
                 .insert(VERSION_KEY, 1u64.to_le_bytes().as_slice())?;
             Ok(())
@@ -250,7 +300,7 @@ mod tests {
             })
             .collect();
         store.bulk_insert_users(&users).unwrap();
-        let sessions: Vec<(SessionKey, Session)> = (0..200u8)
+        let sessions: Vec<([u8; 32], Session)> = (0..200u8)
             .map(|i| {
                 let session = Session::start(
                     users[usize::from(i) % users.len()].id,
@@ -278,7 +328,7 @@ mod tests {
         assert_eq!(found.map(|u| u.id), Some(users[7].id));
         assert_eq!(store.read(|r| r.count_sessions()).unwrap(), 200);
         assert_eq!(
-            store.read(|r| r.session(&[9; 32])).unwrap(),
+            store.read(|r| r.session(&[9; 16])).unwrap(),
             Some(sessions[9].1.clone())
         );
         assert_eq!(
@@ -293,6 +343,15 @@ mod tests {
             .unwrap();
         assert_eq!(purged, 50);
     }
+}
+
+/// A session row being loaded.
+struct Loaded {
+    hash: [u8; 32],
+    user: u128,
+    expires_at: i64,
+    purge_after: i64,
+    record: Vec<u8>,
 }
 
 /// One table's share of the store file (redb's own accounting).

@@ -13,7 +13,7 @@ use crate::domain::user::{UserId, UserIdentity};
 
 /// The sessions and users tables of one read transaction.
 pub struct SessionCheckTables {
-    sessions: ReadOnlyTable<[u8; 32], &'static [u8]>,
+    sessions: ReadOnlyTable<SessionKey, &'static [u8]>,
     users: ReadOnlyTable<u128, &'static [u8]>,
 }
 

@@ -20,6 +20,7 @@ pub mod migrations;
 pub mod passkeys;
 pub mod providers;
 pub mod provisioning;
+pub mod retired_tables;
 pub mod sessions;
 pub mod settings;
 pub mod snapshot;

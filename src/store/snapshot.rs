@@ -19,6 +19,7 @@ use redb::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::retired_tables::SESSIONS_V1;
 use super::tables::*;
 use super::{Result, Store, StoreError, Tables};
 
@@ -94,18 +95,36 @@ pub fn record_versions(path: &Path) -> Result<Vec<(String, u8, u64)>> {
     let mut tally = |name: &str, versions: BTreeMap<u8, u64>| {
         out.extend(versions.into_iter().map(|(v, n)| (name.to_owned(), v, n)));
     };
-    let mut versions = BTreeMap::new();
-    for entry in txn.open_table(USERS)?.iter()? {
-        let version = entry?.1.value().first().copied().unwrap_or(0);
-        *versions.entry(version).or_insert(0) += 1;
+    tally(USERS.name(), layouts_in(&txn, USERS)?);
+    // Sessions are in one of two tables, by schema version (`retired_tables`).
+    for (name, layouts) in [
+        (SESSIONS_V1.name(), layouts_in(&txn, SESSIONS_V1)?),
+        (SESSIONS.name(), layouts_in(&txn, SESSIONS)?),
+    ] {
+        if !layouts.is_empty() {
+            tally(name, layouts);
+        }
     }
-    tally(USERS.name(), std::mem::take(&mut versions));
-    for entry in txn.open_table(SESSIONS)?.iter()? {
-        let version = entry?.1.value().first().copied().unwrap_or(0);
-        *versions.entry(version).or_insert(0) += 1;
-    }
-    tally(SESSIONS.name(), versions);
     Ok(out)
+}
+
+/// Rows of `def` per layout version (first byte of the value); none when the table
+/// does not exist.
+fn layouts_in<K: redb::Key + 'static>(
+    txn: &ReadTransaction,
+    def: TableDefinition<K, &[u8]>,
+) -> Result<BTreeMap<u8, u64>> {
+    let mut versions = BTreeMap::new();
+    let table = match txn.open_table(def) {
+        Ok(table) => table,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(versions),
+        Err(e) => return Err(e.into()),
+    };
+    for entry in table.iter()? {
+        let version = entry?.1.value().first().copied().unwrap_or(0);
+        *versions.entry(version).or_insert(0) += 1;
+    }
+    Ok(versions)
 }
 
 /// Checks that `path` is an intact redb file — every page checksum verified, which

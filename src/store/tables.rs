@@ -26,19 +26,21 @@ pub const USERS_BY_EMAIL: TableDefinition<(&str, &str), u128> =
 pub const SSO_IDENTITIES: TableDefinition<(&str, &str, &str), u128> =
     TableDefinition::new("sso-identities-1");
 
-/// Sessions, including half-finished sign-ins.
-/// Key: keyed hash of the session token / Value: `domain::session::Session` record.
-pub const SESSIONS: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("sessions-1");
+/// Sessions, including half-finished sign-ins (schema version 4 on; the tables they
+/// replaced are in `store::retired_tables`).
+/// Key: `store::sessions::SessionKey` (the first half of the token's keyed hash) /
+/// Value: `domain::session::Session` record (`store::compact`).
+pub const SESSIONS: TableDefinition<[u8; 16], &[u8]> = TableDefinition::new("sessions-2");
 
 /// Sessions of each user, for listing and revoking.
-/// Key: (user id, session hash) / Value: absolute expiry (Unix seconds).
-pub const SESSIONS_BY_USER: TableDefinition<(u128, [u8; 32]), i64> =
-    TableDefinition::new("sessions-by-user-1");
+/// Key: (user id, session key) / Value: unit.
+pub const SESSIONS_BY_USER: TableDefinition<(u128, [u8; 16]), ()> =
+    TableDefinition::new("sessions-by-user-2");
 
 /// Sessions by expiry, for purging.
-/// Key: (absolute expiry in Unix seconds, session hash) / Value: unit.
-pub const SESSIONS_BY_EXPIRY: TableDefinition<(i64, [u8; 32]), ()> =
-    TableDefinition::new("sessions-by-expiry-1");
+/// Key: (time after which the session is purged, Unix seconds; session key) / Value: unit.
+pub const SESSIONS_BY_EXPIRY: TableDefinition<(i64, [u8; 16]), ()> =
+    TableDefinition::new("sessions-by-expiry-2");
 
 /// Single-use tokens: the setup link, invitations.
 /// Key: keyed hash of the token / Value: `store::tokens::OneTimeToken` record.

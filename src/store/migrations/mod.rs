@@ -9,13 +9,16 @@ use std::time::Instant;
 use redb::{ReadableTable, TableDefinition};
 
 use super::compact;
+use super::retired_tables::SESSIONS_V1;
 use super::tables::*;
 use super::{Result, Store, StoreError, Writer};
+
+mod session_keys;
 use crate::domain::session::Session;
 use crate::domain::user::User;
 
 /// The schema version this build writes.
-pub const CURRENT_VERSION: u64 = 3;
+pub const CURRENT_VERSION: u64 = 4;
 /// The `meta` key under which the schema version is stored.
 pub(crate) const VERSION_KEY: &str = "schema_version";
 
@@ -24,6 +27,9 @@ struct Migration {
     version: u64,
     name: &'static str,
     apply: fn(&mut Writer) -> Result<()>,
+    /// Whether it rebuilds tables of an existing store (which leaves free pages that
+    /// a compaction after the commit gives back).
+    rebuilds: bool,
 }
 
 const MIGRATIONS: &[Migration] = &[
@@ -31,16 +37,25 @@ const MIGRATIONS: &[Migration] = &[
         version: 1,
         name: "create the first tables",
         apply: create_tables_v1,
+        rebuilds: false,
     },
     Migration {
         version: 2,
         name: "compact user and session records",
         apply: compact_users_and_sessions,
+        rebuilds: true,
     },
     Migration {
         version: 3,
         name: "Entra settings become providers",
         apply: entra_settings_become_providers,
+        rebuilds: false,
+    },
+    Migration {
+        version: 4,
+        name: "sessions keyed by half their token hash",
+        apply: session_keys::sessions_keyed_by_half_hashes,
+        rebuilds: true,
     },
 ];
 
@@ -49,10 +64,10 @@ const MIGRATIONS: &[Migration] = &[
 /// back with a compaction).
 pub fn run(store: &Store) -> Result<bool> {
     let found = store.write(|w| {
-        // Tables that later versions add are created here too, so opening them never
-        // fails on an older file; creating an existing table is a no-op.
-        create_tables_v1(w)?;
-        create_passkey_tables(w)?;
+        // Every table this build reads, so opening one never fails on an older file
+        // (tables a version added without a migration); creating an existing table
+        // is a no-op.
+        create_current_tables(w)?;
         stored_version(w)
     })?;
     if found > CURRENT_VERSION {
@@ -68,7 +83,7 @@ pub fn run(store: &Store) -> Result<bool> {
     if pending.is_empty() {
         return Ok(false);
     }
-    let rebuilt = found > 0 && pending.iter().any(|m| m.version == 2);
+    let rebuilt = found > 0 && pending.iter().any(|m| m.rebuilds);
     let started = Instant::now();
     if found > 0 {
         for migration in &pending {
@@ -113,7 +128,17 @@ fn set_version(w: &mut Writer, version: u64) -> Result<()> {
     Ok(())
 }
 
+/// Version 1: the first tables (the session tables as they were up to version 3).
 fn create_tables_v1(w: &mut Writer) -> Result<()> {
+    use super::retired_tables::*;
+    w.table_mut(SESSIONS_V1)?;
+    w.table_mut(SESSIONS_BY_USER_V1)?;
+    w.table_mut(SESSIONS_BY_EXPIRY_V1)?;
+    create_current_tables(w)
+}
+
+/// Every table of this build.
+fn create_current_tables(w: &mut Writer) -> Result<()> {
     w.table_mut(META)?;
     w.table_mut(USERS)?;
     w.table_mut(USERS_BY_EMAIL)?;
@@ -136,6 +161,9 @@ fn create_tables_v1(w: &mut Writer) -> Result<()> {
     w.table_mut(SCIM_USER_NAMES)?;
     w.table_mut(SCIM_GROUPS)?;
     w.table_mut(PROVISIONING_STATE)?;
+    // Passkeys: new tables, no version bump.
+    w.table_mut(PASSKEYS)?;
+    w.table_mut(PASSKEYS_BY_CREDENTIAL)?;
     Ok(())
 }
 
@@ -209,7 +237,7 @@ fn compact_users_and_sessions(w: &mut Writer) -> Result<()> {
         let user: User = super::codec::decode_v1(compact::USER, bytes)?;
         compact::encode_user(&user)
     })?;
-    let sessions = rebuild_table(w, SESSIONS, "sessions-1-rebuilt", |bytes| {
+    let sessions = rebuild_table(w, SESSIONS_V1, "sessions-1-rebuilt", |bytes| {
         let session: Session = super::codec::decode_v1(compact::SESSION, bytes)?;
         compact::encode_session(&session)
     })?;
@@ -256,196 +284,5 @@ where
     Ok(converted)
 }
 
-/// Passkeys (new tables, no version bump: an older file simply has none yet).
-fn create_passkey_tables(w: &mut Writer) -> Result<()> {
-    w.table_mut(PASSKEYS)?;
-    w.table_mut(PASSKEYS_BY_CREDENTIAL)?;
-    Ok(())
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_new_store_is_at_the_current_version_and_reopens() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.redb");
-        let store = Store::open(&path).unwrap();
-        assert_eq!(store.write(stored_version).unwrap(), CURRENT_VERSION);
-        drop(store);
-        let store = Store::open(&path).unwrap();
-        assert_eq!(store.write(stored_version).unwrap(), CURRENT_VERSION);
-    }
-
-    use crate::domain::session::{AuthMethod, Lifetimes, Origin, Session, Stage};
-    use crate::domain::time::Timestamp;
-    use crate::domain::user::{ClientId, Email, Realm, Role, Sealed, TotpFactor, UserStatus};
-    use crate::store::prelude::*;
-
-    /// A version-1 store file holding `users` and one session per user (and per key
-    /// in `keys`), as JSON records.
-    fn v1_store(path: &std::path::Path, keys: &[[u8; 32]]) -> (Vec<User>, Vec<Session>) {
-        let store = Store::open(path).unwrap();
-        let mut users = Vec::new();
-        let mut sessions = Vec::new();
-        for (i, key) in keys.iter().enumerate() {
-            let realm = if i % 2 == 0 {
-                Realm::Staff
-            } else {
-                Realm::Client(ClientId(uuid::Uuid::from_u128(i as u128)))
-            };
-            let mut user = User::new(
-                realm,
-                Email::parse(&format!("u{i}@example.com")).unwrap(),
-                format!("User {i}"),
-                Role::Member,
-                UserStatus::Active,
-                Timestamp(1_700_000_000),
-            );
-            user.password_hash = Some(format!("$argon2id$v=19$m=19456,t=2,p=1$s{i}$h"));
-            user.totp = Some(TotpFactor {
-                secret: Sealed {
-                    nonce: vec![i as u8; 24],
-                    ciphertext: vec![7; 36],
-                },
-                last_step: i as u64,
-                enrolled_at: Timestamp(5),
-            });
-            user.recovery_codes = vec![format!("{i:064x}")];
-            let mut session = Session::start(
-                user.id,
-                realm,
-                Stage::Active,
-                AuthMethod::PasswordTotp,
-                Lifetimes {
-                    idle_secs: 600,
-                    absolute_secs: 6_000,
-                },
-                &Origin {
-                    ip: "192.0.2.1".into(),
-                    user_agent: format!("agent {i}"),
-                },
-                Timestamp(1_700_000_000 + i as i64),
-            );
-            session.admin_secret = Some("ab".repeat(32));
-            store
-                .write(|w| {
-                    w.put_user(&user)?;
-                    w.put_session(key, &session)
-                })
-                .unwrap();
-            users.push(user);
-            sessions.push(session);
-        }
-        store.rewrite_as_v1().unwrap();
-        (users, sessions)
-    }
-
-    /// Records per (table, layout version byte) in the file at `path`.
-    fn versions(path: &std::path::Path) -> Vec<(String, u8, u64)> {
-        use redb::{ReadableDatabase, TableHandle};
-        let db = redb::Builder::new().open_read_only(path).unwrap();
-        let txn = db.begin_read().unwrap();
-        let mut out = Vec::new();
-        for name in [USERS.name(), SESSIONS.name()] {
-            let mut tally = std::collections::BTreeMap::new();
-            if name == USERS.name() {
-                for e in txn.open_table(USERS).unwrap().iter().unwrap() {
-                    *tally.entry(e.unwrap().1.value()[0]).or_insert(0) += 1;
-                }
-            } else {
-                for e in txn.open_table(SESSIONS).unwrap().iter().unwrap() {
-                    *tally.entry(e.unwrap().1.value()[0]).or_insert(0) += 1;
-                }
-            }
-            out.extend(tally.into_iter().map(|(v, n)| (name.to_owned(), v, n)));
-        }
-        out
-    }
-
-    #[test]
-    fn version_1_records_become_compact_ones_with_every_field_intact() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.redb");
-        let keys: Vec<[u8; 32]> = (0..40u8).map(|i| [i; 32]).collect();
-        let (users, sessions) = v1_store(&path, &keys);
-        assert_eq!(
-            versions(&path),
-            [("users-1".into(), 1, 40), ("sessions-1".into(), 1, 40)]
-        );
-        let store = Store::open(&path).unwrap();
-        assert_eq!(store.write(stored_version).unwrap(), CURRENT_VERSION);
-        for (user, (key, session)) in users.iter().zip(keys.iter().zip(&sessions)) {
-            assert_eq!(
-                store.read(|r| r.user(user.id)).unwrap().as_ref(),
-                Some(user)
-            );
-            assert_eq!(
-                store.read(|r| r.session(key)).unwrap().as_ref(),
-                Some(session)
-            );
-        }
-        drop(store);
-        assert_eq!(
-            versions(&path),
-            [("users-1".into(), 2, 40), ("sessions-1".into(), 2, 40)]
-        );
-        // Running it again (a second open) changes nothing.
-        let store = Store::open(&path).unwrap();
-        assert_eq!(store.write(compact_users_and_sessions_count).unwrap(), 0);
-    }
-
-    fn compact_users_and_sessions_count(w: &mut Writer) -> Result<u64> {
-        compact_users_and_sessions(w)?;
-        let mut left = 0;
-        for entry in w.table_mut(USERS)?.iter()? {
-            left += u64::from(entry?.1.value().first() == Some(&1));
-        }
-        Ok(left)
-    }
-
-    #[test]
-    fn a_migration_that_fails_half_way_leaves_the_store_wholly_at_version_1() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.redb");
-        let keys: Vec<[u8; 32]> = (0..30u8).map(|i| [i; 32]).collect();
-        v1_store(&path, &keys);
-        // The last session (in key order) is damaged: the migration rewrites every
-        // user and 29 sessions before it fails on it.
-        let store = Store::open_without_migrating(&path).unwrap();
-        store
-            .write(|w| {
-                w.table_mut(SESSIONS)?
-                    .insert(&[29; 32], b"\x01{not json".as_slice())?;
-                Ok::<_, StoreError>(())
-            })
-            .unwrap();
-        drop(store);
-        assert!(matches!(
-            Store::open(&path),
-            Err(StoreError::Corrupt {
-                kind: "session",
-                ..
-            })
-        ));
-        assert_eq!(
-            versions(&path),
-            [("users-1".into(), 1, 30), ("sessions-1".into(), 1, 30)]
-        );
-        let store = Store::open_without_migrating(&path).unwrap();
-        assert_eq!(store.write(stored_version).unwrap(), 1);
-    }
-
-    #[test]
-    fn refuses_a_store_from_the_future() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.redb");
-        let store = Store::open(&path).unwrap();
-        store
-            .write(|w| set_version(w, CURRENT_VERSION + 1))
-            .unwrap();
-        drop(store);
-        assert!(matches!(Store::open(&path), Err(StoreError::TooNew { .. })));
-    }
-}
+mod tests;
