@@ -76,11 +76,14 @@ fn other_tables(path: &Path) -> BTreeMap<&'static str, Vec<String>> {
     ])
 }
 
+/// The per-user and per-expiry index entries.
+type SessionIndexes = (Vec<(u128, SessionKey)>, Vec<(i64, SessionKey)>);
+
 /// The two session indexes, read from the tables the file has (those of versions 1
 /// to 3, or those of version 4 on), each entry as its (user or purge time, session
 /// key): version 4 keys a session by the first half of its token hash, and its
 /// per-user index no longer holds the expiry.
-fn session_indexes(path: &Path) -> (Vec<(u128, SessionKey)>, Vec<(i64, SessionKey)>) {
+fn session_indexes(path: &Path) -> SessionIndexes {
     use gatehouse::store::retired_tables::{SESSIONS_BY_EXPIRY_V1, SESSIONS_BY_USER_V1};
     let db = redb::Builder::new().open_read_only(path).unwrap();
     let txn = db.begin_read().unwrap();

@@ -26,7 +26,7 @@ use gatehouse::store::{STORE_FILE_NAME, Store};
 /// Every seeded user's password.
 pub const PASSWORD: &str = "correct horse battery staple";
 /// Rows per bulk transaction.
-const BATCH: usize = 100_000;
+pub const BATCH: usize = 100_000;
 
 /// How many users and sessions an installation holds. Sessions are spread evenly over
 /// the users (session `i` belongs to user `i % users`).
@@ -195,7 +195,7 @@ fn user(i: usize, hash: &str, keys: &Keys, now: Timestamp) -> User {
 }
 
 /// Opens `install`'s version-1 store, which migrates it, then compacts it (giving back
-/// the pages the old records held, as a store grown at version 2 would not have
+/// the pages the old records held, as a store grown at the current version would not have
 /// them). Returns the seconds the open (the migration) took.
 pub fn migrate(install: &Install) -> f64 {
     let started = Instant::now();

@@ -13,7 +13,7 @@
 //! 6. its cold start (process start to `/healthz` answering) over the same store;
 //! 7. the criterion micro-benchmarks of `benches/hot_paths.rs` (read from criterion's
 //!    output; cargo runs that bench first);
-//! 8. the migration of the large store from schema version 1 (JSON records) to 2;
+//! 8. the migration of the large store from schema version 1 (JSON records) to the current one (4);
 //! 9. the large store's bytes per session after it;
 //!
 //! and 1e: forward-auth measured by `wrk` as a separate process against the release
@@ -42,6 +42,7 @@ mod process_rows;
 mod report;
 mod scim_row;
 mod servers;
+mod store_rows;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -141,16 +142,20 @@ fn main() {
     let small = common::seed(&data.join("small"), SMALL);
     let large = common::seed_as(&data.join("large"), settings.large, Layout::V1);
     let v1_bytes = large.store_bytes();
-    progress("migrating the large store from schema version 1 to 2");
+    progress("migrating the large store from schema version 1 to the current one");
     let migration_secs = common::migrate(&large);
-    store_rows(&large, v1_bytes, migration_secs, &mut rows);
-    notes.push(table_shares(&large));
+    store_rows::store_rows(&large, v1_bytes, migration_secs, &mut rows);
+    notes.push(store_rows::table_shares(&large));
+    if settings.runs(9) {
+        notes.push(store_rows::grown_store(&data.join("grown"), settings.large));
+    }
     notes.push(format!(
-        "Large store: {} staff users and {} active sessions, seeded through `store::bulk` as schema version 1 (JSON records) in {:.1} s ({} MiB file), then migrated to version 2 by opening it and compacted ({} MiB file); small store: {} users, {} sessions.",
+        "Large store: {} staff users and {} active sessions, seeded through `store::bulk` as schema version 1 (JSON records) in {:.1} s ({} MiB file), then migrated to the current version ({}) by opening it and compacted ({} MiB file); small store: {} users, {} sessions.",
         thousands(large.population.users as f64),
         thousands(large.population.sessions as f64),
         large.seed_secs,
         v1_bytes / (1024 * 1024),
+        gatehouse::store::migrations::CURRENT_VERSION,
         large.store_bytes() / (1024 * 1024),
         SMALL.users,
         SMALL.sessions,
@@ -250,74 +255,6 @@ fn main() {
         let _ = std::fs::remove_dir_all(&data);
     }
 }
-
-/// Rows 8 and 9: the migration of the large store and its size afterwards.
-fn store_rows(large: &common::Install, v1_bytes: u64, migration_secs: f64, rows: &mut Vec<Row>) {
-    let population = format!(
-        "{} users + {} sessions",
-        thousands(large.population.users as f64),
-        thousands(large.population.sessions as f64)
-    );
-    rows.push(
-        Row::new(
-            "8",
-            format!(
-                "migration from schema version 1 to 2 at open ({population}, one write transaction)"
-            ),
-        )
-        .sides(
-            format!("{migration_secs:.1} s"),
-            format!(
-                "{:.1} s (seeding the same version-1 store through `store::bulk`)",
-                large.seed_secs
-            ),
-        ),
-    );
-    let sessions = large.population.sessions.max(1) as f64;
-    let per_session = large.store_bytes() as f64 / sessions;
-    rows.push(
-        Row::new(
-            "9",
-            format!("store bytes per session ({population}; whole file / sessions)"),
-        )
-        .sides(
-            format!(
-                "{per_session:.0} bytes ({} MiB file; {:.0} bytes at version 1)",
-                large.store_bytes() / (1024 * 1024),
-                v1_bytes as f64 / sessions
-            ),
-            format!("{SESSION_BYTES_BUDGET:.0} bytes budget"),
-        )
-        .ratio(per_session / SESSION_BYTES_BUDGET, Goal::AtMost(1.0)),
-    );
-}
-
-/// Row 9's detail: each table's share of the large store, per session.
-fn table_shares(large: &common::Install) -> String {
-    let store = gatehouse::store::Store::open(&large.store_path()).expect("open the large store");
-    let sizes = store.bulk_table_sizes().expect("table sizes");
-    let sessions = large.population.sessions.max(1) as f64;
-    let shares: Vec<String> = sizes
-        .iter()
-        .filter(|t| t.pages > 0)
-        .take(6)
-        .map(|t| {
-            format!(
-                "`{}` {:.0} B ({} entries; stored {:.0} B, offsets and branch keys {:.0} B, free in its pages {:.0} B)",
-                t.name,
-                (t.pages * 4096) as f64 / sessions,
-                thousands(t.entries as f64),
-                t.stored_bytes as f64 / sessions,
-                t.metadata_bytes as f64 / sessions,
-                t.fragmented_bytes as f64 / sessions,
-            )
-        })
-        .collect();
-    format!("Row 9 by table, per session: {}.", shares.join("; "))
-}
-
-/// Row 9's goal: bytes of store per session at a million sessions.
-const SESSION_BYTES_BUDGET: f64 = 250.0;
 
 /// CPU time (user + system) this process used so far, in seconds.
 fn process_cpu_secs() -> f64 {
