@@ -87,12 +87,13 @@ pub fn grown_store(dir: &std::path::Path, population: Population) -> String {
     progress("row 9: a store of the same size grown at the current version");
     let grown = common::seed_as(dir, population, Layout::Current);
     let sessions = population.sessions.max(1) as f64;
-    let per_session = grown.store_bytes() as f64 / sessions;
+    let bytes = grown.store_bytes();
+    let per_session = bytes as f64 / sessions;
     let shares = shares_of(&grown, "by table");
     let _ = std::fs::remove_dir_all(dir);
     format!(
         "Row 9 for a store grown at the current version instead of migrated (sessions written in {} batches spread over the whole key range, as sign-ins arrive, so B-tree pages split and are not refilled): {per_session:.0} bytes per session ({} MiB); {shares}",
         population.sessions.div_ceil(common::BATCH),
-        grown.store_bytes() / (1024 * 1024),
+        bytes / (1024 * 1024),
     )
 }
