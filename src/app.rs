@@ -91,6 +91,7 @@ pub fn init_logging(config: &Config) {
 
 /// `gatehouse serve`.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let shutdown = ShutdownSignals::catch();
     init_logging(&config);
     if !config.ignored_env.is_empty() {
         tracing::warn!(
@@ -154,7 +155,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         handle
     });
     tokio::spawn(async move {
-        shutdown_signal().await;
+        shutdown.received().await;
         tracing::info!("shutting down");
         if let Some(metrics) = metrics_handle {
             metrics.stop(true).await;
@@ -228,20 +229,35 @@ async fn wait_for_last_handle(services: &Arc<Services>) {
     }
 }
 
-/// Waits for SIGTERM or SIGINT.
-async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let term = signal(SignalKind::terminate());
-    let int = signal(SignalKind::interrupt());
-    match (term, int) {
-        (Ok(mut term), Ok(mut int)) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
-            }
+/// SIGTERM and SIGINT, caught from the moment [`ShutdownSignals::catch`] runs: made
+/// before anything listens, so a stop sent as soon as `/healthz` answers (a
+/// supervisor, a test) shuts the server down cleanly instead of killing it.
+struct ShutdownSignals {
+    term: Option<tokio::signal::unix::Signal>,
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl ShutdownSignals {
+    fn catch() -> ShutdownSignals {
+        use tokio::signal::unix::{SignalKind, signal};
+        ShutdownSignals {
+            term: signal(SignalKind::terminate()).ok(),
+            int: signal(SignalKind::interrupt()).ok(),
         }
-        _ => {
-            let _ = tokio::signal::ctrl_c().await;
+    }
+
+    /// Waits for either.
+    async fn received(self) {
+        match (self.term, self.int) {
+            (Some(mut term), Some(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
     }
 }

@@ -212,3 +212,54 @@ fn sigterm_stops_the_server_after_its_log_reader_is_gone() {
     };
     assert!(status.success(), "exit status {status}");
 }
+
+/// A stop that comes while the server is still starting (its store open, the
+/// listener not yet up) ends it cleanly too: SIGTERM is caught from the first moment
+/// of `serve`, not only once HTTP answers, which a supervisor or a test that stops
+/// the server as soon as it answers could otherwise hit.
+#[test]
+fn sigterm_while_starting_is_a_clean_stop() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    for _ in 0..3 {
+        let install = Install::new();
+        let mut child = Command::new(crate::common::binary::BIN)
+            .arg("--config")
+            .arg(install.config_path())
+            .arg("serve")
+            .env_remove("GATEHOUSE_CONFIG")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start gatehouse serve");
+        // The first log line comes from opening the store, before anything listens.
+        let mut stderr = child.stderr.take().unwrap();
+        let mut first = [0u8; 1];
+        stderr.read_exact(&mut first).unwrap();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
+        let reader = std::thread::spawn(move || {
+            let mut rest = String::new();
+            let _ = stderr.read_to_string(&mut rest);
+            rest
+        });
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the server did not stop on a SIGTERM sent while it started");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let log = reader.join().unwrap();
+        assert!(status.success(), "exit status {status}; log:\n{log}");
+    }
+}
