@@ -99,7 +99,7 @@ async fn caddy_sends_visitors_to_sign_in_and_passes_only_gatehouses_identity_on(
     let upstream_handle = upstream.handle();
     actix_web::rt::spawn(upstream);
 
-    let (staff_port, portal_port) = (free_port(), free_port());
+    let (staff_port, portal_port) = crate::common::binary::two_free_ports();
     let install = Install::with_config(&format!(
         "trusted_proxies = ['127.0.0.1']\n[forward_auth]\nallowed_hosts = ['127.0.0.1:{staff_port}', '127.0.0.1:{portal_port}']\n"
     ));

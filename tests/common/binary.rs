@@ -21,6 +21,18 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Two different free TCP ports on loopback: both are held while the second is
+/// chosen, so the OS cannot hand out the same one twice (it did: a server then
+/// refused `metrics.listen` equal to `listen`).
+pub fn two_free_ports() -> (u16, u16) {
+    let first = TcpListener::bind("127.0.0.1:0").unwrap();
+    let second = TcpListener::bind("127.0.0.1:0").unwrap();
+    (
+        first.local_addr().unwrap().port(),
+        second.local_addr().unwrap().port(),
+    )
+}
+
 /// A data directory and config for one installation.
 pub struct Install {
     pub dir: tempfile::TempDir,
@@ -39,8 +51,7 @@ impl Install {
     /// `[metrics]` section of its own, after `extra`).
     pub fn with_config(extra: &str) -> Install {
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let metrics_port = free_port();
+        let (port, metrics_port) = two_free_ports();
         let config = format!(
             "listen = '127.0.0.1:{port}'\npublic_url = 'http://127.0.0.1:{port}'\ndata_dir = '{}'\n{extra}\n[metrics]\nlisten = '127.0.0.1:{metrics_port}'\n",
             dir.path().join("data").display()
