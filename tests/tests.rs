@@ -78,6 +78,7 @@ mod sso_only_writes;
 mod staff_branding;
 mod staff_branding_cli;
 mod store_fixture_v1;
+mod store_memory;
 mod store_migration;
 mod throttle_bursts;
 mod user_removal;

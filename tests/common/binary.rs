@@ -206,6 +206,11 @@ impl Server {
         }
     }
 
+    /// The server's process id (for its memory figures in `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Stops with SIGTERM and waits for a clean exit.
     pub fn stop(mut self) -> (String, String) {
         let _ = Command::new("kill")
