@@ -10,7 +10,6 @@ use gatehouse::domain::session::{AuthMethod, Lifetimes, Origin, Session, Stage};
 use gatehouse::domain::time::{Clock, SystemClock};
 use gatehouse::domain::user::{Email, Realm, Role, User, UserStatus};
 use gatehouse::keys::Keys;
-use gatehouse::store::sessions::SessionKey;
 use gatehouse::store::{STORE_FILE_NAME, Store};
 
 use crate::common::binary::Install;
@@ -61,7 +60,7 @@ fn fill(install: &Install) {
         ip: "192.0.2.9".into(),
         user_agent: "Firefox on Linux".into(),
     };
-    let sessions: Vec<(SessionKey, Session)> = users
+    let sessions: Vec<([u8; 32], Session)> = users
         .iter()
         .enumerate()
         .map(|(i, user)| {
