@@ -307,6 +307,11 @@ impl Services {
     /// their oldest ones beyond [`MAX_SESSIONS_PER_USER`]; returns how many ended.
     /// Called by `start_session`, the one place sessions are created.
     pub(crate) fn make_room_for_session(&self, w: &mut Writer, user: UserId) -> Result<usize> {
+        // Counted from the per-user index first: only a user at the cap has their
+        // session records read (each is a page of its own in a large store).
+        if w.count_sessions_of_user(user)? < MAX_SESSIONS_PER_USER {
+            return Ok(0);
+        }
         let mut sessions = w.sessions_of_user(user)?;
         let Some(excess) = (sessions.len() + 1).checked_sub(MAX_SESSIONS_PER_USER) else {
             return Ok(0);

@@ -66,6 +66,18 @@ pub trait SessionReads: Tables {
         Ok(sessions)
     }
 
+    /// How many sessions `user` has, from the per-user index alone (no record read).
+    fn count_sessions_of_user(&self, user: UserId) -> Result<usize> {
+        let index = self.table(SESSIONS_BY_USER)?;
+        let id = user.as_u128();
+        let mut count = 0;
+        for entry in index.range((id, [0u8; 16])..=(id, [0xff; 16]))? {
+            entry?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
     fn count_sessions(&self) -> Result<u64> {
         Ok(self.table(SESSIONS)?.len()?)
     }
@@ -188,6 +200,8 @@ mod tests {
             })
             .unwrap();
         assert_eq!(store.read(|r| r.sessions_of_user(ann)).unwrap().len(), 2);
+        assert_eq!(store.read(|r| r.count_sessions_of_user(ann)).unwrap(), 2);
+        assert_eq!(store.read(|r| r.count_sessions_of_user(bob)).unwrap(), 1);
         let purged = store
             .write(|w| w.purge_expired_sessions(Timestamp(500), 100))
             .unwrap();
