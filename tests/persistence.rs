@@ -194,22 +194,11 @@ fn sigterm_stops_the_server_after_its_log_reader_is_gone() {
         std::thread::sleep(Duration::from_millis(50));
     }
     drop(child.stderr.take());
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the server ignored SIGTERM once nobody read its log");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    terminate(&child);
+    let status = exit_within_15_s(
+        &mut child,
+        "the server ignored SIGTERM once nobody read its log",
+    );
     assert!(status.success(), "exit status {status}");
 }
 
@@ -221,7 +210,6 @@ fn sigterm_stops_the_server_after_its_log_reader_is_gone() {
 fn sigterm_while_starting_is_a_clean_stop() {
     use std::io::Read;
     use std::process::{Command, Stdio};
-    use std::time::{Duration, Instant};
 
     for _ in 0..3 {
         let install = Install::new();
@@ -238,28 +226,42 @@ fn sigterm_while_starting_is_a_clean_stop() {
         let mut stderr = child.stderr.take().unwrap();
         let mut first = [0u8; 1];
         stderr.read_exact(&mut first).unwrap();
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(child.id().to_string())
-            .status();
+        terminate(&child);
         let reader = std::thread::spawn(move || {
             let mut rest = String::new();
             let _ = stderr.read_to_string(&mut rest);
             rest
         });
-        let deadline = Instant::now() + Duration::from_secs(15);
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("the server did not stop on a SIGTERM sent while it started");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let status = exit_within_15_s(
+            &mut child,
+            "the server did not stop on a SIGTERM sent while it started",
+        );
         let log = reader.join().unwrap();
         assert!(status.success(), "exit status {status}; log:\n{log}");
+    }
+}
+
+/// Sends SIGTERM to `child`.
+fn terminate(child: &std::process::Child) {
+    let _ = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+}
+
+/// `child`'s exit status, waiting up to 15 s; kills it and fails with `why` after.
+fn exit_within_15_s(child: &mut std::process::Child, why: &str) -> std::process::ExitStatus {
+    use std::time::{Duration, Instant};
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{why}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
