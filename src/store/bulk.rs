@@ -211,23 +211,6 @@ impl Store {
             w.txn.delete_table(SESSIONS)?;
             w.txn.delete_table(SESSIONS_BY_USER)?;
             w.txn.delete_table(SESSIONS_BY_EXPIRY)?;
-            let older: Vec<([u8; 32], Vec<u8>)> = {
-                let table = w.txn.open_table(SESSIONS_V1)?;
-                let mut out = Vec::new();
-                for entry in table.iter()? {
-                    let (k, v) = entry?;
-                    if v.value().first() == Some(&compact::VERSION) {
-                        let session = compact::decode_session(v.value())?;
-                        out.push((k.value(), Layout::V1.session(&session)?));
-                    }
-                }
-                out
-            };
-            let mut table = w.txn.open_table(SESSIONS_V1)?;
-            for (k, v) in &older {
-                table.insert(k, v.as_slice())?;
-            }
-            drop(table);
             let mut table = w.txn.open_table(SESSIONS_V1)?;
             let mut by_user = w.txn.open_table(SESSIONS_BY_USER_V1)?;
             let mut by_expiry = w.txn.open_table(SESSIONS_BY_EXPIRY_V1)?;
@@ -247,17 +230,13 @@ impl Store {
     /// the benchmark's store-size row.
     pub fn bulk_table_sizes(&self) -> Result<Vec<TableSize>> {
         self.read(|r| {
-            let io = |e: redb::Error| StoreError::Io(e.to_string());
             let mut sizes = Vec::new();
-            for handle in r.txn.list_tables().map_err(|e| io(e.into()))? {
-                let table = r
-                    .txn
-                    .open_untyped_table(handle.clone())
-                    .map_err(|e| io(e.into()))?;
-                let stats = table.stats().map_err(|e| io(e.into()))?;
+            for handle in r.txn.list_tables()? {
+                let table = r.txn.open_untyped_table(handle.clone())?;
+                let stats = table.stats()?;
                 sizes.push(TableSize {
                     name: handle.name().to_owned(),
-                    entries: table.len().map_err(|e| io(e.into()))?,
+                    entries: table.len()?,
                     pages: stats.leaf_pages() + stats.branch_pages(),
                     stored_bytes: stats.stored_bytes(),
                     metadata_bytes: stats.metadata_bytes(),

@@ -35,10 +35,17 @@ pub struct LinkedAccount {
 pub(crate) fn issued_by(p: &IdentityProvider, link: &SsoLink, entra_tenant: Option<&str>) -> bool {
     match p.kind {
         ProviderKind::Oidc => !p.issuer.is_empty() && p.issuer == link.tenant,
-        ProviderKind::Entra => match entra_tenant {
-            Some(tid) => link.tenant.eq_ignore_ascii_case(tid),
-            None => !link.tenant.contains("://"),
-        },
+        ProviderKind::Entra => issued_by_entra(link, entra_tenant),
+    }
+}
+
+/// Whether `link` is a Microsoft identity of the tenant `entra_tenant` (any Microsoft
+/// identity, i.e. one keyed by a tenant id rather than an issuer URL, while the
+/// tenant id is not known).
+pub(crate) fn issued_by_entra(link: &SsoLink, entra_tenant: Option<&str>) -> bool {
+    match entra_tenant {
+        Some(tid) => link.tenant.eq_ignore_ascii_case(tid),
+        None => !link.tenant.contains("://"),
     }
 }
 

@@ -32,11 +32,9 @@ impl UsableProviders {
         if self.issuers.contains(&link.tenant) {
             return true;
         }
-        match &self.entra {
-            Some(Some(tenant_id)) => link.tenant.eq_ignore_ascii_case(tenant_id),
-            Some(None) => !link.tenant.contains("://"),
-            None => false,
-        }
+        self.entra
+            .as_ref()
+            .is_some_and(|tenant| super::linking::issued_by_entra(link, tenant.as_deref()))
     }
 
     /// An active admin who can still sign in once SSO-only is on: a break-glass
