@@ -23,11 +23,7 @@ async fn wrong_origin_wrong_relying_party_replay_and_lapsed_challenges_are_refus
     let (mut browser, ceremony, options) = passwordless_page(&app, "").await;
     key.origin = "http://localhost.evil.example:8080".to_owned();
     let credential = key.get(&options);
-    assert_eq!(
-        answer(&mut browser, "/login/passkey", &ceremony, &credential).await,
-        401
-    );
-    assert!(!signed_in(&mut browser, "").await);
+    assert_refused(&mut browser, "/login/passkey", &ceremony, &credential, "").await;
     assert!(audited(
         &app,
         AuditKind::LoginFailed,
@@ -39,11 +35,7 @@ async fn wrong_origin_wrong_relying_party_replay_and_lapsed_challenges_are_refus
     let (mut browser, ceremony, options) = passwordless_page(&app, "").await;
     key.rp_id = "evil.example".to_owned();
     let credential = key.get(&options);
-    assert_eq!(
-        answer(&mut browser, "/login/passkey", &ceremony, &credential).await,
-        401
-    );
-    assert!(!signed_in(&mut browser, "").await);
+    assert_refused(&mut browser, "/login/passkey", &ceremony, &credential, "").await;
     assert!(audited(
         &app,
         AuditKind::LoginFailed,
@@ -60,21 +52,13 @@ async fn wrong_origin_wrong_relying_party_replay_and_lapsed_challenges_are_refus
     );
     let mut other = app.browser();
     other.get("/login").await;
-    assert_eq!(
-        answer(&mut other, "/login/passkey", &ceremony, &credential).await,
-        401
-    );
-    assert!(!signed_in(&mut other, "").await);
+    assert_refused(&mut other, "/login/passkey", &ceremony, &credential, "").await;
 
     // A challenge answered after five minutes has lapsed; just before, it works.
     let (mut browser, ceremony, options) = passwordless_page(&app, "").await;
     app.clock.advance(5 * 60);
     let credential = key.get(&options);
-    assert_eq!(
-        answer(&mut browser, "/login/passkey", &ceremony, &credential).await,
-        401
-    );
-    assert!(!signed_in(&mut browser, "").await);
+    assert_refused(&mut browser, "/login/passkey", &ceremony, &credential, "").await;
     let (mut browser, ceremony, options) = passwordless_page(&app, "").await;
     app.clock.advance(5 * 60 - 1);
     let credential = key.get(&options);
@@ -108,11 +92,14 @@ async fn a_signature_counter_going_back_is_refused_and_audited() {
     key.counter = 5;
     let (mut browser, ceremony, options) = password_step(&app, "", "ann@example.com").await;
     let credential = key.sign(&options);
-    assert_eq!(
-        answer(&mut browser, "/login/mfa/passkey", &ceremony, &credential).await,
-        401
-    );
-    assert!(!signed_in(&mut browser, "").await);
+    assert_refused(
+        &mut browser,
+        "/login/mfa/passkey",
+        &ceremony,
+        &credential,
+        "",
+    )
+    .await;
     assert!(audited(
         &app,
         AuditKind::PasskeyRefused,
@@ -126,11 +113,7 @@ async fn a_signature_counter_going_back_is_refused_and_audited() {
         .unwrap();
     let (mut browser, ceremony, options) = passwordless_page(&app, "").await;
     let credential = key.sign(&options);
-    assert_eq!(
-        answer(&mut browser, "/login/passkey", &ceremony, &credential).await,
-        401
-    );
-    assert!(!signed_in(&mut browser, "").await);
+    assert_refused(&mut browser, "/login/passkey", &ceremony, &credential, "").await;
 }
 
 #[actix_web::test]
@@ -148,11 +131,14 @@ async fn another_users_passkey_is_refused() {
     // Bob's password, Ann's passkey.
     let (mut browser, ceremony, options) = password_step(&app, "", "bob@example.com").await;
     let credential = ann_key.get(&options);
-    assert_eq!(
-        answer(&mut browser, "/login/mfa/passkey", &ceremony, &credential).await,
-        401
-    );
-    assert!(!signed_in(&mut browser, "").await);
+    assert_refused(
+        &mut browser,
+        "/login/mfa/passkey",
+        &ceremony,
+        &credential,
+        "",
+    )
+    .await;
 
     // Without a password: Ann's credential claiming to be Bob.
     app.services
@@ -162,11 +148,7 @@ async fn another_users_passkey_is_refused() {
     let (mut browser, ceremony, options) = passwordless_page(&app, "").await;
     ann_key.user_handle = bob_key.user_handle.clone();
     let credential = ann_key.get(&options);
-    assert_eq!(
-        answer(&mut browser, "/login/passkey", &ceremony, &credential).await,
-        401
-    );
-    assert!(!signed_in(&mut browser, "").await);
+    assert_refused(&mut browser, "/login/passkey", &ceremony, &credential, "").await;
     assert!(audited(
         &app,
         AuditKind::LoginFailed,
@@ -233,11 +215,7 @@ async fn a_staff_passkey_is_useless_on_a_portal_and_a_portal_passkey_works_there
         .unwrap();
     let (mut browser, ceremony, options) = passwordless_page(&app, "").await;
     let credential = pat_key.get(&options);
-    assert_eq!(
-        answer(&mut browser, "/login/passkey", &ceremony, &credential).await,
-        401
-    );
-    assert!(!signed_in(&mut browser, "").await);
+    assert_refused(&mut browser, "/login/passkey", &ceremony, &credential, "").await;
 }
 
 #[actix_web::test]
@@ -284,11 +262,7 @@ async fn sso_only_refuses_passkeys_except_for_break_glass_accounts() {
             .has("Sign in with a passkey")
     );
     let credential = keys[0].get(&bob_options);
-    assert_eq!(
-        answer(&mut bob, "/login/passkey", &bob_ceremony, &credential).await,
-        401
-    );
-    assert!(!signed_in(&mut bob, "").await);
+    assert_refused(&mut bob, "/login/passkey", &bob_ceremony, &credential, "").await;
     assert!(audited(
         &app,
         AuditKind::LoginFailed,

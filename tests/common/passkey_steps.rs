@@ -116,6 +116,19 @@ pub async fn answer(browser: &mut Browser, action: &str, ceremony: &str, credent
     page.status.as_u16()
 }
 
+/// Posts `credential` to `action` and asserts the refusal every passkey failure
+/// gets: 401, and no session in the realm at `prefix` afterwards.
+pub async fn assert_refused(
+    browser: &mut Browser,
+    action: &str,
+    ceremony: &str,
+    credential: &str,
+    prefix: &str,
+) {
+    assert_eq!(answer(browser, action, ceremony, credential).await, 401);
+    assert!(!signed_in(browser, prefix).await);
+}
+
 pub async fn signed_in(browser: &mut Browser, prefix: &str) -> bool {
     browser.get(&format!("{prefix}/account")).await.status == StatusCode::OK
 }
